@@ -1,0 +1,40 @@
+# Two commands do everything: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint install migrate demo
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo --if-empty
+
+## Set up everything, load the demo data once, and serve http://127.0.0.1:8000
+run: demo
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py demo_logins
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## Set up everything and run the whole suite, browser tests included
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+## Seed 100,000 customers into a scratch database and time the main pages
+bench: install
+	$(BIN)/python bench/customer_pages.py
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "crm.core"
+    label = "core"
+    verbose_name = "CRM core"
+
+    def ready(self):
+        from crm.core import signals  # noqa: F401

@@ -1,0 +1,33 @@
+from crm.core.context import RequestContext, _current
+
+
+def client_ip(request) -> str | None:
+    """The client's address; X-Forwarded-For is trusted only when a proxy is declared."""
+    from django.conf import settings
+
+    if getattr(settings, "USE_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        admin_prefix = "/admin/"
+        context = RequestContext(
+            source="admin" if request.path.startswith(admin_prefix) else "web",
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+        )
+        request.request_id = context.request_id
+        token = _current.set(context)
+        try:
+            response = self.get_response(request)
+        finally:
+            _current.reset(token)
+        response["X-Request-ID"] = context.request_id
+        return response

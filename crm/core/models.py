@@ -1,0 +1,114 @@
+import hashlib
+import json
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditSource(models.TextChoices):
+    WEB = "web", _("Web")
+    ADMIN = "admin", _("Admin")
+    COMMAND = "command", _("Command")
+    SYSTEM = "system", _("System")
+
+
+class AuditEvent(models.Model):
+    """One append-only, hash-chained record of something that happened.
+
+    `seq` numbers the chain without gaps; `prev_hash` is the previous event's `hash`,
+    and `hash` covers every other field, so `verify_audit_chain` notices an event
+    that was changed, removed or inserted behind the application's back. A database
+    trigger refuses UPDATE and DELETE.
+    """
+
+    seq = models.BigIntegerField(unique=True, editable=False)
+    occurred_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_repr = models.CharField(max_length=150, blank=True)
+    source = models.CharField(max_length=10, choices=AuditSource.choices)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=100, db_index=True)
+    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    target_id = models.CharField(max_length=64)
+    target_repr = models.CharField(max_length=300)
+    parent_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    parent_id = models.CharField(max_length=64, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "seq"], name="audit_target_idx"),
+            models.Index(fields=["parent_type", "parent_id", "seq"], name="audit_parent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(source__in=AuditSource.values), name="audit_source_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.seq} {self.action} {self.target_repr}"
+
+    def hashed_content(self) -> bytes:
+        """The canonical bytes the event's hash covers."""
+        content = {
+            "seq": self.seq,
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor_id": self.actor_id,
+            "actor_repr": self.actor_repr,
+            "source": self.source,
+            "request_id": self.request_id,
+            "ip": self.ip,
+            "action": self.action,
+            "target_type_id": self.target_type_id,
+            "target_id": self.target_id,
+            "target_repr": self.target_repr,
+            "parent_type_id": self.parent_type_id,
+            "parent_id": self.parent_id,
+            "changes": self.changes,
+            "extra": self.extra,
+            "prev_hash": self.prev_hash,
+        }
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.hashed_content()).hexdigest()
+
+
+class AuditChainHead(models.Model):
+    """The single row naming the newest event; locking it serializes appends to the chain,
+    and comparing it with the last event reveals events removed from the end."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single_row")]
+
+    def __str__(self):
+        return f"audit chain head #{self.seq}"
+
+
+class DocumentSequence(models.Model):
+    """Counters for document numbers such as CT-2026-000123, one row per prefix and year."""
+
+    key = models.CharField(max_length=40, unique=True)
+    last_value = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.key}: {self.last_value}"

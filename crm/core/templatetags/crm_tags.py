@@ -1,0 +1,49 @@
+from django import template
+from django.utils.http import urlencode
+
+from crm.core.masking import mask_email, mask_phone
+
+register = template.Library()
+
+
+@register.filter
+def phone(value, reveal):
+    """Show a phone number, masked unless `reveal` is true."""
+    return value if reveal else mask_phone(value)
+
+
+@register.filter
+def email(value, reveal):
+    """Show an e-mail address, masked unless `reveal` is true."""
+    return value if reveal else mask_email(value)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters replaced (for sorting and paging links)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + urlencode(sorted(params.lists()), doseq=True) if params else "?"
+
+
+@register.filter
+def verbose_name(instance):
+    """The model's human name, for headings of generic pages."""
+    return instance._meta.verbose_name
+
+
+MASKED_FIELDS = {"phone": mask_phone, "email": mask_email}
+
+
+@register.simple_tag
+def change_value(field, value, reveal):
+    """An old or new value in the history, masked like the field itself."""
+    if value in (None, ""):
+        return "—"
+    if not reveal and field in MASKED_FIELDS:
+        return MASKED_FIELDS[field](str(value))
+    return value

@@ -1,0 +1,14 @@
+"""Test settings: only what tests need differs from base."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+
+from crm.settings.base import *  # noqa: E402,F403
+
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

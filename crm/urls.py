@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from crm.core.views import health
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("health/", health, name="health"),
+    path("customers/", include("customers.urls")),
+    path("", include("crm.dashboard.urls")),
+]

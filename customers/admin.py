@@ -1,0 +1,134 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from crm.core.admin_mixins import ServiceAdminMixin, VisibleAdminMixin
+from crm.core.exceptions import DomainError
+from customers import services
+from customers.models import Contact, Customer, Interaction
+from customers.permissions import can_see_contact_details, owner_candidates
+from customers.selectors import customer_search
+
+
+class CustomerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ["kind", "name", "industry", "tier", "status", "email", "phone", "address", "owner", "notes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owner_candidates()
+
+    def clean(self):
+        """The service's duplicate rule, shown next to the field before anything is saved."""
+        cleaned = super().clean()
+        try:
+            services.customer_check_duplicates(
+                actor=self.request_user,
+                name=cleaned.get("name", ""),
+                email=cleaned.get("email", ""),
+                phone=cleaned.get("phone", ""),
+                exclude_pk=self.instance.pk,
+            )
+        except DomainError as error:
+            raise ValidationError({error.field: error.message}) from None
+        return cleaned
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    fields = ["name", "title", "email", "phone", "is_primary"]
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    form = CustomerAdminForm
+    list_display = ["name", "kind", "status", "industry", "tier", "owner", "updated_at"]
+    list_filter = ["status", "kind", "industry", "tier", ("owner", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name_key", "email_key", "phone_key"]
+    list_select_related = ["owner"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [ContactInline]
+    show_full_result_count = False
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def get_search_results(self, request, queryset, search_term):
+        reveal = can_see_contact_details(request.user)
+        return customer_search(queryset, search_term, reveal=reveal), False
+
+    def create_through_service(self, user, values):
+        return services.customer_create(actor=user, **values)
+
+    def update_through_service(self, user, obj, values):
+        return services.customer_update(actor=user, customer_id=obj.pk, **values)
+
+    def delete_through_service(self, user, obj):
+        services.customer_delete(actor=user, customer_id=obj.pk)
+
+    def save_formset(self, request, form, formset, change):
+        """Contacts edited inline go through the contact services too."""
+        customer = form.instance
+        for inline_form in formset.deleted_forms:
+            if inline_form.instance.pk:
+                services.contact_delete(actor=request.user, contact_id=inline_form.instance.pk)
+        for inline_form in formset.forms:
+            if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                continue
+            values = {name: inline_form.cleaned_data[name] for name in ContactInline.fields}
+            if inline_form.instance.pk:
+                services.contact_update(actor=request.user, contact_id=inline_form.instance.pk, **values)
+            else:
+                services.contact_create(actor=request.user, customer_id=customer.pk, **values)
+
+
+@admin.register(Contact)
+class ContactAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "title", "customer", "is_primary"]
+    list_filter = ["is_primary"]
+    search_fields = ["name", "customer__name"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+    fields = ["customer", "name", "title", "email", "phone", "is_primary"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["customer"] if obj else []
+
+    def create_through_service(self, user, values):
+        values = dict(values)
+        customer = values.pop("customer")
+        return services.contact_create(actor=user, customer_id=customer.pk, **values)
+
+    def update_through_service(self, user, obj, values):
+        return services.contact_update(actor=user, contact_id=obj.pk, **values)
+
+    def delete_through_service(self, user, obj):
+        services.contact_delete(actor=user, contact_id=obj.pk)
+
+
+@admin.register(Interaction)
+class InteractionAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    """The timeline is written from the customer's page; here it is read and pruned."""
+
+    list_display = ["subject", "kind", "customer", "author", "occurred_at"]
+    list_filter = ["kind"]
+    search_fields = ["subject", "customer__name"]
+    list_select_related = ["customer", "author"]
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.interaction_delete(actor=request.user, interaction_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for interaction in queryset:
+            services.interaction_delete(actor=request.user, interaction_id=interaction.pk)

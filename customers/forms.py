@@ -1,0 +1,69 @@
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.forms import submit_helper
+from customers.models import Contact, Customer, Interaction
+from customers.permissions import can_reassign, owner_candidates
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ["kind", "name", "industry", "tier", "status", "email", "phone", "address", "owner", "notes"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if can_reassign(user):
+            self.fields["owner"].queryset = owner_candidates()
+            self.fields["owner"].required = False
+            self.fields["owner"].help_text = _("Leave empty to own it yourself.")
+        else:
+            del self.fields["owner"]
+        self.helper = submit_helper()
+        self.helper.layout = Layout(
+            Row(Column("name", css_class="col-md-8"), Column("kind", css_class="col-md-4")),
+            Row(Column("industry"), Column("tier"), Column("status")),
+            Row(Column("email"), Column("phone")),
+            "address",
+            *(["owner"] if "owner" in self.fields else []),
+            "notes",
+        )
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "email", "phone", "is_primary"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = submit_helper()
+
+
+class InteractionForm(forms.ModelForm):
+    class Meta:
+        model = Interaction
+        fields = ["kind", "occurred_at", "contact", "subject", "body"]
+        widgets = {
+            "occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "body": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = customer.contacts.order_by("name")
+        self.helper = submit_helper(_("Add to timeline"))
+        self.helper.layout = Layout(
+            Row(Column("kind"), Column("occurred_at"), Column("contact")), "subject", "body"
+        )
+
+
+class ReassignForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=owner_candidates(), label=_("New owner"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owner_candidates()
+        self.helper = submit_helper(_("Reassign"))

@@ -1,0 +1,52 @@
+"""What each role may do with customers, and the checks built on it."""
+
+from django.contrib.auth import get_user_model
+
+from crm.core.roles import Role
+
+_SALES_OWN = [
+    "customers.view_customer",
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.delete_customer",
+    "customers.view_contact_details",
+    "customers.view_contact",
+    "customers.add_contact",
+    "customers.change_contact",
+    "customers.delete_contact",
+    "customers.view_interaction",
+    "customers.add_interaction",
+    "customers.change_interaction",
+    "customers.delete_interaction",
+]
+_READ_ALL = ["customers.view_customer", "customers.view_all_customer", "customers.view_contact"]
+
+ROLE_PERMISSIONS = {
+    Role.SALES_REP: _SALES_OWN,
+    Role.SALES_MANAGER: [*_SALES_OWN, "customers.view_all_customer", "customers.reassign_customer"],
+    Role.FINANCE_APPROVER: [*_READ_ALL, "customers.view_interaction"],
+    Role.SIGNATORY: _READ_ALL,
+    # Service staff see customers read-only, with phone numbers and e-mails masked.
+    Role.SERVICE_AGENT: [*_READ_ALL, "customers.view_interaction", "customers.add_interaction"],
+    Role.SERVICE_MANAGER: [*_READ_ALL, "customers.view_interaction", "customers.add_interaction"],
+}
+
+SALES_ROLES = [Role.SALES_REP, Role.SALES_MANAGER]
+
+
+def can_see_contact_details(user) -> bool:
+    return user.has_perm("customers.view_contact_details")
+
+
+def can_reassign(user) -> bool:
+    return user.has_perm("customers.reassign_customer")
+
+
+def owner_candidates():
+    """Users who can own customers: active members of the sales roles."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[role.value for role in SALES_ROLES])
+        .distinct()
+        .order_by("username")
+    )

@@ -1,0 +1,266 @@
+"""Every write to customers, contacts and interactions.
+
+Each service takes the acting user, re-checks what that user may do by fetching the
+row through `visible_to` under a lock, writes, and records the audit event in the
+same transaction.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.core.audit import audit_record, diff, snapshot
+from crm.core.exceptions import DomainError, DuplicateRecord
+from customers.models import (
+    CONTACT_FIELDS,
+    CUSTOMER_FIELDS,
+    INTERACTION_FIELDS,
+    Contact,
+    Customer,
+    Interaction,
+)
+from customers.permissions import can_reassign, owner_candidates
+from customers.querysets import phone_key_digits
+
+
+def _locked(queryset, pk, what):
+    try:
+        return queryset.select_for_update(of=("self",)).get(pk=pk)
+    except queryset.model.DoesNotExist:
+        message = _("This %(what)s does not exist or you may not change it.") % {"what": what}
+        raise DomainError(message) from None
+
+
+def customer_check_duplicates(*, actor, name, email, phone, exclude_pk=None):
+    """Refuse a customer whose name, e-mail or phone matches an existing one's, naming it
+    when the actor may see it."""
+    for field, label, value in (
+        ("name", _("name"), name),
+        ("email", _("e-mail"), email),
+        ("phone", _("phone number"), phone),
+    ):
+        blank = not phone_key_digits(value) if field == "phone" else not value.strip()
+        if blank:
+            continue
+        existing = Customer.objects.duplicates_of(field, value).exclude(pk=exclude_pk).first()
+        if existing is None:
+            continue
+        if Customer.objects.visible_to(actor).filter(pk=existing.pk).exists():
+            message = _("A customer with this %(label)s already exists: %(name)s.")
+            raise DuplicateRecord(message % {"label": label, "name": existing.name}, field, existing)
+        message = _(
+            "A customer with this %(label)s already exists and belongs to another owner; ask a sales manager."
+        )
+        raise DuplicateRecord(message % {"label": label}, field)
+
+
+def _raise_duplicate_from(error: IntegrityError):
+    """Two requests may pass the check at the same moment; the constraint decides."""
+    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
+    field = {
+        "customer_unique_name": "name",
+        "customer_unique_email": "email",
+        "customer_unique_phone": "phone",
+    }.get(constraint)
+    if field is None:
+        raise error
+    raise DuplicateRecord(_("A customer with this %(field)s already exists.") % {"field": field}, field=field)
+
+
+def _owner_for(actor, requested_owner):
+    if requested_owner is None or requested_owner == actor:
+        return actor
+    if not can_reassign(actor):
+        raise DomainError(_("Only a sales manager can give a customer to another owner."), field="owner")
+    if not owner_candidates().filter(pk=requested_owner.pk).exists():
+        raise DomainError(_("The owner must be an active sales user."), field="owner")
+    return requested_owner
+
+
+@transaction.atomic
+def customer_create(*, actor, owner=None, **values) -> Customer:
+    if not actor.has_perm("customers.add_customer"):
+        raise DomainError(_("You may not create customers."))
+    customer_check_duplicates(
+        actor=actor, name=values.get("name", ""), email=values.get("email", ""), phone=values.get("phone", "")
+    )
+    customer = Customer(owner=_owner_for(actor, owner), **values)
+    customer.full_clean(exclude=["name_key", "email_key", "phone_key"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            customer.save(force_insert=True)
+    except IntegrityError as error:
+        _raise_duplicate_from(error)
+    audit_record(
+        actor=actor,
+        action="customer.created",
+        target=customer,
+        changes=diff({}, snapshot(customer, CUSTOMER_FIELDS)),
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, actor, customer_id, **values) -> Customer:
+    customer = _locked(Customer.objects.visible_to(actor, "change"), customer_id, _("customer"))
+    before = snapshot(customer, CUSTOMER_FIELDS)
+    if "owner" in values:
+        new_owner = values.pop("owner")
+        if new_owner != customer.owner:
+            customer.owner = _owner_for(actor, new_owner)
+    for name, value in values.items():
+        setattr(customer, name, value)
+    customer_check_duplicates(
+        actor=actor, name=customer.name, email=customer.email, phone=customer.phone, exclude_pk=customer.pk
+    )
+    changes = diff(before, snapshot(customer, CUSTOMER_FIELDS))
+    if not changes:
+        return customer
+    customer.full_clean(exclude=["name_key", "email_key", "phone_key"], validate_constraints=False)
+    customer.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as error:
+        _raise_duplicate_from(error)
+    audit_record(actor=actor, action="customer.updated", target=customer, changes=changes)
+    return customer
+
+
+@transaction.atomic
+def customer_delete(*, actor, customer_id) -> None:
+    customer = _locked(Customer.objects.visible_to(actor, "delete"), customer_id, _("customer"))
+    audit_record(
+        actor=actor,
+        action="customer.deleted",
+        target=customer,
+        changes=diff(snapshot(customer, CUSTOMER_FIELDS), {}),
+        extra={"contacts": customer.contacts.count(), "interactions": customer.interactions.count()},
+    )
+    customer.delete()
+
+
+@transaction.atomic
+def customer_reassign(*, actor, customer_ids, new_owner) -> int:
+    """Give customers to another owner; returns how many changed hands."""
+    if not can_reassign(actor):
+        raise DomainError(_("Only a sales manager can reassign customers."))
+    if not owner_candidates().filter(pk=new_owner.pk).exists():
+        raise DomainError(_("The new owner must be an active sales user."), field="owner")
+    customers = (
+        Customer.objects.visible_to(actor, "change")
+        .filter(pk__in=list(customer_ids))
+        .select_for_update(of=("self",))
+        .select_related("owner")
+        .order_by("pk")
+    )
+    moved = 0
+    for customer in customers:
+        if customer.owner_id == new_owner.pk:
+            continue
+        previous = customer.owner.get_username()
+        customer.owner = new_owner
+        customer.updated_at = timezone.now()
+        customer.save(update_fields=["owner", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="customer.reassigned",
+            target=customer,
+            changes={"owner": [previous, new_owner.get_username()]},
+        )
+        moved += 1
+    return moved
+
+
+def _visible_customer(actor, customer_id, action="change") -> Customer:
+    """Contacts and the timeline are edited by whoever may change their customer."""
+    return _locked(Customer.objects.visible_to(actor, action), customer_id, _("customer"))
+
+
+def _clear_other_primary(contact):
+    if contact.is_primary:
+        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False)
+
+
+@transaction.atomic
+def contact_create(*, actor, customer_id, **values) -> Contact:
+    customer = _visible_customer(actor, customer_id)
+    contact = Contact(customer=customer, **values)
+    contact.full_clean(exclude=["customer"], validate_constraints=False)
+    _clear_other_primary(contact)
+    contact.save(force_insert=True)
+    audit_record(
+        actor=actor,
+        action="contact.created",
+        target=contact,
+        parent=customer,
+        changes=diff({}, snapshot(contact, CONTACT_FIELDS)),
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, actor, contact_id, **values) -> Contact:
+    contact = _locked(Contact.objects.visible_to(actor, "change"), contact_id, _("contact"))
+    _visible_customer(actor, contact.customer_id)
+    before = snapshot(contact, CONTACT_FIELDS)
+    for name, value in values.items():
+        setattr(contact, name, value)
+    contact.full_clean(exclude=["customer"], validate_constraints=False)
+    changes = diff(before, snapshot(contact, CONTACT_FIELDS))
+    if changes:
+        _clear_other_primary(contact)
+        contact.save()
+        audit_record(
+            actor=actor, action="contact.updated", target=contact, parent=contact.customer, changes=changes
+        )
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, actor, contact_id) -> None:
+    contact = _locked(Contact.objects.visible_to(actor, "delete"), contact_id, _("contact"))
+    audit_record(
+        actor=actor,
+        action="contact.deleted",
+        target=contact,
+        parent=contact.customer,
+        changes=diff(snapshot(contact, CONTACT_FIELDS), {}),
+    )
+    contact.delete()
+
+
+@transaction.atomic
+def interaction_create(*, actor, customer_id, **values) -> Interaction:
+    customer = _visible_customer(actor, customer_id, action="view")
+    if not actor.has_perm("customers.add_interaction"):
+        raise DomainError(_("You may not add to the customer's timeline."))
+    contact = values.get("contact")
+    if contact is not None and contact.customer_id != customer.pk:
+        raise DomainError(_("The contact must belong to this customer."), field="contact")
+    interaction = Interaction(customer=customer, author=actor, **values)
+    interaction.full_clean(exclude=["customer", "author"], validate_constraints=False)
+    interaction.save(force_insert=True)
+    audit_record(
+        actor=actor,
+        action="interaction.created",
+        target=interaction,
+        parent=customer,
+        changes=diff({}, snapshot(interaction, INTERACTION_FIELDS)),
+    )
+    return interaction
+
+
+@transaction.atomic
+def interaction_delete(*, actor, interaction_id) -> None:
+    interaction = _locked(Interaction.objects.visible_to(actor, "delete"), interaction_id, _("interaction"))
+    audit_record(
+        actor=actor,
+        action="interaction.deleted",
+        target=interaction,
+        parent=interaction.customer,
+        changes=diff(snapshot(interaction, INTERACTION_FIELDS), {}),
+    )
+    interaction.delete()
