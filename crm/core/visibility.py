@@ -25,4 +25,8 @@ class VisibleQuerySet(models.QuerySet):
         view_all = self.view_all_permission or f"{opts.app_label}.view_all_{opts.model_name}"
         if user.has_perm(view_all):
             return self
+        return self.owned_by(user)
+
+    def owned_by(self, user):
+        """The rows `user` owns; models with a wider rule override this."""
         return self.filter(**{self.owner_path: user})

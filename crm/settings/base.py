@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "crm.core",
     "crm.dashboard",
     "customers",
+    "contracts",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +128,7 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
 
 DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "CNY")
+COMPANY_NAME = os.environ.get("COMPANY_NAME", "Our Company Ltd.")
 
 # Behind TLS in production; plain HTTP with DEBUG on for `make run`.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

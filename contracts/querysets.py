@@ -1,0 +1,20 @@
+from django.db.models import F, Q
+
+from crm.core.visibility import VisibleQuerySet
+
+
+class ContractQuerySet(VisibleQuerySet):
+    def owned_by(self, user):
+        """A rep sees the contracts they own and those of the customers they own."""
+        return self.filter(Q(owner=user) | Q(customer__owner=user))
+
+
+class ApprovalStepQuerySet(VisibleQuerySet):
+    view_all_permission = "contracts.view_all_contract"
+
+    def owned_by(self, user):
+        return self.filter(Q(contract__owner=user) | Q(contract__customer__owner=user))
+
+    def current(self):
+        """Decisions of each contract's current approval round that were not voided."""
+        return self.filter(round=F("contract__approval_round"), voided_at__isnull=True)

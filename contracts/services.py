@@ -1,0 +1,339 @@
+"""Every write to contracts: drafting, editing with versions, and each workflow step.
+
+Each step locks the contract row, checks the transition table and the actor, changes
+the state and records the audit event in one transaction.
+"""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from contracts.choices import ApprovalDecision
+from contracts.choices import ContractStatus as S
+from contracts.models import (
+    CONTRACT_TERMS,
+    ApprovalRule,
+    ApprovalStep,
+    Contract,
+    ContractTemplate,
+    ContractVersion,
+)
+from contracts.templating import clauses_missing, template_render
+from contracts.workflow import transition_permission
+from crm.core.audit import audit_record, diff, snapshot
+from crm.core.exceptions import DomainError, TransitionNotAllowed
+from crm.core.numbering import number_allocate
+from customers.selectors import customer_list
+
+
+def _locked(actor, contract_id, action="view") -> Contract:
+    """The contract under a row lock, if the actor may see it (or act as the system)."""
+    queryset = Contract.objects.all() if actor is None else Contract.objects.visible_to(actor, action)
+    try:
+        return queryset.select_for_update(of=("self",)).select_related("customer").get(pk=contract_id)
+    except Contract.DoesNotExist:
+        raise DomainError(_("This contract does not exist or you may not act on it.")) from None
+
+
+def _check_transition(contract, target, actor, *, by_system=False):
+    if not contract.can_transition(target):
+        raise TransitionNotAllowed(
+            _("A contract that is %(current)s cannot become %(target)s.")
+            % {"current": contract.get_status_display().lower(), "target": S(target).label.lower()}
+        )
+    permission = transition_permission(S(contract.status), S(target))
+    if permission is None:
+        if not by_system:
+            raise TransitionNotAllowed(_("This step happens by itself; nobody takes it by hand."))
+    elif actor is not None and not actor.has_perm(permission):
+        raise TransitionNotAllowed(_("Your role may not take this step."))
+
+
+def _set_status(contract, target, *, actor, action, extra=None, extra_changes=None):
+    before = contract.status
+    contract.status = target
+    contract.updated_at = timezone.now()
+    contract.save()
+    changes = {"status": [before, target], **(extra_changes or {})}
+    audit_record(
+        actor=actor, action=action, target=contract, parent=contract.customer, changes=changes, extra=extra
+    )
+    return contract
+
+
+def approval_levels(amount):
+    """[(level, role)] a contract of this amount needs, lowest level first."""
+    rules = ApprovalRule.objects.filter(is_active=True, min_amount__lte=amount).order_by("level")
+    return [(rule.level, rule.role) for rule in rules]
+
+
+def template_values(*, customer, title, amount, currency, start_date, end_date, payment_terms_days):
+    return {
+        "customer_name": customer.name,
+        "customer_address": customer.address,
+        "customer_email": customer.email,
+        "contract_title": title,
+        "amount": number_format(amount, decimal_pos=2, force_grouping=True),
+        "currency": currency,
+        "start_date": start_date.isoformat(),
+        "end_date": end_date.isoformat(),
+        "payment_terms_days": payment_terms_days,
+        "company_name": settings.COMPANY_NAME,
+    }
+
+
+@transaction.atomic
+def contract_create(*, actor, customer_id, template_id=None, body="", **terms) -> Contract:
+    """Draft a contract for a customer the actor may see, filling the template if one is chosen."""
+    if not actor.has_perm("contracts.add_contract"):
+        raise DomainError(_("You may not draft contracts."))
+    customer = customer_list(user=actor).filter(pk=customer_id).first()
+    if customer is None:
+        raise DomainError(_("Choose a customer you may see."), field="customer")
+    template = None
+    if template_id is not None:
+        template = ContractTemplate.objects.filter(pk=template_id, is_active=True).first()
+        if template is None:
+            raise DomainError(_("Choose an active template."), field="template")
+    terms.setdefault("currency", settings.DEFAULT_CURRENCY)
+    if template is not None and not body.strip():
+        body = template_render(template.body, template_values(customer=customer, **terms))
+    contract = Contract(customer=customer, template=template, body=body, owner=actor, **terms)
+    contract.full_clean(exclude=["number"])
+    contract.number = number_allocate("CT")
+    contract.save(force_insert=True)
+    audit_record(
+        actor=actor,
+        action="contract.created",
+        target=contract,
+        parent=customer,
+        changes=diff({}, snapshot(contract, CONTRACT_TERMS)),
+        extra={"template": template.name if template else None},
+    )
+    return contract
+
+
+@transaction.atomic
+def contract_update(*, actor, contract_id, **terms) -> Contract:
+    """Edit the terms, keeping the previous ones as a numbered version.
+
+    Editing a rejected or approved contract returns it to draft; an approved one's
+    approvals are voided, so it must be approved again.
+    """
+    contract = _locked(actor, contract_id, "change")
+    if not contract.is_editable():
+        raise TransitionNotAllowed(
+            _("A contract that is %(status)s cannot be edited.")
+            % {"status": contract.get_status_display().lower()}
+        )
+    before = snapshot(contract, CONTRACT_TERMS)
+    for name, value in terms.items():
+        if name not in CONTRACT_TERMS:
+            raise DomainError(_("%(field)s cannot be edited here.") % {"field": name})
+        setattr(contract, name, value)
+    contract.full_clean(exclude=["number"])
+    changes = diff(before, snapshot(contract, CONTRACT_TERMS))
+    if not changes:
+        return contract
+    previous = Contract.objects.get(pk=contract.pk)
+    ContractVersion.objects.create(
+        contract=contract,
+        number=previous.version,
+        saved_by=actor,
+        **{name: getattr(previous, name) for name in CONTRACT_TERMS},
+    )
+    contract.version = previous.version + 1
+    extra = {"version": contract.version}
+    if contract.status != S.DRAFT:
+        _check_transition(contract, S.DRAFT, actor)
+        voided = ApprovalStep.objects.filter(
+            contract=contract, round=contract.approval_round, voided_at__isnull=True
+        )
+        extra["approvals_voided"] = voided.update(voided_at=timezone.now())
+        changes["status"] = [contract.status, S.DRAFT]
+        contract.status = S.DRAFT
+    contract.updated_at = timezone.now()
+    contract.save()
+    audit_record(
+        actor=actor,
+        action="contract.updated",
+        target=contract,
+        parent=contract.customer,
+        changes=changes,
+        extra=extra,
+    )
+    return contract
+
+
+@transaction.atomic
+def contract_submit(*, actor, contract_id) -> Contract:
+    contract = _locked(actor, contract_id, "change")
+    _check_transition(contract, S.PENDING_APPROVAL, actor)
+    levels = approval_levels(contract.amount)
+    if not levels:
+        raise DomainError(_("No approval rule applies to this amount; ask an admin to set the rules."))
+    contract.approval_round += 1
+    contract.awaiting_role = levels[0][1]
+    contract.submitted_by = actor
+    contract.submitted_at = timezone.now()
+    contract.decided_at = None
+    required = contract.template.required_clauses if contract.template else []
+    return _set_status(
+        contract,
+        S.PENDING_APPROVAL,
+        actor=actor,
+        action="contract.submitted",
+        extra={
+            "round": contract.approval_round,
+            "levels": [role for _level, role in levels],
+            "missing_clauses": clauses_missing(contract.body, required),
+        },
+    )
+
+
+def next_approval_level(contract):
+    """(level, role) waiting for a decision in the current round, or None."""
+    decided = set(
+        ApprovalStep.objects.filter(contract=contract, round=contract.approval_round).values_list(
+            "level", flat=True
+        )
+    )
+    pending = [(level, role) for level, role in approval_levels(contract.amount) if level not in decided]
+    return pending[0] if pending else None
+
+
+def _check_decider(contract, actor):
+    """The four-eyes rule and the level's role, for approving and rejecting alike."""
+    if contract.status != S.PENDING_APPROVAL:
+        raise TransitionNotAllowed(
+            _("This contract is %(status)s; there is nothing to decide.")
+            % {"status": contract.get_status_display().lower()}
+        )
+    if not actor.has_perm("contracts.approve_contract"):
+        raise TransitionNotAllowed(_("Your role may not decide on approvals."))
+    if actor.pk in (contract.owner_id, contract.submitted_by_id):
+        raise TransitionNotAllowed(_("Nobody decides on a contract they own or submitted."))
+    level = next_approval_level(contract)
+    if level is None:
+        raise TransitionNotAllowed(_("Every level has already decided."))
+    if not actor.groups.filter(name=level[1]).exists():
+        raise TransitionNotAllowed(
+            _("This level waits for a decision by a %(role)s.") % {"role": level[1].lower()}
+        )
+    return level
+
+
+def _record_step(contract, level, actor, decision, comment):
+    try:
+        with transaction.atomic():
+            return ApprovalStep.objects.create(
+                contract=contract,
+                round=contract.approval_round,
+                level=level[0],
+                role=level[1],
+                approver=actor,
+                decision=decision,
+                comment=comment,
+            )
+    except IntegrityError:
+        raise TransitionNotAllowed(_("Someone else decided this level a moment ago.")) from None
+
+
+@transaction.atomic
+def contract_approve(*, actor, contract_id, comment="") -> Contract:
+    contract = _locked(actor, contract_id)
+    level = _check_decider(contract, actor)
+    step = _record_step(contract, level, actor, ApprovalDecision.APPROVED, comment.strip())
+    remaining = next_approval_level(contract)
+    extra = {"level": step.level, "role": step.role, "comment": step.comment}
+    if remaining is not None:
+        contract.awaiting_role = remaining[1]
+        contract.updated_at = timezone.now()
+        contract.save()
+        audit_record(
+            actor=actor,
+            action="contract.level_approved",
+            target=contract,
+            parent=contract.customer,
+            changes={"awaiting_role": [level[1], remaining[1]]},
+            extra=extra,
+        )
+        return contract
+    _check_transition(contract, S.APPROVED, actor, by_system=True)
+    contract.awaiting_role = ""
+    contract.decided_at = timezone.now()
+    return _set_status(contract, S.APPROVED, actor=actor, action="contract.approved", extra=extra)
+
+
+@transaction.atomic
+def contract_reject(*, actor, contract_id, comment) -> Contract:
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError(_("Say why the contract is rejected."), field="comment")
+    contract = _locked(actor, contract_id)
+    level = _check_decider(contract, actor)
+    _check_transition(contract, S.REJECTED, actor)
+    step = _record_step(contract, level, actor, ApprovalDecision.REJECTED, comment)
+    contract.awaiting_role = ""
+    contract.decided_at = timezone.now()
+    return _set_status(
+        contract,
+        S.REJECTED,
+        actor=actor,
+        action="contract.rejected",
+        extra={"level": step.level, "role": step.role, "comment": comment},
+    )
+
+
+@transaction.atomic
+def contract_reopen(*, actor, contract_id) -> Contract:
+    """A rejected contract goes back to draft for another try."""
+    contract = _locked(actor, contract_id, "change")
+    if contract.status != S.REJECTED:
+        raise TransitionNotAllowed(_("Only a rejected contract is reopened."))
+    _check_transition(contract, S.DRAFT, actor)
+    return _set_status(contract, S.DRAFT, actor=actor, action="contract.reopened")
+
+
+@transaction.atomic
+def contract_cancel(*, actor, contract_id, reason="") -> Contract:
+    contract = _locked(actor, contract_id, "change")
+    _check_transition(contract, S.CANCELLED, actor)
+    contract.ended_reason = reason.strip()
+    contract.awaiting_role = ""
+    return _set_status(
+        contract, S.CANCELLED, actor=actor, action="contract.cancelled", extra={"reason": reason}
+    )
+
+
+@transaction.atomic
+def contract_terminate(*, actor, contract_id, reason) -> Contract:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the contract is terminated."), field="reason")
+    contract = _locked(actor, contract_id)
+    _check_transition(contract, S.TERMINATED, actor)
+    contract.ended_reason = reason
+    return _set_status(
+        contract, S.TERMINATED, actor=actor, action="contract.terminated", extra={"reason": reason}
+    )
+
+
+@transaction.atomic
+def contract_complete(*, actor, contract_id) -> Contract:
+    contract = _locked(actor, contract_id)
+    _check_transition(contract, S.COMPLETED, actor)
+    return _set_status(contract, S.COMPLETED, actor=actor, action="contract.completed")
+
+
+@transaction.atomic
+def contract_expire(*, contract_id, today=None) -> Contract:
+    """The system expires an active contract whose end date has passed."""
+    contract = _locked(None, contract_id)
+    today = today or timezone.localdate()
+    if contract.end_date >= today:
+        raise TransitionNotAllowed(_("This contract runs until %(date)s.") % {"date": contract.end_date})
+    _check_transition(contract, S.EXPIRED, None, by_system=True)
+    return _set_status(contract, S.EXPIRED, actor=None, action="contract.expired")

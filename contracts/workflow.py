@@ -1,0 +1,45 @@
+"""The contract lifecycle as one table: {from: {to: permission}}.
+
+A `None` permission marks a step only the system takes (the last approval, the
+second signature, expiry at the end date); services check the rest against the actor.
+"""
+
+from contracts.choices import ContractStatus as S
+
+TRANSITIONS = {
+    S.DRAFT: {
+        S.PENDING_APPROVAL: "contracts.submit_contract",
+        S.CANCELLED: "contracts.cancel_contract",
+    },
+    S.PENDING_APPROVAL: {
+        S.APPROVED: None,
+        S.REJECTED: "contracts.approve_contract",
+        S.CANCELLED: "contracts.cancel_contract",
+    },
+    S.REJECTED: {
+        S.DRAFT: "contracts.change_contract",
+        S.CANCELLED: "contracts.cancel_contract",
+    },
+    S.APPROVED: {
+        S.DRAFT: "contracts.change_contract",
+        S.SIGNING: "contracts.sign_contract",
+    },
+    S.SIGNING: {S.ACTIVE: None},
+    S.ACTIVE: {
+        S.COMPLETED: "contracts.complete_contract",
+        S.TERMINATED: "contracts.terminate_contract",
+        S.EXPIRED: None,
+    },
+    S.COMPLETED: {},
+    S.TERMINATED: {},
+    S.EXPIRED: {},
+    S.CANCELLED: {},
+}
+
+# Terms may be edited in these states; editing an approved contract returns it to draft.
+EDITABLE = {S.DRAFT, S.REJECTED, S.APPROVED}
+
+
+def transition_permission(source, target):
+    """The permission a step needs; KeyError when the step is not in the table."""
+    return TRANSITIONS[source][target]
