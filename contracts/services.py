@@ -337,3 +337,45 @@ def contract_expire(*, contract_id, today=None) -> Contract:
         raise TransitionNotAllowed(_("This contract runs until %(date)s.") % {"date": contract.end_date})
     _check_transition(contract, S.EXPIRED, None, by_system=True)
     return _set_status(contract, S.EXPIRED, actor=None, action="contract.expired")
+
+
+TEMPLATE_FIELDS = ["name", "body", "required_clauses", "is_active"]
+RULE_FIELDS = ["min_amount", "level", "role", "is_active"]
+
+
+@transaction.atomic
+def contract_template_save(*, actor, template) -> ContractTemplate:
+    """Create or change a template (admins), recording what changed."""
+    if not actor.has_perm(
+        "contracts.change_contracttemplate" if template.pk else "contracts.add_contracttemplate"
+    ):
+        raise DomainError(_("You may not manage contract templates."))
+    before = snapshot(ContractTemplate.objects.get(pk=template.pk), TEMPLATE_FIELDS) if template.pk else {}
+    template.full_clean()
+    created = template.pk is None
+    template.save()
+    audit_record(
+        actor=actor,
+        action="contracttemplate.created" if created else "contracttemplate.updated",
+        target=template,
+        changes=diff(before, snapshot(template, TEMPLATE_FIELDS)),
+    )
+    return template
+
+
+@transaction.atomic
+def approval_rule_save(*, actor, rule) -> ApprovalRule:
+    """Create or change an approval rule (admins), recording what changed."""
+    if not actor.has_perm("contracts.change_approvalrule" if rule.pk else "contracts.add_approvalrule"):
+        raise DomainError(_("You may not manage approval rules."))
+    before = snapshot(ApprovalRule.objects.get(pk=rule.pk), RULE_FIELDS) if rule.pk else {}
+    rule.full_clean()
+    created = rule.pk is None
+    rule.save()
+    audit_record(
+        actor=actor,
+        action="approvalrule.created" if created else "approvalrule.updated",
+        target=rule,
+        changes=diff(before, snapshot(rule, RULE_FIELDS)),
+    )
+    return rule

@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("health/", health, name="health"),
     path("customers/", include("customers.urls")),
+    path("contracts/", include("contracts.urls")),
     path("", include("crm.dashboard.urls")),
 ]

@@ -10,6 +10,7 @@ from django.views.generic import CreateView, DeleteView, DetailView, FormView, L
 from crm.core.exceptions import DomainError
 from crm.core.masking import mask_email, mask_phone
 from crm.core.views import (
+    FilteredListMixin,
     ServiceDeleteMixin,
     ServiceFormMixin,
     VisibleQuerysetMixin,
@@ -32,29 +33,7 @@ class RevealMixin:
         return context
 
 
-class FilteredListMixin(RevealMixin):
-    """A list narrowed by a FilterSet over the user's visible rows."""
-
-    filterset_class = None
-    paginate_by = 25
-
-    def base_queryset(self):
-        raise NotImplementedError
-
-    def get_filterset(self):
-        return self.filterset_class(self.request.GET or None, self.base_queryset(), request=self.request)
-
-    def get_queryset(self):
-        self.filterset = self.get_filterset()
-        return self.filterset.qs
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["filter"] = self.filterset
-        return context
-
-
-class CustomerListView(FilteredListMixin, ListView):
+class CustomerListView(RevealMixin, FilteredListMixin, ListView):
     model = Customer
     filterset_class = CustomerFilter
 
@@ -183,7 +162,7 @@ class CustomerReassignView(PermissionRequiredMixin, FormView):
         return redirect("customers:customer_list")
 
 
-class ContactListView(FilteredListMixin, ListView):
+class ContactListView(RevealMixin, FilteredListMixin, ListView):
     model = Contact
     filterset_class = ContactFilter
 

@@ -3,9 +3,11 @@ from crispy_forms.layout import Submit
 from django.utils.translation import gettext_lazy as _
 
 
-def submit_helper(label=None, form_tag=True) -> FormHelper:
-    """A FormHelper with one primary submit button; each form owns its own copy."""
+def submit_helper(label=None, form_tag=True, button_class="btn-primary") -> FormHelper:
+    """A FormHelper with one submit button; each form owns its own copy."""
     helper = FormHelper()
     helper.form_tag = form_tag
-    helper.add_input(Submit("submit", label or _("Save")))
+    button = Submit("submit", label or _("Save"))
+    button.field_classes = f"btn {button_class}"
+    helper.add_input(button)
     return helper

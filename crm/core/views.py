@@ -2,6 +2,7 @@
 
 import csv
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -11,8 +12,11 @@ from django.shortcuts import redirect
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from django.views.generic import FormView
+from django.views.generic.detail import SingleObjectMixin
 
 from crm.core.exceptions import DomainError, DuplicateRecord
+from crm.core.forms import submit_helper
 
 
 class VisibleQuerysetMixin:
@@ -22,6 +26,28 @@ class VisibleQuerysetMixin:
 
     def get_queryset(self):
         return self.model.objects.visible_to(self.request.user, self.visibility_action)
+
+
+class FilteredListMixin:
+    """A paginated list narrowed by a django-filter FilterSet over `base_queryset()`,
+    which must start from what the user may see."""
+
+    filterset_class = None
+    paginate_by = 25
+
+    def base_queryset(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        self.filterset = self.filterset_class(
+            self.request.GET or None, self.base_queryset(), request=self.request
+        )
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter"] = self.filterset
+        return context
 
 
 def domain_error_to_form(form, error: DomainError):
@@ -78,6 +104,53 @@ class ServiceDeleteMixin(PermissionRequiredMixin):
             return redirect(self.object.get_absolute_url())
         messages.success(self.request, _("Deleted %(object)s.") % {"object": label})
         return redirect(self.get_success_url())
+
+
+class ConfirmForm(forms.Form):
+    """No fields: the step needs only a confirmation (the view adds its button)."""
+
+
+class ServiceActionView(VisibleQuerysetMixin, SingleObjectMixin, FormView):
+    """One workflow step on one visible object: GET asks to confirm, POST calls the service.
+
+    A refusal re-shows the form with the reason next to the field it concerns.
+    """
+
+    template_name = "generic/confirm.html"
+    form_class = ConfirmForm
+    title = ""
+    success_message = ""
+    button_class = "btn-primary"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.helper = submit_helper(self.title, button_class=self.button_class)
+        return form
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = self.title
+        return context
+
+    def perform(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            self.perform(form)
+        except DomainError as error:
+            domain_error_to_form(form, error)
+            return self.form_invalid(form)
+        if self.success_message:
+            messages.success(self.request, self.success_message % {"object": self.object})
+        return redirect(self.get_success_url())
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
 
 
 class Echo:

@@ -1,4 +1,4 @@
-from django import template
+from django import forms, template
 from django.utils.http import urlencode
 
 from crm.core.masking import mask_email, mask_phone
@@ -47,3 +47,17 @@ def change_value(field, value, reveal):
     if not reveal and field in MASKED_FIELDS:
         return MASKED_FIELDS[field](str(value))
     return value
+
+
+@register.filter
+def bootstrap_widget(field):
+    """A bound field's widget with Bootstrap's class, for forms not rendered by crispy."""
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select):
+        css = "form-select form-select-sm"
+    else:
+        css = "form-control form-control-sm"
+    existing = widget.attrs.get("class", "")
+    return field.as_widget(attrs={"class": f"{existing} {css}".strip()})

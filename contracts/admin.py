@@ -1,0 +1,154 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from contracts import services
+from contracts.models import (
+    ApprovalModel,
+    ApprovalRule,
+    ApprovalStep,
+    Contract,
+    ContractTemplate,
+    ContractVersion,
+)
+from crm.core.admin_mixins import ServiceAdminMixin
+from crm.core.exceptions import DomainError
+
+WORKFLOW_FIELDS = [
+    "number",
+    "status",
+    "version",
+    "approval_round",
+    "awaiting_role",
+    "submitted_by",
+    "submitted_at",
+    "decided_at",
+    "ended_reason",
+    "owner",
+    "created_at",
+    "updated_at",
+]
+
+
+class ApprovalStepInline(admin.TabularInline):
+    model = ApprovalStep
+    fields = ["round", "level", "role", "approver", "decision", "comment", "decided_at", "voided_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ContractVersionInline(admin.TabularInline):
+    model = ContractVersion
+    fields = ["number", "title", "amount", "currency", "start_date", "end_date", "saved_by", "saved_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _run_step(modeladmin, request, queryset, step, done_message):
+    """Apply one workflow service to each selected contract, reporting each refusal."""
+    done = 0
+    for contract in queryset:
+        try:
+            step(actor=request.user, contract_id=contract.pk)
+            done += 1
+        except DomainError as error:
+            modeladmin.message_user(request, f"{contract.number}: {error.message}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+
+@admin.register(Contract)
+class ContractAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "title", "customer", "status", "amount", "currency", "end_date", "owner"]
+    list_filter = ["status", "currency", "awaiting_role"]
+    search_fields = ["number", "title"]
+    list_select_related = ["customer", "owner"]
+    autocomplete_fields = ["customer"]
+    inlines = [ApprovalStepInline, ContractVersionInline]
+    actions = ["submit_selected", "approve_selected", "reopen_selected", "complete_selected"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return WORKFLOW_FIELDS + (["customer", "template"] if obj else [])
+
+    def get_fields(self, request, obj=None):
+        terms = ["title", "amount", "currency", "start_date", "end_date", "payment_terms_days", "body"]
+        return ["customer", "template", *terms, *WORKFLOW_FIELDS] if obj else ["customer", "template", *terms]
+
+    def create_through_service(self, user, values):
+        values = dict(values)
+        customer, template = values.pop("customer"), values.pop("template", None)
+        return services.contract_create(
+            actor=user, customer_id=customer.pk, template_id=template.pk if template else None, **values
+        )
+
+    def update_through_service(self, user, obj, values):
+        return services.contract_update(actor=user, contract_id=obj.pk, **values)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # contracts are cancelled, never deleted
+
+    @admin.action(description=_("Submit selected for approval"), permissions=["change"])
+    def submit_selected(self, request, queryset):
+        _run_step(self, request, queryset, services.contract_submit, _("%(count)d contract(s) submitted."))
+
+    @admin.action(description=_("Approve selected (your level)"), permissions=["change"])
+    def approve_selected(self, request, queryset):
+        _run_step(self, request, queryset, services.contract_approve, _("%(count)d approval(s) recorded."))
+
+    @admin.action(description=_("Reopen selected rejected contracts as drafts"), permissions=["change"])
+    def reopen_selected(self, request, queryset):
+        _run_step(self, request, queryset, services.contract_reopen, _("%(count)d contract(s) reopened."))
+
+    @admin.action(description=_("Mark selected active contracts completed"), permissions=["change"])
+    def complete_selected(self, request, queryset):
+        _run_step(self, request, queryset, services.contract_complete, _("%(count)d contract(s) completed."))
+
+
+@admin.register(ContractTemplate)
+class ContractTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        services.contract_template_save(actor=request.user, template=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead; contracts keep a link to their template
+
+
+@admin.register(ApprovalRule)
+class ApprovalRuleAdmin(admin.ModelAdmin):
+    list_display = ["level", "role", "min_amount", "is_active"]
+    list_filter = ["is_active", "role"]
+
+    def save_model(self, request, obj, form, change):
+        services.approval_rule_save(actor=request.user, rule=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead, so the history of rules stays readable
+
+
+@admin.register(ApprovalModel)
+class ApprovalModelAdmin(admin.ModelAdmin):
+    """Trained by `manage.py train_approval_model`; read-only here."""
+
+    list_display = ["version", "trained_at", "training_size", "accuracy", "baseline_accuracy", "is_active"]
+    exclude = ["estimator"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields if field.name != "estimator"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,58 @@
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract, ContractTemplate
+from crm.core.forms import submit_helper
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ContractForm(forms.ModelForm):
+    """Drafting (from a customer's page) and editing; the template is chosen only when drafting."""
+
+    template = forms.ModelChoiceField(
+        queryset=ContractTemplate.objects.filter(is_active=True),
+        required=False,
+        label=_("Template"),
+        help_text=_("Fills the body from the customer and the terms when the body is left empty."),
+    )
+
+    class Meta:
+        model = Contract
+        fields = ["template", "title", "amount", "currency", "start_date", "end_date"]
+        fields += ["payment_terms_days", "body"]
+        widgets = {
+            "start_date": DATE_INPUT,
+            "end_date": DATE_INPUT,
+            "body": forms.Textarea(attrs={"rows": 14}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        drafting = self.instance.pk is None
+        if drafting:
+            self.fields["body"].required = False
+            self.fields["currency"].initial = settings.DEFAULT_CURRENCY
+        else:
+            del self.fields["template"]
+        self.helper = submit_helper(_("Save draft") if drafting else _("Save"))
+        self.helper.layout = Layout(
+            *(["template"] if drafting else []),
+            "title",
+            Row(Column("amount"), Column("currency"), Column("payment_terms_days")),
+            Row(Column("start_date"), Column("end_date")),
+            "body",
+        )
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"].upper()
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,149 @@
+"""Reads of contracts that start from what the user may see."""
+
+import difflib
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from contracts.choices import ContractStatus
+from contracts.models import CONTRACT_TERMS, ApprovalStep, Contract
+from contracts.services import approval_levels, next_approval_level
+from contracts.templating import clauses_missing
+from contracts.workflow import transition_permission
+from crm.core.audit import audit_history
+
+
+def contract_list(*, user):
+    return Contract.objects.visible_to(user).select_related("customer", "owner")
+
+
+def contract_get(*, user, pk, action="view") -> Contract:
+    return get_object_or_404(
+        Contract.objects.visible_to(user, action).select_related("customer", "owner"), pk=pk
+    )
+
+
+def contract_search(queryset, text: str):
+    """Contracts whose number, title or customer name contains the text."""
+    text = text.strip()
+    if not text:
+        return queryset
+    return queryset.filter(
+        Q(number__icontains=text) | Q(title__icontains=text) | Q(customer__name_key__contains=text.lower())
+    )
+
+
+def approval_inbox(*, user):
+    """Contracts waiting for a decision by one of the user's roles, that the user may decide."""
+    roles = list(user.groups.values_list("name", flat=True))
+    return (
+        contract_list(user=user)
+        .filter(status=ContractStatus.PENDING_APPROVAL, awaiting_role__in=roles)
+        .exclude(Q(owner=user) | Q(submitted_by=user))
+        .order_by("submitted_at", "id")
+    )
+
+
+def contract_approval_overview(contract):
+    """Every level the contract needs, with the decision taken in the current round, if any."""
+    steps = {
+        step.level: step
+        for step in ApprovalStep.objects.filter(
+            contract=contract, round=contract.approval_round
+        ).select_related("approver")
+    }
+    waiting = next_approval_level(contract) if contract.status == ContractStatus.PENDING_APPROVAL else None
+    return [
+        {"level": level, "role": role, "step": steps.get(level), "waiting": waiting == (level, role)}
+        for level, role in approval_levels(contract.amount)
+    ]
+
+
+def contract_detail_context(*, contract):
+    required = contract.template.required_clauses if contract.template else []
+    return {
+        "versions": contract.versions.select_related("saved_by"),
+        "approval_levels": contract_approval_overview(contract),
+        "past_steps": ApprovalStep.objects.filter(contract=contract)
+        .exclude(round=contract.approval_round, voided_at__isnull=True)
+        .select_related("approver"),
+        "missing_clauses": clauses_missing(contract.body, required),
+        "history": audit_history(contract).select_related("actor")[:100],
+    }
+
+
+def contract_terms_at(contract, version_number):
+    """The terms as of a version number; the newest version is the contract itself."""
+    if version_number == contract.version:
+        return {name: getattr(contract, name) for name in CONTRACT_TERMS}
+    version = get_object_or_404(contract.versions, number=version_number)
+    return {name: getattr(version, name) for name in CONTRACT_TERMS}
+
+
+def contract_versions_diff(contract, old_number, new_number):
+    """[(field, [diff lines])] for each term that differs between two versions."""
+    old, new = contract_terms_at(contract, old_number), contract_terms_at(contract, new_number)
+    changes = []
+    for name in CONTRACT_TERMS:
+        if old[name] == new[name]:
+            continue
+        lines = difflib.unified_diff(
+            str(old[name]).splitlines(), str(new[name]).splitlines(), lineterm="", n=2
+        )
+        changes.append((name, [line for line in lines if not line.startswith(("---", "+++"))]))
+    return changes
+
+
+# (url name, label, button style, target status or None for a decision, visibility action)
+_ACTIONS = [
+    (
+        "contracts:contract_submit",
+        _("Submit for approval"),
+        "btn-primary",
+        ContractStatus.PENDING_APPROVAL,
+        "change",
+    ),
+    (
+        "contracts:contract_reopen",
+        _("Reopen as draft"),
+        "btn-outline-primary",
+        ContractStatus.DRAFT,
+        "change",
+    ),
+    (
+        "contracts:contract_complete",
+        _("Mark completed"),
+        "btn-outline-success",
+        ContractStatus.COMPLETED,
+        "view",
+    ),
+    ("contracts:contract_terminate", _("Terminate"), "btn-outline-danger", ContractStatus.TERMINATED, "view"),
+    ("contracts:contract_cancel", _("Cancel"), "btn-outline-danger", ContractStatus.CANCELLED, "change"),
+]
+
+
+def contract_actions(*, contract, user):
+    """The workflow buttons worth showing this user; the services still decide."""
+    actions = []
+    for url_name, label, style, target, action in _ACTIONS:
+        if not contract.can_transition(target):
+            continue
+        if url_name == "contracts:contract_reopen" and contract.status != ContractStatus.REJECTED:
+            continue
+        permission = transition_permission(ContractStatus(contract.status), target)
+        allowed = Contract.objects.visible_to(user, action).filter(pk=contract.pk).exists()
+        if permission and user.has_perm(permission) and allowed:
+            actions.append({"url": reverse(url_name, args=[contract.pk]), "label": label, "style": style})
+    return actions
+
+
+def contract_can_decide(*, contract, user) -> bool:
+    """Whether the approve and reject forms are worth showing to this user now."""
+    if contract.status != ContractStatus.PENDING_APPROVAL or user.pk in (
+        contract.owner_id,
+        contract.submitted_by_id,
+    ):
+        return False
+    return user.groups.filter(name=contract.awaiting_role).exists()
