@@ -18,3 +18,14 @@ class ContractStatus(models.TextChoices):
 class ApprovalDecision(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
+
+
+class SigningParty(models.TextChoices):
+    COMPANY = "company", _("Company")
+    CUSTOMER = "customer", _("Customer")
+
+
+class SigningKeyStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    RETIRED = "retired", _("Retired")
+    REVOKED = "revoked", _("Revoked")

@@ -1,3 +1,4 @@
+import hashlib
 from decimal import Decimal
 
 import pycountry
@@ -10,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from contracts.choices import ApprovalDecision, ContractStatus
+from contracts.choices import ApprovalDecision, ContractStatus, SigningKeyStatus, SigningParty
 from contracts.querysets import ApprovalStepQuerySet, ContractQuerySet
 from contracts.templating import placeholders_unknown
 from contracts.workflow import EDITABLE, TRANSITIONS
@@ -30,7 +31,8 @@ CONTRACT_TERMS = [
 
 
 def validate_currency(code):
-    if pycountry.currencies.get(alpha_3=code or "") is None:
+    # pycountry matches case-insensitively; the column holds upper-case codes only.
+    if not (code or "").isupper() or pycountry.currencies.get(alpha_3=code) is None:
         raise ValidationError(_("%(code)s is not an ISO 4217 currency code."), params={"code": code})
 
 
@@ -302,3 +304,100 @@ class ApprovalModel(models.Model):
             "version": self.version,
             "accuracy": self.accuracy * 100,
         }
+
+
+class SigningKey(models.Model):
+    """A public key the platform has signed with; kept forever so old signatures verify."""
+
+    key_id = models.CharField(_("key id"), max_length=80, unique=True)
+    public_key_pem = models.TextField(_("public key (PEM)"))
+    backend_alias = models.CharField(_("backend"), max_length=50)
+    status = models.CharField(
+        _("status"), max_length=10, choices=SigningKeyStatus.choices, default=SigningKeyStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revocation_reason = models.TextField(_("reason for revocation"), blank=True)
+
+    class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["backend_alias"],
+                condition=Q(status=SigningKeyStatus.ACTIVE),
+                name="signing_key_one_active_per_backend",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SigningKeyStatus.values), name="signing_key_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.key_id} ({self.get_status_display()})"
+
+
+class ContractSignature(models.Model):
+    """One party's signature over the exact statement bytes it signed."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="signatures")
+    party = models.CharField(_("party"), max_length=10, choices=SigningParty.choices)
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signer_name = models.CharField(_("signer"), max_length=200)
+    signer_email = models.EmailField(_("signer e-mail"), blank=True)
+    statement = models.BinaryField(_("signed statement"))
+    statement_sha256 = models.CharField(max_length=64)
+    signature = models.BinaryField(_("signature"))
+    key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="signatures")
+    algorithm = models.JSONField(default=dict)
+    previous_signature_sha256 = models.CharField(max_length=64, blank=True)
+    signed_at = models.DateTimeField(_("signed at"))
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("contract signature")
+        verbose_name_plural = _("contract signatures")
+        ordering = ["signed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "party"], name="signature_once_per_party"),
+            models.CheckConstraint(condition=Q(party__in=SigningParty.values), name="signature_party_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.contract.number} · {self.get_party_display()} · {self.signer_name}"
+
+    @property
+    def signature_sha256(self) -> str:
+        return hashlib.sha256(bytes(self.signature)).hexdigest()
+
+
+class SigningLink(models.Model):
+    """A one-time link through which the customer reviews and accepts a contract.
+
+    Only the SHA-256 of the token is stored; the token itself is in the e-mail.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="signing_links")
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(_("sent to"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.contract.number} → {self.email}"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now

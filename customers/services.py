@@ -6,6 +6,7 @@ same transaction.
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -137,7 +138,14 @@ def customer_delete(*, actor, customer_id) -> None:
         changes=diff(snapshot(customer, CUSTOMER_FIELDS), {}),
         extra={"contacts": customer.contacts.count(), "interactions": customer.interactions.count()},
     )
-    customer.delete()
+    try:
+        with transaction.atomic():
+            customer.delete()
+    except ProtectedError:
+        raise DomainError(
+            _("%(name)s has contracts or orders and cannot be deleted; mark it churned instead.")
+            % {"name": customer.name}
+        ) from None
 
 
 @transaction.atomic
@@ -177,11 +185,21 @@ def _visible_customer(actor, customer_id, action="change") -> Customer:
     return _locked(Customer.objects.visible_to(actor, action), customer_id, _("customer"))
 
 
-def _clear_other_primary(contact):
-    if contact.is_primary:
-        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
-            pk=contact.pk
-        ).update(is_primary=False)
+def _clear_other_primary(actor, contact):
+    """Only one primary contact per customer: the previous one stops being it, on the record."""
+    if not contact.is_primary:
+        return
+    previous = Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(pk=contact.pk)
+    for other in previous.select_for_update():
+        other.is_primary = False
+        other.save(update_fields=["is_primary"])
+        audit_record(
+            actor=actor,
+            action="contact.updated",
+            target=other,
+            parent=contact.customer,
+            changes={"is_primary": [True, False]},
+        )
 
 
 @transaction.atomic
@@ -189,7 +207,7 @@ def contact_create(*, actor, customer_id, **values) -> Contact:
     customer = _visible_customer(actor, customer_id)
     contact = Contact(customer=customer, **values)
     contact.full_clean(exclude=["customer"], validate_constraints=False)
-    _clear_other_primary(contact)
+    _clear_other_primary(actor, contact)
     contact.save(force_insert=True)
     audit_record(
         actor=actor,
@@ -211,7 +229,7 @@ def contact_update(*, actor, contact_id, **values) -> Contact:
     contact.full_clean(exclude=["customer"], validate_constraints=False)
     changes = diff(before, snapshot(contact, CONTACT_FIELDS))
     if changes:
-        _clear_other_primary(contact)
+        _clear_other_primary(actor, contact)
         contact.save()
         audit_record(
             actor=actor, action="contact.updated", target=contact, parent=contact.customer, changes=changes
