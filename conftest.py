@@ -56,3 +56,39 @@ def client_for(client):
         return client
 
     return login
+
+
+# Browser tests (marker `browser`): one headless Chromium for the session, a fresh context
+# and page per test on pytest-django's live server. Helpers: crm/core/tests/browser.py.
+
+_phase_reports = pytest.StashKey[dict]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures know at teardown if it failed."""
+    report = yield
+    item.stash.setdefault(_phase_reports, {})[report.when] = report
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from crm.core.tests.browser import launch_chromium
+
+    with launch_chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(request, browser, live_server):
+    """A page whose relative URLs go to the live server; a screenshot lands in
+    test-artifacts/ when the test fails."""
+    from crm.core.tests.browser import browser_page
+
+    def failed():
+        report = request.node.stash.get(_phase_reports, {}).get("call")
+        return report is not None and report.failed
+
+    with browser_page(browser, live_server.url, request.node.nodeid, failed) as new_page:
+        yield new_page

@@ -31,7 +31,13 @@ def snapshot(instance, fields) -> dict:
     for name in fields:
         field = instance._meta.get_field(name)
         value = getattr(instance, field.attname)
-        values[name] = str(value) if isinstance(value, Decimal) else value
+        if isinstance(value, Decimal):
+            # At the field's scale, so 50000 and 50000.00 compare equal, as in the database.
+            places = getattr(field, "decimal_places", None)
+            if places is not None and value.is_finite():
+                value = value.quantize(Decimal(1).scaleb(-places))
+            value = str(value)
+        values[name] = value
     return json_safe(values)
 
 
