@@ -1,7 +1,14 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
 class ContractsConfig(AppConfig):
     name = "contracts"
     verbose_name = _("Contracts")
+
+    def ready(self):
+        from contracts.signing.loader import check_signing_backends, connect_signals
+
+        connect_signals()
+        checks.register(check_signing_backends, "signing")

@@ -56,3 +56,42 @@ class CommentForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CompanySignForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Signing binds the company. Confirm it is you."),
+    )
+
+
+class SigningLinkForm(forms.Form):
+    email = forms.EmailField(label=_("Send the link to"))
+
+
+class CustomerSignForm(forms.Form):
+    full_name = forms.CharField(label=_("Your full name"), max_length=200)
+    accepted = forms.BooleanField(
+        label=_("I have read this contract and accept it on behalf of the customer."), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = submit_helper(_("Sign and accept"), button_class="btn-success")
+
+
+class VerifyForm(forms.Form):
+    number = forms.CharField(label=_("Contract number"), max_length=20, required=False)
+    code = forms.CharField(label=_("Verification code"), max_length=24, required=False)
+    bundle = forms.FileField(label=_("…or upload an evidence bundle (.zip)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = submit_helper(_("Verify"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("bundle") and not (cleaned.get("number") and cleaned.get("code")):
+            raise forms.ValidationError(_("Give the contract number and the verification code, or upload a bundle."))
+        return cleaned

@@ -1,6 +1,9 @@
 """Reads of contracts that start from what the user may see."""
 
 import difflib
+import json
+import zipfile
+from io import BytesIO
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -8,8 +11,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import ContractStatus
-from contracts.models import CONTRACT_TERMS, ApprovalStep, Contract
+from contracts.models import CONTRACT_TERMS, ApprovalStep, Contract, ContractSignature
 from contracts.services import approval_levels, next_approval_level
+from contracts.signatures import contract_signature_checks
+from contracts.signing.evidence import evidence_bundle_check, verification_code
 from contracts.templating import clauses_missing
 from contracts.workflow import transition_permission
 from crm.core.audit import audit_history
@@ -20,9 +25,7 @@ def contract_list(*, user):
 
 
 def contract_get(*, user, pk, action="view") -> Contract:
-    return get_object_or_404(
-        Contract.objects.visible_to(user, action).select_related("customer", "owner"), pk=pk
-    )
+    return get_object_or_404(Contract.objects.visible_to(user, action).select_related("customer", "owner"), pk=pk)
 
 
 def contract_search(queryset, text: str):
@@ -50,9 +53,9 @@ def contract_approval_overview(contract):
     """Every level the contract needs, with the decision taken in the current round, if any."""
     steps = {
         step.level: step
-        for step in ApprovalStep.objects.filter(
-            contract=contract, round=contract.approval_round
-        ).select_related("approver")
+        for step in ApprovalStep.objects.filter(contract=contract, round=contract.approval_round).select_related(
+            "approver"
+        )
     }
     waiting = next_approval_level(contract) if contract.status == ContractStatus.PENDING_APPROVAL else None
     return [
@@ -89,9 +92,7 @@ def contract_versions_diff(contract, old_number, new_number):
     for name in CONTRACT_TERMS:
         if old[name] == new[name]:
             continue
-        lines = difflib.unified_diff(
-            str(old[name]).splitlines(), str(new[name]).splitlines(), lineterm="", n=2
-        )
+        lines = difflib.unified_diff(str(old[name]).splitlines(), str(new[name]).splitlines(), lineterm="", n=2)
         changes.append((name, [line for line in lines if not line.startswith(("---", "+++"))]))
     return changes
 
@@ -147,3 +148,46 @@ def contract_can_decide(*, contract, user) -> bool:
     ):
         return False
     return user.groups.filter(name=contract.awaiting_role).exists()
+
+
+def contract_signing_context(*, contract):
+    """Signatures with their checks, open links and the verification code of a contract."""
+    checks = contract_signature_checks(contract)
+    return {
+        "signature_checks": checks,
+        "signing_links": contract.signing_links.select_related("created_by")[:10],
+        "verification_code": verification_code([check.signature for check in checks]) if checks else "",
+        "signed_parties": {check.signature.party for check in checks},
+    }
+
+
+def contract_verify_by_code(number: str, code: str):
+    """Public verification: the contract's signature checks when number and code match."""
+    contract = Contract.objects.filter(number=number.strip().upper()).select_related("customer").first()
+    if contract is None:
+        return None
+    context = contract_signing_context(contract=contract)
+    if not context["verification_code"] or context["verification_code"] != code.strip().upper():
+        return None
+    return {"verified_contract": contract, "signature_checks": context["signature_checks"]}
+
+
+def bundle_verify(data: bytes):
+    """Check an uploaded evidence bundle against its own keys and against our records."""
+    try:
+        number = json.loads(zipfile.ZipFile(BytesIO(data)).read("manifest.json"))["contract"]
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
+        raise ValueError(_("This is not an evidence bundle from this system.")) from error
+    stored = ContractSignature.objects.filter(contract__number=number).select_related("key")
+    return {"number": number, "entries": evidence_bundle_check(data, stored)}
+
+
+def contract_signing_actions(*, contract, user, context):
+    """Whether the sign and send-link buttons are worth showing; the services decide."""
+    signable = contract.status in (ContractStatus.APPROVED, ContractStatus.SIGNING)
+    signed = context["signed_parties"]
+    can_change = Contract.objects.visible_to(user, "change").filter(pk=contract.pk).exists()
+    return {
+        "can_sign": signable and "company" not in signed and user.has_perm("contracts.sign_contract"),
+        "can_send_link": signable and "customer" not in signed and can_change,
+    }

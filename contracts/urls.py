@@ -19,3 +19,17 @@ urlpatterns = [
     path("<int:pk>/terminate/", views.ContractTerminateView.as_view(), name="contract_terminate"),
     path("<int:pk>/complete/", views.ContractCompleteView.as_view(), name="contract_complete"),
 ]
+
+urlpatterns += [
+    path("<int:pk>/sign/", views.ContractSignView.as_view(), name="contract_sign"),
+    path("<int:pk>/signing-link/", views.SigningLinkSendView.as_view(), name="signing_link_send"),
+    path(
+        "<int:pk>/signing-link/<int:link_pk>/revoke/",
+        views.SigningLinkRevokeView.as_view(),
+        name="signing_link_revoke",
+    ),
+    path("<int:pk>/evidence.zip", views.ContractEvidenceView.as_view(), name="contract_evidence"),
+    path("<int:pk>/certificate/", views.ContractCertificateView.as_view(), name="contract_certificate"),
+    path("sign/<str:token>/", views.CustomerSignView.as_view(), name="customer_sign"),
+    path("verify/", views.VerifyView.as_view(), name="verify"),
+]

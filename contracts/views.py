@@ -1,17 +1,41 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import CreateView, DetailView, ListView, UpdateView
+from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView, View
 
-from contracts import selectors, services
+from contracts import selectors, services, signatures
+from contracts.assistant import approval_recommendation
 from contracts.choices import ContractStatus
 from contracts.filters import ContractFilter
-from contracts.forms import CommentForm, ContractForm, ReasonForm
+from contracts.forms import (
+    CommentForm,
+    CompanySignForm,
+    ContractForm,
+    CustomerSignForm,
+    ReasonForm,
+    SigningLinkForm,
+    VerifyForm,
+)
 from contracts.models import Contract
-from crm.core.views import FilteredListMixin, ServiceActionView, ServiceFormMixin, VisibleQuerysetMixin
+from contracts.signing.evidence import evidence_bundle
+from contracts.similarity import similar_contracts
+from crm.core.audit import audit_history
+from crm.core.exceptions import DomainError
+from crm.core.views import (
+    FilteredListMixin,
+    ServiceActionView,
+    ServiceFormMixin,
+    VisibleQuerysetMixin,
+    domain_error_to_form,
+)
 from customers.selectors import customer_get
 
 
@@ -47,13 +71,13 @@ class ContractDetailView(VisibleQuerysetMixin, DetailView):
         context["actions"] = selectors.contract_actions(contract=contract, user=user)
         context["can_edit"] = contract.is_editable() and user.has_perm("contracts.change_contract")
         context["can_decide"] = selectors.contract_can_decide(contract=contract, user=user)
-        from contracts.assistant import approval_recommendation  # TEMP until the assistant lands
-        from contracts.similarity import similar_contracts
-
         if contract.status == ContractStatus.PENDING_APPROVAL and user.has_perm("contracts.approve_contract"):
             context["recommendation"] = approval_recommendation(contract)
         if contract.status == ContractStatus.DRAFT:
             context["similar"] = similar_contracts(contract, user=user)
+        if contract.status not in (ContractStatus.DRAFT, ContractStatus.PENDING_APPROVAL, ContractStatus.REJECTED):
+            context.update(selectors.contract_signing_context(contract=contract))
+            context.update(selectors.contract_signing_actions(contract=contract, user=user, context=context))
         return context
 
 
@@ -103,9 +127,7 @@ class ContractUpdateView(VisibleQuerysetMixin, ServiceFormMixin, UpdateView):
         return context
 
     def perform(self, form):
-        return services.contract_update(
-            actor=self.request.user, contract_id=self.object.pk, **form.cleaned_data
-        )
+        return services.contract_update(actor=self.request.user, contract_id=self.object.pk, **form.cleaned_data)
 
 
 class ContractDiffView(VisibleQuerysetMixin, DetailView):
@@ -230,3 +252,138 @@ class ContractCompleteView(ContractActionView):
 
     def perform(self, form):
         services.contract_complete(actor=self.request.user, contract_id=self.object.pk)
+
+
+class ContractSignView(ContractActionView):
+    """The company signatory signs, confirming with their password."""
+
+    form_class = CompanySignForm
+    title = gettext_lazy("Sign for the company")
+    button_class = "btn-success"
+    success_message = gettext_lazy("You signed %(object)s for the company.")
+
+    def perform(self, form):
+        signatures.contract_sign_company(
+            actor=self.request.user, contract_id=self.object.pk, password=form.cleaned_data["password"]
+        )
+
+
+class SigningLinkSendView(ContractActionView):
+    """The owner e-mails the customer a one-time signing link (and sees it once)."""
+
+    visibility_action = "change"
+    form_class = SigningLinkForm
+    title = gettext_lazy("Send signing link to the customer")
+
+    def get_initial(self):
+        return {"email": self.object.customer.email}
+
+    def perform(self, form):
+        link, url = signatures.signing_link_send(
+            actor=self.request.user, contract_id=self.object.pk, email=form.cleaned_data["email"]
+        )
+        messages.success(
+            self.request,
+            format_html(
+                _("Signing link e-mailed to {email}. It works once: {link}"),
+                email=link.email,
+                link=format_html("<a href='{url}' data-testid='signing-url'>{url}</a>", url=url),
+            ),
+        )
+
+
+class SigningLinkRevokeView(PermissionRequiredMixin, View):
+    permission_required = "contracts.change_contract"
+
+    def post(self, request, pk, link_pk):
+        contract = selectors.contract_get(user=request.user, pk=pk, action="change")
+        try:
+            signatures.signing_link_revoke(actor=request.user, link_id=link_pk)
+            messages.success(request, _("The signing link was revoked."))
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect(contract.get_absolute_url())
+
+
+class ContractEvidenceView(VisibleQuerysetMixin, DetailView):
+    """The evidence bundle: statements, signatures, public keys, audit trail, openssl README."""
+
+    model = Contract
+
+    def render_to_response(self, context):
+        contract = self.object
+        signed = list(contract.signatures.select_related("key"))
+        if not signed:
+            raise Http404(_("This contract has no signatures yet."))
+        data = evidence_bundle(contract, signed, audit_history(contract).order_by("seq"))
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{contract.number}-evidence.zip"'
+        return response
+
+
+class ContractCertificateView(VisibleQuerysetMixin, DetailView):
+    """A printable certificate of completion."""
+
+    model = Contract
+    template_name = "contracts/contract_certificate.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(selectors.contract_signing_context(contract=self.object))
+        context["verify_url"] = settings.SITE_URL.rstrip("/") + reverse("contracts:verify")
+        context["company_name"] = settings.COMPANY_NAME
+        return context
+
+
+@method_decorator(login_not_required, name="dispatch")
+class CustomerSignView(FormView):
+    """The customer's one-time page: the contract read-only, their name and acceptance."""
+
+    form_class = CustomerSignForm
+    template_name = "contracts/customer_sign.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.link = signatures.signing_link_get(kwargs["token"])
+        except DomainError as error:
+            return render(request, "contracts/customer_sign_done.html", {"error": error.message}, status=410)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["contract"] = self.link.contract
+        context["company_name"] = settings.COMPANY_NAME
+        return context
+
+    def form_valid(self, form):
+        try:
+            signature = signatures.contract_sign_customer(token=self.kwargs["token"], **form.cleaned_data)
+        except DomainError as error:
+            domain_error_to_form(form, error)
+            return self.form_invalid(form)
+        return render(self.request, "contracts/customer_sign_done.html", {"signature": signature})
+
+
+@method_decorator(login_not_required, name="dispatch")
+class VerifyView(FormView):
+    """Public: anyone holding the certificate or the bundle can check the signatures."""
+
+    form_class = VerifyForm
+    template_name = "contracts/verify.html"
+
+    def form_valid(self, form):
+        context = self.get_context_data(form=form)
+        bundle = form.cleaned_data.get("bundle")
+        if bundle:
+            try:
+                context["bundle_results"] = selectors.bundle_verify(bundle.read())
+            except ValueError as error:
+                form.add_error("bundle", str(error))
+                return self.form_invalid(form)
+        else:
+            result = selectors.contract_verify_by_code(form.cleaned_data["number"], form.cleaned_data["code"])
+            if result is None:
+                form.add_error(None, _("No signed contract has this number and verification code."))
+                return self.form_invalid(form)
+            context.update(result)
+        return self.render_to_response(context)

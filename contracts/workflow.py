@@ -1,7 +1,8 @@
 """The contract lifecycle as one table: {from: {to: permission}}.
 
-A `None` permission marks a step only the system takes (the last approval, the
-second signature, expiry at the end date); services check the rest against the actor.
+A `None` permission marks a step only the system takes (the last approval, the first
+signing action, the second signature, expiry at the end date); services check the
+rest against the actor.
 """
 
 from contracts.choices import ContractStatus as S
@@ -22,7 +23,7 @@ TRANSITIONS = {
     },
     S.APPROVED: {
         S.DRAFT: "contracts.change_contract",
-        S.SIGNING: "contracts.sign_contract",
+        S.SIGNING: None,  # the first signature or the first signing link starts it
     },
     S.SIGNING: {S.ACTIVE: None},
     S.ACTIVE: {

@@ -26,10 +26,15 @@ def json_safe(value):
 
 
 def snapshot(instance, fields) -> dict:
-    """The audited fields of a model instance, as comparable plain values."""
+    """The audited fields of a model instance, as comparable plain values; a related
+    object is recorded by its name, as the history shows it."""
     values = {}
     for name in fields:
         field = instance._meta.get_field(name)
+        if field.is_relation:
+            related = getattr(instance, name)
+            values[name] = str(related) if related is not None else None
+            continue
         value = getattr(instance, field.attname)
         if isinstance(value, Decimal):
             # At the field's scale, so 50000 and 50000.00 compare equal, as in the database.
@@ -90,8 +95,7 @@ def audit_history(obj):
     content_type = ContentType.objects.get_for_model(obj)
     return (
         AuditEvent.objects.filter(
-            Q(target_type=content_type, target_id=str(obj.pk))
-            | Q(parent_type=content_type, parent_id=str(obj.pk))
+            Q(target_type=content_type, target_id=str(obj.pk)) | Q(parent_type=content_type, parent_id=str(obj.pk))
         )
         .select_related("target_type")
         .order_by("-seq")
@@ -121,9 +125,7 @@ def audit_chain_verify(batch_size=5000, progress=None) -> ChainProblem | None:
     events = AuditEvent.objects.filter(seq__lte=head_seq).order_by("seq")
     for event in events.iterator(chunk_size=batch_size):
         if event.seq != expected_seq:
-            return ChainProblem(
-                event.seq, event.id, f"expected event #{expected_seq} here; events are missing"
-            )
+            return ChainProblem(event.seq, event.id, f"expected event #{expected_seq} here; events are missing")
         if event.prev_hash != expected_prev:
             return ChainProblem(event.seq, event.id, "its link to the previous event is broken")
         if event.compute_hash() != event.hash:

@@ -118,9 +118,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.filebased.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -129,6 +127,37 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
 
 DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "CNY")
 COMPANY_NAME = os.environ.get("COMPANY_NAME", "Our Company Ltd.")
+# Absolute links in e-mails (the customer's signing link) start with this.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# Signing backends, shaped like STORAGES. The SIGNING_BACKEND environment variable picks
+# one of the kinds below:
+# "memory" (a real key that lives as long as the process; for development and tests),
+# "local" (an encrypted PEM key file) or "pkcs11" (a key that never leaves the token).
+SIGNING_BACKEND_KINDS = {
+    "memory": {"BACKEND": "contracts.signing.backends.memory.InMemoryBackend", "OPTIONS": {}},
+    "local": {
+        "BACKEND": "contracts.signing.backends.local.LocalFileBackend",
+        "OPTIONS": {
+            "key_path": os.environ.get("SIGNING_KEY_DIR", str(BASE_DIR / "var" / "signing-keys")),
+            "passphrase_env": "SIGNING_KEY_PASSPHRASE",
+        },
+    },
+    "pkcs11": {
+        "BACKEND": "contracts.signing.backends.pkcs11.Pkcs11Backend",
+        "OPTIONS": {
+            "module": os.environ.get("SIGNING_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so"),
+            "token_label": os.environ.get("SIGNING_PKCS11_TOKEN", "crm"),
+            "pin_env": "SIGNING_PKCS11_PIN",
+        },
+    },
+}
+# (Not named SIGNING_BACKEND: that is Django's own setting for signed cookies.)
+CONTRACT_SIGNING_KIND = os.environ.get("SIGNING_BACKEND", "memory" if DEBUG else "local")
+if CONTRACT_SIGNING_KIND not in SIGNING_BACKEND_KINDS:
+    raise ImproperlyConfigured(f"SIGNING_BACKEND must be one of {', '.join(SIGNING_BACKEND_KINDS)}.")
+SIGNING_BACKENDS = {"default": SIGNING_BACKEND_KINDS[CONTRACT_SIGNING_KIND]}
+SIGNING_LINK_DAYS = int(os.environ.get("SIGNING_LINK_DAYS", "14"))
 
 # Behind TLS in production; plain HTTP with DEBUG on for `make run`.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -1,0 +1,1 @@
+"""Signing backends, chosen by dotted path in `SIGNING_BACKENDS`."""

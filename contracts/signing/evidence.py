@@ -1,0 +1,129 @@
+"""Evidence a third party can check without this application: a zip of the exact signed
+statements, the signatures, the public keys, the contract's audit trail, and a README
+with the openssl commands that verify each signature."""
+
+import base64
+import hashlib
+import io
+import json
+import zipfile
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from contracts.signing.base import SALT_LENGTH, verify
+
+OPENSSL_VERIFY = (
+    "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:{salt} "
+    "-sigopt rsa_mgf1_md:sha256 -verify {key} -signature {signature} {statement}"
+)
+
+
+def verification_code(signatures) -> str:
+    """A short code printed on the certificate: it names this exact set of signatures."""
+    digest = hashlib.sha256("".join(signature.signature_sha256 for signature in signatures).encode()).digest()
+    code = base64.b32encode(digest[:10]).decode()
+    return "-".join(code[index : index + 4] for index in range(0, 16, 4))
+
+
+def _key_file(key_id: str) -> str:
+    return f"keys/{key_id.replace('sha256:', '')[:16]}.pem"
+
+
+def evidence_bundle(contract, signatures, audit_events) -> bytes:
+    """The zip file's bytes."""
+    buffer = io.BytesIO()
+    manifest = {"contract": contract.number, "verification_code": verification_code(signatures), "signatures": []}
+    commands = []
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for index, signature in enumerate(signatures, start=1):
+            stem = f"{index}-{signature.party}"
+            statement_file, signature_file = f"statement-{stem}.json", f"signature-{stem}.bin"
+            key_file = _key_file(signature.key.key_id)
+            bundle.writestr(statement_file, bytes(signature.statement))
+            bundle.writestr(signature_file, bytes(signature.signature))
+            if key_file not in bundle.namelist():
+                bundle.writestr(key_file, signature.key.public_key_pem)
+            manifest["signatures"].append(
+                {
+                    "party": signature.party,
+                    "signer": signature.signer_name,
+                    "signed_at": signature.signed_at.isoformat(),
+                    "statement": statement_file,
+                    "statement_sha256": signature.statement_sha256,
+                    "signature": signature_file,
+                    "key_id": signature.key.key_id,
+                    "public_key": key_file,
+                    "algorithm": signature.algorithm,
+                }
+            )
+            command = OPENSSL_VERIFY.format(
+                salt=SALT_LENGTH, key=key_file, signature=signature_file, statement=statement_file
+            )
+            commands.append(f"# {signature.get_party_display()}: {signature.signer_name}\n{command}")
+        bundle.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        trail = [
+            {
+                "seq": event.seq,
+                "occurred_at": event.occurred_at,
+                "action": event.action,
+                "actor": event.actor_repr,
+                "source": event.source,
+                "ip": event.ip,
+                "changes": event.changes,
+                "extra": event.extra,
+                "hash": event.hash,
+                "prev_hash": event.prev_hash,
+            }
+            for event in audit_events
+        ]
+        bundle.writestr("audit-trail.json", json.dumps(trail, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder))
+        bundle.writestr("README.txt", _readme(contract, commands))
+    return buffer.getvalue()
+
+
+def _readme(contract, commands) -> str:
+    return (
+        f"Evidence for contract {contract.number}\n"
+        f"{'=' * (22 + len(contract.number))}\n\n"
+        "Each signature is RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt over the exact\n"
+        "bytes of its statement file (RFC 8785 canonical JSON). The statement names the contract's\n"
+        "terms (the body by its SHA-256), the signer, the role, the time, the key id and the hash\n"
+        "of the previous signature. Key id = sha256: + SHA-256 of the public key's DER\n"
+        "SubjectPublicKeyInfo:  openssl pkey -pubin -in KEY.pem -outform DER | sha256sum\n\n"
+        "Unzip this file, then run in its folder (each prints 'Verified OK'):\n\n" + "\n\n".join(commands) + "\n\n"
+        "manifest.json lists every file; audit-trail.json is the contract's history, each event\n"
+        "carrying the hash of the one before it.\n"
+    )
+
+
+def evidence_bundle_check(data: bytes, stored_signatures) -> list[dict]:
+    """Check an uploaded bundle: each signature against its statement and public key, and
+    whether this system holds the same signature. Raises ValueError for a malformed file."""
+    try:
+        bundle = zipfile.ZipFile(io.BytesIO(data))
+        manifest = json.loads(bundle.read("manifest.json"))
+        entries = manifest["signatures"]
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise ValueError("This is not an evidence bundle from this system.") from error
+    known = {signature.statement_sha256: signature for signature in stored_signatures}
+    results = []
+    for entry in entries:
+        try:
+            statement = bundle.read(entry["statement"])
+            signature = bundle.read(entry["signature"])
+            public_key = bundle.read(entry["public_key"])
+        except KeyError as error:
+            raise ValueError("The bundle is missing a file its manifest names.") from error
+        digest = hashlib.sha256(statement).hexdigest()
+        stored = known.get(digest)
+        results.append(
+            {
+                "party": entry.get("party", ""),
+                "signer": entry.get("signer", ""),
+                "signature_valid": verify(public_key, statement, signature),
+                "on_record": stored is not None
+                and bytes(stored.signature) == signature
+                and stored.key.public_key_pem.encode() == public_key,
+            }
+        )
+    return results
