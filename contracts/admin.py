@@ -3,12 +3,16 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts import services
 from contracts.models import (
+    CONTRACT_TERMS,
     ApprovalModel,
     ApprovalRule,
     ApprovalStep,
     Contract,
+    ContractSignature,
     ContractTemplate,
     ContractVersion,
+    SigningKey,
+    SigningLink,
 )
 from crm.core.admin_mixins import ServiceAdminMixin
 from crm.core.exceptions import DomainError
@@ -51,6 +55,28 @@ class ContractVersionInline(admin.TabularInline):
         return False
 
 
+class SignatureInline(admin.TabularInline):
+    model = ContractSignature
+    fields = ["party", "signer_name", "signed_at", "ip", "key", "statement_sha256"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SigningLinkInline(admin.TabularInline):
+    model = SigningLink
+    fields = ["email", "created_by", "created_at", "expires_at", "used_at", "revoked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 def _run_step(modeladmin, request, queryset, step, done_message):
     """Apply one workflow service to each selected contract, reporting each refusal."""
     done = 0
@@ -71,12 +97,15 @@ class ContractAdmin(ServiceAdminMixin, admin.ModelAdmin):
     search_fields = ["number", "title"]
     list_select_related = ["customer", "owner"]
     autocomplete_fields = ["customer"]
-    inlines = [ApprovalStepInline, ContractVersionInline]
+    inlines = [ApprovalStepInline, ContractVersionInline, SignatureInline, SigningLinkInline]
     actions = ["submit_selected", "approve_selected", "reopen_selected", "complete_selected"]
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):
-        return WORKFLOW_FIELDS + (["customer", "template"] if obj else [])
+        if obj is None:
+            return WORKFLOW_FIELDS
+        frozen = CONTRACT_TERMS if obj.signatures.exists() or not obj.is_editable() else []
+        return [*WORKFLOW_FIELDS, "customer", "template", *frozen]
 
     def get_fields(self, request, obj=None):
         terms = ["title", "amount", "currency", "start_date", "end_date", "payment_terms_days", "body"]
@@ -151,4 +180,25 @@ class ApprovalModelAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(admin.ModelAdmin):
+    """Keys are created, rotated and revoked with manage.py commands; public keys stay forever."""
+
+    list_display = ["key_id", "backend_alias", "status", "created_at", "retired_at", "revoked_at"]
+    list_filter = ["status", "backend_alias"]
+    search_fields = ["key_id"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
