@@ -98,23 +98,25 @@ class Contract(models.Model):
     amount = models.DecimalField(
         _("amount"), max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
-    currency = models.CharField(
-        _("currency"), max_length=3, default=default_currency, validators=[validate_currency]
-    )
+    currency = models.CharField(_("currency"), max_length=3, default=default_currency, validators=[validate_currency])
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
     )
-    status = models.CharField(
-        _("status"), max_length=20, choices=ContractStatus.choices, default=ContractStatus.DRAFT
+    status = models.CharField(_("status"), max_length=20, choices=ContractStatus.choices, default=ContractStatus.DRAFT)
+    ordered_amount = models.DecimalField(
+        _("ordered"),
+        max_digits=16,
+        decimal_places=2,
+        default=0,
+        editable=False,
+        help_text=_("Sum of the live orders against this contract, kept by the order services."),
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     approval_round = models.PositiveIntegerField(default=0, editable=False)
-    awaiting_role = models.CharField(
-        _("awaiting"), max_length=50, blank=True, editable=False, choices=Role.choices
-    )
+    awaiting_role = models.CharField(_("awaiting"), max_length=50, blank=True, editable=False, choices=Role.choices)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -145,13 +147,9 @@ class Contract(models.Model):
             ("terminate_contract", _("Can terminate an active contract")),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=ContractStatus.values), name="contract_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=ContractStatus.values), name="contract_status_valid"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="contract_amount_positive"),
-            models.CheckConstraint(
-                condition=Q(end_date__gt=F("start_date")), name="contract_end_after_start"
-            ),
+            models.CheckConstraint(condition=Q(end_date__gt=F("start_date")), name="contract_end_after_start"),
             models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="contract_currency_code"),
         ]
         indexes = [
@@ -161,6 +159,7 @@ class Contract(models.Model):
             models.Index(fields=["end_date"], name="contract_end_date_idx"),
             models.Index(fields=["amount"], name="contract_amount_idx"),
             models.Index(fields=["status", "awaiting_role"], name="contract_inbox_idx"),
+            models.Index(fields=["ordered_amount"], name="contract_ordered_idx"),
         ]
 
     def __str__(self):
@@ -178,6 +177,14 @@ class Contract(models.Model):
 
     def is_editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def remaining_amount(self):
+        return self.amount - self.ordered_amount
+
+    @property
+    def executed_percent(self):
+        return (self.ordered_amount / self.amount * 100) if self.amount else 0
 
     @property
     def duration_days(self) -> int:
@@ -256,9 +263,7 @@ class ApprovalStep(models.Model):
     class Meta:
         ordering = ["round", "level"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["contract", "round", "level"], name="approval_step_once_per_level"
-            ),
+            models.UniqueConstraint(fields=["contract", "round", "level"], name="approval_step_once_per_level"),
             models.CheckConstraint(
                 condition=Q(decision__in=ApprovalDecision.values), name="approval_step_decision_valid"
             ),
@@ -331,9 +336,7 @@ class SigningKey(models.Model):
                 condition=Q(status=SigningKeyStatus.ACTIVE),
                 name="signing_key_one_active_per_backend",
             ),
-            models.CheckConstraint(
-                condition=Q(status__in=SigningKeyStatus.values), name="signing_key_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=SigningKeyStatus.values), name="signing_key_status_valid"),
         ]
 
     def __str__(self):

@@ -28,7 +28,7 @@ from crm.core.numbering import number_allocate
 from customers.selectors import customer_list
 
 
-def _locked(actor, contract_id, action="view") -> Contract:
+def contract_locked(actor, contract_id, action="view") -> Contract:
     """The contract under a row lock, if the actor may see it (or act as the system)."""
     queryset = Contract.objects.all() if actor is None else Contract.objects.visible_to(actor, action)
     try:
@@ -37,7 +37,7 @@ def _locked(actor, contract_id, action="view") -> Contract:
         raise DomainError(_("This contract does not exist or you may not act on it.")) from None
 
 
-def _check_transition(contract, target, actor, *, by_system=False):
+def transition_check(contract, target, actor, *, by_system=False):
     if not contract.can_transition(target):
         raise TransitionNotAllowed(
             _("A contract that is %(current)s cannot become %(target)s.")
@@ -51,15 +51,13 @@ def _check_transition(contract, target, actor, *, by_system=False):
         raise TransitionNotAllowed(_("Your role may not take this step."))
 
 
-def _set_status(contract, target, *, actor, action, extra=None, extra_changes=None):
+def status_set(contract, target, *, actor, action, extra=None, extra_changes=None):
     before = contract.status
     contract.status = target
     contract.updated_at = timezone.now()
     contract.save()
     changes = {"status": [before, target], **(extra_changes or {})}
-    audit_record(
-        actor=actor, action=action, target=contract, parent=contract.customer, changes=changes, extra=extra
-    )
+    audit_record(actor=actor, action=action, target=contract, parent=contract.customer, changes=changes, extra=extra)
     return contract
 
 
@@ -67,6 +65,9 @@ def approval_levels(amount):
     """[(level, role)] a contract of this amount needs, lowest level first."""
     rules = ApprovalRule.objects.filter(is_active=True, min_amount__lte=amount).order_by("level")
     return [(rule.level, rule.role) for rule in rules]
+
+
+TEMPLATE_TERMS = ["title", "amount", "currency", "start_date", "end_date", "payment_terms_days"]
 
 
 def template_values(*, customer, title, amount, currency, start_date, end_date, payment_terms_days):
@@ -98,9 +99,14 @@ def contract_create(*, actor, customer_id, template_id=None, body="", **terms) -
         if template is None:
             raise DomainError(_("Choose an active template."), field="template")
     terms.setdefault("currency", settings.DEFAULT_CURRENCY)
-    if template is not None and not body.strip():
-        body = template_render(template.body, template_values(customer=customer, **terms))
     contract = Contract(customer=customer, template=template, body=body, owner=actor, **terms)
+    if template is not None and not body.strip():
+        # Fill from the validated terms, model defaults included (payment terms).
+        contract.full_clean(exclude=["number", "body"])
+        contract.body = template_render(
+            template.body,
+            template_values(customer=customer, **{name: getattr(contract, name) for name in TEMPLATE_TERMS}),
+        )
     contract.full_clean(exclude=["number"])
     contract.number = number_allocate("CT")
     contract.save(force_insert=True)
@@ -122,11 +128,10 @@ def contract_update(*, actor, contract_id, **terms) -> Contract:
     Editing a rejected or approved contract returns it to draft; an approved one's
     approvals are voided, so it must be approved again.
     """
-    contract = _locked(actor, contract_id, "change")
+    contract = contract_locked(actor, contract_id, "change")
     if not contract.is_editable():
         raise TransitionNotAllowed(
-            _("A contract that is %(status)s cannot be edited.")
-            % {"status": contract.get_status_display().lower()}
+            _("A contract that is %(status)s cannot be edited.") % {"status": contract.get_status_display().lower()}
         )
     before = snapshot(contract, CONTRACT_TERMS)
     for name, value in terms.items():
@@ -147,10 +152,8 @@ def contract_update(*, actor, contract_id, **terms) -> Contract:
     contract.version = previous.version + 1
     extra = {"version": contract.version}
     if contract.status != S.DRAFT:
-        _check_transition(contract, S.DRAFT, actor)
-        voided = ApprovalStep.objects.filter(
-            contract=contract, round=contract.approval_round, voided_at__isnull=True
-        )
+        transition_check(contract, S.DRAFT, actor)
+        voided = ApprovalStep.objects.filter(contract=contract, round=contract.approval_round, voided_at__isnull=True)
         extra["approvals_voided"] = voided.update(voided_at=timezone.now())
         changes["status"] = [contract.status, S.DRAFT]
         contract.status = S.DRAFT
@@ -169,8 +172,8 @@ def contract_update(*, actor, contract_id, **terms) -> Contract:
 
 @transaction.atomic
 def contract_submit(*, actor, contract_id) -> Contract:
-    contract = _locked(actor, contract_id, "change")
-    _check_transition(contract, S.PENDING_APPROVAL, actor)
+    contract = contract_locked(actor, contract_id, "change")
+    transition_check(contract, S.PENDING_APPROVAL, actor)
     levels = approval_levels(contract.amount)
     if not levels:
         raise DomainError(_("No approval rule applies to this amount; ask an admin to set the rules."))
@@ -180,7 +183,7 @@ def contract_submit(*, actor, contract_id) -> Contract:
     contract.submitted_at = timezone.now()
     contract.decided_at = None
     required = contract.template.required_clauses if contract.template else []
-    return _set_status(
+    return status_set(
         contract,
         S.PENDING_APPROVAL,
         actor=actor,
@@ -196,9 +199,7 @@ def contract_submit(*, actor, contract_id) -> Contract:
 def next_approval_level(contract):
     """(level, role) waiting for a decision in the current round, or None."""
     decided = set(
-        ApprovalStep.objects.filter(contract=contract, round=contract.approval_round).values_list(
-            "level", flat=True
-        )
+        ApprovalStep.objects.filter(contract=contract, round=contract.approval_round).values_list("level", flat=True)
     )
     pending = [(level, role) for level, role in approval_levels(contract.amount) if level not in decided]
     return pending[0] if pending else None
@@ -219,9 +220,7 @@ def _check_decider(contract, actor):
     if level is None:
         raise TransitionNotAllowed(_("Every level has already decided."))
     if not actor.groups.filter(name=level[1]).exists():
-        raise TransitionNotAllowed(
-            _("This level waits for a decision by a %(role)s.") % {"role": level[1].lower()}
-        )
+        raise TransitionNotAllowed(_("This level waits for a decision by a %(role)s.") % {"role": level[1].lower()})
     return level
 
 
@@ -243,7 +242,7 @@ def _record_step(contract, level, actor, decision, comment):
 
 @transaction.atomic
 def contract_approve(*, actor, contract_id, comment="") -> Contract:
-    contract = _locked(actor, contract_id)
+    contract = contract_locked(actor, contract_id)
     level = _check_decider(contract, actor)
     step = _record_step(contract, level, actor, ApprovalDecision.APPROVED, comment.strip())
     remaining = next_approval_level(contract)
@@ -261,10 +260,10 @@ def contract_approve(*, actor, contract_id, comment="") -> Contract:
             extra=extra,
         )
         return contract
-    _check_transition(contract, S.APPROVED, actor, by_system=True)
+    transition_check(contract, S.APPROVED, actor, by_system=True)
     contract.awaiting_role = ""
     contract.decided_at = timezone.now()
-    return _set_status(contract, S.APPROVED, actor=actor, action="contract.approved", extra=extra)
+    return status_set(contract, S.APPROVED, actor=actor, action="contract.approved", extra=extra)
 
 
 @transaction.atomic
@@ -272,13 +271,13 @@ def contract_reject(*, actor, contract_id, comment) -> Contract:
     comment = (comment or "").strip()
     if not comment:
         raise DomainError(_("Say why the contract is rejected."), field="comment")
-    contract = _locked(actor, contract_id)
+    contract = contract_locked(actor, contract_id)
     level = _check_decider(contract, actor)
-    _check_transition(contract, S.REJECTED, actor)
+    transition_check(contract, S.REJECTED, actor)
     step = _record_step(contract, level, actor, ApprovalDecision.REJECTED, comment)
     contract.awaiting_role = ""
     contract.decided_at = timezone.now()
-    return _set_status(
+    return status_set(
         contract,
         S.REJECTED,
         actor=actor,
@@ -290,21 +289,21 @@ def contract_reject(*, actor, contract_id, comment) -> Contract:
 @transaction.atomic
 def contract_reopen(*, actor, contract_id) -> Contract:
     """A rejected contract goes back to draft for another try."""
-    contract = _locked(actor, contract_id, "change")
+    contract = contract_locked(actor, contract_id, "change")
     if contract.status != S.REJECTED:
         raise TransitionNotAllowed(_("Only a rejected contract is reopened."))
-    _check_transition(contract, S.DRAFT, actor)
-    return _set_status(contract, S.DRAFT, actor=actor, action="contract.reopened")
+    transition_check(contract, S.DRAFT, actor)
+    return status_set(contract, S.DRAFT, actor=actor, action="contract.reopened")
 
 
 @transaction.atomic
 def contract_cancel(*, actor, contract_id, reason="") -> Contract:
-    contract = _locked(actor, contract_id, "change")
-    _check_transition(contract, S.CANCELLED, actor)
-    contract.ended_reason = reason.strip()
+    contract = contract_locked(actor, contract_id, "change")
+    transition_check(contract, S.CANCELLED, actor)
+    contract.ended_reason = (reason or "").strip()
     contract.awaiting_role = ""
-    return _set_status(
-        contract, S.CANCELLED, actor=actor, action="contract.cancelled", extra={"reason": reason}
+    return status_set(
+        contract, S.CANCELLED, actor=actor, action="contract.cancelled", extra={"reason": contract.ended_reason}
     )
 
 
@@ -313,30 +312,28 @@ def contract_terminate(*, actor, contract_id, reason) -> Contract:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Say why the contract is terminated."), field="reason")
-    contract = _locked(actor, contract_id)
-    _check_transition(contract, S.TERMINATED, actor)
+    contract = contract_locked(actor, contract_id)
+    transition_check(contract, S.TERMINATED, actor)
     contract.ended_reason = reason
-    return _set_status(
-        contract, S.TERMINATED, actor=actor, action="contract.terminated", extra={"reason": reason}
-    )
+    return status_set(contract, S.TERMINATED, actor=actor, action="contract.terminated", extra={"reason": reason})
 
 
 @transaction.atomic
 def contract_complete(*, actor, contract_id) -> Contract:
-    contract = _locked(actor, contract_id)
-    _check_transition(contract, S.COMPLETED, actor)
-    return _set_status(contract, S.COMPLETED, actor=actor, action="contract.completed")
+    contract = contract_locked(actor, contract_id)
+    transition_check(contract, S.COMPLETED, actor)
+    return status_set(contract, S.COMPLETED, actor=actor, action="contract.completed")
 
 
 @transaction.atomic
 def contract_expire(*, contract_id, today=None) -> Contract:
     """The system expires an active contract whose end date has passed."""
-    contract = _locked(None, contract_id)
+    contract = contract_locked(None, contract_id)
     today = today or timezone.localdate()
     if contract.end_date >= today:
         raise TransitionNotAllowed(_("This contract runs until %(date)s.") % {"date": contract.end_date})
-    _check_transition(contract, S.EXPIRED, None, by_system=True)
-    return _set_status(contract, S.EXPIRED, actor=None, action="contract.expired")
+    transition_check(contract, S.EXPIRED, None, by_system=True)
+    return status_set(contract, S.EXPIRED, actor=None, action="contract.expired")
 
 
 TEMPLATE_FIELDS = ["name", "body", "required_clauses", "is_active"]
@@ -346,9 +343,7 @@ RULE_FIELDS = ["min_amount", "level", "role", "is_active"]
 @transaction.atomic
 def contract_template_save(*, actor, template) -> ContractTemplate:
     """Create or change a template (admins), recording what changed."""
-    if not actor.has_perm(
-        "contracts.change_contracttemplate" if template.pk else "contracts.add_contracttemplate"
-    ):
+    if not actor.has_perm("contracts.change_contracttemplate" if template.pk else "contracts.add_contracttemplate"):
         raise DomainError(_("You may not manage contract templates."))
     before = snapshot(ContractTemplate.objects.get(pk=template.pk), TEMPLATE_FIELDS) if template.pk else {}
     template.full_clean()
@@ -379,3 +374,15 @@ def approval_rule_save(*, actor, rule) -> ApprovalRule:
         changes=diff(before, snapshot(rule, RULE_FIELDS)),
     )
     return rule
+
+
+def contract_lock_for_orders(*, contract_id) -> Contract:
+    """The contract row locked for an order service (call inside its transaction). Orders
+    placed against one contract queue here, so their sum is checked one at a time."""
+    return Contract.objects.select_for_update(of=("self",)).select_related("customer").get(pk=contract_id)
+
+
+def contract_ordered_amount_set(*, contract, amount) -> None:
+    """Record the sum of the contract's live orders; the caller holds the contract's lock."""
+    Contract.objects.filter(pk=contract.pk).update(ordered_amount=amount)
+    contract.ordered_amount = amount

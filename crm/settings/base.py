@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "crm.dashboard",
     "customers",
     "contracts",
+    "orders",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +159,11 @@ if CONTRACT_SIGNING_KIND not in SIGNING_BACKEND_KINDS:
     raise ImproperlyConfigured(f"SIGNING_BACKEND must be one of {', '.join(SIGNING_BACKEND_KINDS)}.")
 SIGNING_BACKENDS = {"default": SIGNING_BACKEND_KINDS[CONTRACT_SIGNING_KIND]}
 SIGNING_LINK_DAYS = int(os.environ.get("SIGNING_LINK_DAYS", "14"))
+
+# An order needs a sales manager's approval above this total, with a line discount above
+# this percent, or without a contract.
+ORDER_APPROVAL_TOTAL_ABOVE = os.environ.get("ORDER_APPROVAL_TOTAL_ABOVE", "200000")
+ORDER_APPROVAL_DISCOUNT_ABOVE = os.environ.get("ORDER_APPROVAL_DISCOUNT_ABOVE", "15")
 
 # Behind TLS in production; plain HTTP with DEBUG on for `make run`.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

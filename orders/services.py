@@ -1,0 +1,415 @@
+"""Every write to the catalog and to orders.
+
+An order against a contract is checked under a lock on the contract row: same customer,
+contract active, order date inside its period, same currency, and the sum of the
+contract's live orders never above its amount — also when many orders arrive at once.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from contracts.choices import ContractStatus
+from contracts.selectors import contract_list
+from contracts.services import contract_lock_for_orders, contract_ordered_amount_set
+from crm.core.audit import audit_record, diff, snapshot
+from crm.core.exceptions import DomainError, TransitionNotAllowed
+from crm.core.numbering import number_allocate
+from customers.selectors import customer_list
+from orders.choices import OrderStatus as S
+from orders.models import ORDER_FIELDS, PRODUCT_FIELDS, Order, OrderLine, Product, line_total
+from orders.workflow import LIVE, transition_permission
+
+# --- catalog -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def product_create(*, actor, **values) -> Product:
+    if not actor.has_perm("orders.add_product"):
+        raise DomainError(_("You may not add products."))
+    product = Product(**values)
+    product.full_clean()
+    product.save(force_insert=True)
+    audit_record(
+        actor=actor, action="product.created", target=product, changes=diff({}, snapshot(product, PRODUCT_FIELDS))
+    )
+    return product
+
+
+@transaction.atomic
+def product_update(*, actor, product_id, **values) -> Product:
+    if not actor.has_perm("orders.change_product"):
+        raise DomainError(_("You may not change products."))
+    product = Product.objects.select_for_update().get(pk=product_id)
+    before = snapshot(product, PRODUCT_FIELDS)
+    for name, value in values.items():
+        setattr(product, name, value)
+    product.full_clean()
+    changes = diff(before, snapshot(product, PRODUCT_FIELDS))
+    if changes:
+        product.save()
+        audit_record(actor=actor, action="product.updated", target=product, changes=changes)
+    return product
+
+
+# --- lines and totals ----------------------------------------------------------------------
+
+
+def _money(amount, currency) -> str:
+    return f"{number_format(amount, decimal_pos=2, force_grouping=True)} {currency}"
+
+
+def _priced_lines(lines, *, currency, existing=None):
+    """[(OrderLine unsaved, total)] from `[{"product", "quantity", "discount_percent", "id"?}]`.
+
+    A line that already exists keeps the price it was added at; a new line takes the
+    product's current price. Inactive products cannot be ordered.
+    """
+    existing = existing or {}
+    priced = []
+    for values in lines:
+        product = values["product"]
+        kept = existing.get(values.get("id"))
+        if kept is not None and kept.product_id == product.pk:
+            unit_price = kept.unit_price
+        else:
+            if not product.is_active:
+                raise DomainError(_("%(product)s is no longer sold.") % {"product": product}, field="lines")
+            unit_price = product.unit_price
+        if product.currency != currency:
+            raise DomainError(
+                _("%(product)s is priced in %(product_currency)s, the order in %(currency)s.")
+                % {"product": product, "product_currency": product.currency, "currency": currency},
+                field="lines",
+            )
+        quantity = Decimal(values["quantity"])
+        discount = Decimal(values.get("discount_percent") or 0)
+        if quantity <= 0:
+            raise DomainError(_("Quantities must be above zero."), field="lines")
+        if not Decimal(0) <= discount <= Decimal(100):
+            raise DomainError(_("Discounts are between 0 and 100 percent."), field="lines")
+        line = OrderLine(
+            product=product,
+            quantity=quantity,
+            unit_price=unit_price,
+            discount_percent=discount,
+            line_total=line_total(quantity, unit_price, discount),
+        )
+        priced.append(line)
+    if not priced:
+        raise DomainError(_("Add at least one line."), field="lines")
+    return priced
+
+
+def _lines_snapshot(lines):
+    return [
+        [line.product.sku, str(line.quantity), str(line.unit_price), str(line.discount_percent), str(line.line_total)]
+        for line in lines
+    ]
+
+
+# --- the contract fit ------------------------------------------------------------------------
+
+
+def contract_fit_check(*, contract, customer, order_date, currency, total, exclude_order_id=None):
+    """Refuse an order that does not fit its contract; the caller holds the contract's lock.
+
+    Returns the contract's ordered amount including this order."""
+    if contract.customer_id != customer.pk:
+        raise DomainError(_("The contract belongs to another customer."), field="contract")
+    if contract.status != ContractStatus.ACTIVE:
+        raise DomainError(
+            _("Contract %(number)s is %(status)s; orders need an active contract.")
+            % {"number": contract.number, "status": contract.get_status_display().lower()},
+            field="contract",
+        )
+    if not contract.start_date <= order_date <= contract.end_date:
+        raise DomainError(
+            _("The order date must lie within the contract period, %(start)s to %(end)s.")
+            % {"start": contract.start_date, "end": contract.end_date},
+            field="order_date",
+        )
+    if currency != contract.currency:
+        raise DomainError(_("The contract is in %(currency)s.") % {"currency": contract.currency}, field="currency")
+    others = Order.objects.filter(contract=contract, status__in=LIVE)
+    if exclude_order_id is not None:
+        others = others.exclude(pk=exclude_order_id)
+    used = others.aggregate(total=Sum("total"))["total"] or Decimal(0)
+    remaining = contract.amount - used
+    if total > remaining:
+        raise DomainError(
+            _("The order total %(total)s exceeds the contract's remaining %(remaining)s.")
+            % {"total": _money(total, currency), "remaining": _money(remaining, contract.currency)},
+            field="contract",
+        )
+    return used + total
+
+
+def _contract_sum_refresh(contract):
+    """Record the contract's live-order sum after a change; the caller holds its lock."""
+    used = Order.objects.filter(contract=contract, status__in=LIVE).aggregate(total=Sum("total"))["total"]
+    contract_ordered_amount_set(contract=contract, amount=used or Decimal(0))
+
+
+def _visible_contract(actor, contract_id):
+    if contract_id is None:
+        return None
+    if not contract_list(user=actor).filter(pk=contract_id).exists():
+        raise DomainError(_("Choose a contract you may see."), field="contract")
+    return contract_lock_for_orders(contract_id=contract_id)
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_create(*, actor, customer_id, lines, contract_id=None, order_date=None, currency=None, notes="") -> Order:
+    if not actor.has_perm("orders.add_order"):
+        raise DomainError(_("You may not place orders."))
+    customer = customer_list(user=actor).filter(pk=customer_id).first()
+    if customer is None:
+        raise DomainError(_("Choose a customer you may see."), field="customer")
+    contract = _visible_contract(actor, contract_id)
+    order_date = order_date or timezone.localdate()
+    currency = (currency or (contract.currency if contract else settings.DEFAULT_CURRENCY)).upper()
+    priced = _priced_lines(lines, currency=currency)
+    total = sum((line.line_total for line in priced), Decimal(0))
+    if contract is not None:
+        contract_fit_check(contract=contract, customer=customer, order_date=order_date, currency=currency, total=total)
+    order = Order(
+        customer=customer, contract=contract, order_date=order_date, currency=currency, notes=notes, owner=actor
+    )
+    order.total = total
+    order.full_clean(exclude=["number"])
+    order.number = number_allocate("ORD")
+    order.save(force_insert=True)
+    for line in priced:
+        line.order = order
+    OrderLine.objects.bulk_create(priced)
+    if contract is not None:
+        _contract_sum_refresh(contract)
+    audit_record(
+        actor=actor,
+        action="order.created",
+        target=order,
+        parent=contract or customer,
+        changes=diff({}, snapshot(order, ORDER_FIELDS)),
+        extra={"total": str(total), "lines": _lines_snapshot(priced)},
+    )
+    return order
+
+
+def _order_locked(actor, order_id, action="view") -> Order:
+    queryset = Order.objects.all() if actor is None else Order.objects.visible_to(actor, action)
+    order = queryset.select_for_update(of=("self",)).select_related("customer", "contract").filter(pk=order_id).first()
+    if order is None:
+        raise DomainError(_("This order does not exist or you may not act on it."))
+    return order
+
+
+def _contracts_locked(*contract_ids):
+    """Lock contracts in id order (every service does), so two services never deadlock."""
+    return {
+        contract_id: contract_lock_for_orders(contract_id=contract_id)
+        for contract_id in sorted({contract_id for contract_id in contract_ids if contract_id})
+    }
+
+
+@transaction.atomic
+def order_update(*, actor, order_id, lines, contract_id=None, order_date=None, currency=None, notes="") -> Order:
+    """Change a draft order: its header and its lines (existing lines keep their price)."""
+    current = Order.objects.visible_to(actor, "change").filter(pk=order_id).values("contract_id").first()
+    if current is None:
+        raise DomainError(_("This order does not exist or you may not act on it."))
+    if contract_id is not None and not contract_list(user=actor).filter(pk=contract_id).exists():
+        raise DomainError(_("Choose a contract you may see."), field="contract")
+    contracts = _contracts_locked(current["contract_id"], contract_id)
+    order = _order_locked(actor, order_id, "change")
+    if order.status != S.DRAFT:
+        raise TransitionNotAllowed(_("Only a draft order can be edited."))
+    if order.contract_id != current["contract_id"]:
+        raise DomainError(_("The order changed meanwhile; please try again."))
+    before = snapshot(order, ORDER_FIELDS)
+    before_lines = list(order.lines.select_related("product"))
+    contract = contracts.get(contract_id)
+    order.contract = contract
+    order.order_date = order_date or order.order_date
+    order.currency = (currency or order.currency).upper()
+    order.notes = notes
+    priced = _priced_lines(lines, currency=order.currency, existing={line.pk: line for line in before_lines})
+    order.total = sum((line.line_total for line in priced), Decimal(0))
+    if contract is not None:
+        contract_fit_check(
+            contract=contract,
+            customer=order.customer,
+            order_date=order.order_date,
+            currency=order.currency,
+            total=order.total,
+            exclude_order_id=order.pk,
+        )
+    order.full_clean(exclude=["number"])
+    order.updated_at = timezone.now()
+    order.save()
+    order.lines.all().delete()
+    for line in priced:
+        line.order = order
+    OrderLine.objects.bulk_create(priced)
+    for locked in contracts.values():
+        _contract_sum_refresh(locked)
+    changes = diff(before, snapshot(order, ORDER_FIELDS))
+    old_lines, new_lines = _lines_snapshot(before_lines), _lines_snapshot(priced)
+    if old_lines != new_lines:
+        changes["lines"] = [old_lines, new_lines]
+    audit_record(
+        actor=actor,
+        action="order.updated",
+        target=order,
+        parent=order.contract or order.customer,
+        changes=changes,
+        extra={"total": str(order.total)},
+    )
+    return order
+
+
+def _check_transition(order, target, actor):
+    if not order.can_transition(target):
+        raise TransitionNotAllowed(
+            _("An order that is %(current)s cannot become %(target)s.")
+            % {"current": order.get_status_display().lower(), "target": S(target).label.lower()}
+        )
+    permission = transition_permission(S(order.status), S(target))
+    if actor is not None and not actor.has_perm(permission):
+        raise TransitionNotAllowed(_("Your role may not take this step."))
+
+
+def _set_status(order, target, *, actor, action, extra=None):
+    before = order.status
+    order.status = target
+    order.updated_at = timezone.now()
+    order.save()
+    audit_record(
+        actor=actor,
+        action=action,
+        target=order,
+        parent=order.contract or order.customer,
+        changes={"status": [before, target]},
+        extra=extra,
+    )
+    return order
+
+
+def order_approval_reasons(order) -> list[str]:
+    """Why an order needs a sales manager's approval; empty when it does not."""
+    reasons = []
+    if order.contract_id is None:
+        reasons.append(_("it is not placed against a contract"))
+    if order.total > Decimal(settings.ORDER_APPROVAL_TOTAL_ABOVE):
+        reasons.append(
+            _("its total is above %(limit)s")
+            % {"limit": _money(Decimal(settings.ORDER_APPROVAL_TOTAL_ABOVE), order.currency)}
+        )
+    limit = Decimal(settings.ORDER_APPROVAL_DISCOUNT_ABOVE)
+    if order.lines.filter(discount_percent__gt=limit).exists():
+        reasons.append(_("a line is discounted by more than %(limit)s%%") % {"limit": limit.normalize()})
+    return reasons
+
+
+@transaction.atomic
+def order_submit(*, actor, order_id) -> Order:
+    """Submit a draft: straight to approved, unless a rule asks for a manager's approval."""
+    contract_id = Order.objects.filter(pk=order_id).values_list("contract_id", flat=True).first()
+    _contracts_locked(contract_id)
+    order = _order_locked(actor, order_id, "change")
+    reasons = order_approval_reasons(order)
+    target = S.PENDING_APPROVAL if reasons else S.APPROVED
+    _check_transition(order, target, actor)
+    if order.contract is not None:
+        contract_fit_check(
+            contract=order.contract,
+            customer=order.customer,
+            order_date=order.order_date,
+            currency=order.currency,
+            total=order.total,
+            exclude_order_id=order.pk,
+        )
+    order.submitted_by = actor
+    order.approval_reasons = reasons
+    if not reasons:
+        order.approved_by = None
+    return _set_status(
+        order,
+        target,
+        actor=actor,
+        action="order.submitted" if reasons else "order.approved",
+        extra={"approval_reasons": reasons, "automatic": not reasons},
+    )
+
+
+def _check_approver(order, actor):
+    if actor.pk in (order.owner_id, order.submitted_by_id):
+        raise TransitionNotAllowed(_("Nobody approves their own order."))
+
+
+@transaction.atomic
+def order_approve(*, actor, order_id, comment="") -> Order:
+    order = _order_locked(actor, order_id)
+    _check_transition(order, S.APPROVED, actor)
+    _check_approver(order, actor)
+    order.approved_by = actor
+    return _set_status(order, S.APPROVED, actor=actor, action="order.approved", extra={"comment": comment})
+
+
+@transaction.atomic
+def order_reject(*, actor, order_id, comment) -> Order:
+    """A manager sends the order back to draft, saying why."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError(_("Say why the order is sent back."), field="comment")
+    order = _order_locked(actor, order_id)
+    _check_transition(order, S.DRAFT, actor)
+    _check_approver(order, actor)
+    return _set_status(order, S.DRAFT, actor=actor, action="order.rejected", extra={"comment": comment})
+
+
+@transaction.atomic
+def order_start_fulfilment(*, actor, order_id) -> Order:
+    order = _order_locked(actor, order_id)
+    _check_transition(order, S.IN_FULFILMENT, actor)
+    return _set_status(order, S.IN_FULFILMENT, actor=actor, action="order.fulfilment_started")
+
+
+@transaction.atomic
+def order_deliver(*, actor, order_id) -> Order:
+    order = _order_locked(actor, order_id)
+    _check_transition(order, S.DELIVERED, actor)
+    return _set_status(order, S.DELIVERED, actor=actor, action="order.delivered")
+
+
+@transaction.atomic
+def order_close(*, actor, order_id) -> Order:
+    """Close a delivered order; `actor=None` is the system (close_delivered_orders)."""
+    order = _order_locked(actor, order_id)
+    _check_transition(order, S.CLOSED, actor)
+    return _set_status(order, S.CLOSED, actor=actor, action="order.closed")
+
+
+@transaction.atomic
+def order_cancel(*, actor, order_id, reason) -> Order:
+    """Cancel a draft, pending or approved order; its amount returns to the contract."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the order is cancelled."), field="reason")
+    contract_id = Order.objects.filter(pk=order_id).values_list("contract_id", flat=True).first()
+    contracts = _contracts_locked(contract_id)
+    order = _order_locked(actor, order_id, "change")
+    _check_transition(order, S.CANCELLED, actor)
+    order.cancel_reason = reason
+    _set_status(order, S.CANCELLED, actor=actor, action="order.cancelled", extra={"reason": reason})
+    for contract in contracts.values():
+        _contract_sum_refresh(contract)
+    return order
