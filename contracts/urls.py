@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
     path("<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_update"),
     path("<int:pk>/diff/", views.ContractDiffView.as_view(), name="contract_diff"),
+    path("<int:pk>/similar/", views.ContractSimilarView.as_view(), name="contract_similar"),
     path("<int:pk>/submit/", views.ContractSubmitView.as_view(), name="contract_submit"),
     path("<int:pk>/approve/", views.ContractApproveView.as_view(), name="contract_approve"),
     path("<int:pk>/reject/", views.ContractRejectView.as_view(), name="contract_reject"),

@@ -73,11 +73,21 @@ class ContractDetailView(VisibleQuerysetMixin, DetailView):
         context["can_decide"] = selectors.contract_can_decide(contract=contract, user=user)
         if contract.status == ContractStatus.PENDING_APPROVAL and user.has_perm("contracts.approve_contract"):
             context["recommendation"] = approval_recommendation(contract)
-        if contract.status == ContractStatus.DRAFT:
-            context["similar"] = similar_contracts(contract, user=user)
         if contract.status not in (ContractStatus.DRAFT, ContractStatus.PENDING_APPROVAL, ContractStatus.REJECTED):
             context.update(selectors.contract_signing_context(contract=contract))
             context.update(selectors.contract_signing_actions(contract=contract, user=user, context=context))
+        return context
+
+
+class ContractSimilarView(VisibleQuerysetMixin, DetailView):
+    """Similar past contracts, loaded after the page (TF-IDF takes a moment on many contracts)."""
+
+    model = Contract
+    template_name = "contracts/_similar.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["similar"] = similar_contracts(self.object, user=self.request.user)
         return context
 
 
