@@ -89,6 +89,7 @@ def _sign(contract, *, party, signer, signer_name, signer_email) -> ContractSign
         raise TransitionNotAllowed(_("The %(party)s has already signed this contract.") % {"party": party}) from None
     audit_record(
         actor=signer,
+        actor_label="" if signer else f"{signer_name} ({SigningParty(party).label.lower()})",
         action="contract.signed",
         target=contract,
         parent=contract.customer,

@@ -60,8 +60,10 @@ def _locked_head() -> AuditChainHead:
     return AuditChainHead.objects.select_for_update().get(id=1)
 
 
-def audit_record(*, actor, action, target, changes=None, extra=None, parent=None) -> AuditEvent:
-    """Append one event to the chain. Call it inside the service's transaction."""
+def audit_record(*, actor, action, target, changes=None, extra=None, parent=None, actor_label="") -> AuditEvent:
+    """Append one event to the chain. Call it inside the service's transaction.
+
+    `actor_label` names an actor without an account (a customer signing through a link)."""
     context = current_context()
     with transaction.atomic():
         head = _locked_head()
@@ -69,7 +71,7 @@ def audit_record(*, actor, action, target, changes=None, extra=None, parent=None
             seq=head.seq + 1,
             occurred_at=timezone.now(),
             actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_repr=actor.get_username() if actor is not None and actor.is_authenticated else "",
+            actor_repr=actor.get_username() if actor is not None and actor.is_authenticated else actor_label[:150],
             source=context.source,
             request_id=context.request_id,
             ip=context.ip,

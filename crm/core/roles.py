@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 class Role(TextChoices):
     SALES_REP = "Sales rep", _("Sales rep")
     SALES_MANAGER = "Sales manager", _("Sales manager")
-    FINANCE_APPROVER = "Finance approver", _("Finance/legal approver")
+    FINANCE_APPROVER = "Finance approver", _("Finance approver")
     SIGNATORY = "Signatory", _("Signatory")
     SERVICE_AGENT = "Service agent", _("Service agent")
     SERVICE_MANAGER = "Service manager", _("Service manager")
