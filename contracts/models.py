@@ -116,6 +116,12 @@ class Contract(models.Model):
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     approval_round = models.PositiveIntegerField(default=0, editable=False)
+    required_levels = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("[level, role] pairs this round needs, fixed when the contract was submitted."),
+    )
     awaiting_role = models.CharField(_("awaiting"), max_length=50, blank=True, editable=False, choices=Role.choices)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import ContractStatus
 from contracts.models import CONTRACT_TERMS, ApprovalStep, Contract, ContractSignature
-from contracts.services import approval_levels, next_approval_level
+from contracts.services import next_approval_level, round_levels
 from contracts.signatures import contract_signature_checks
 from contracts.signing.evidence import evidence_bundle_check, verification_code
 from contracts.templating import clauses_missing
@@ -60,7 +60,7 @@ def contract_approval_overview(contract):
     waiting = next_approval_level(contract) if contract.status == ContractStatus.PENDING_APPROVAL else None
     return [
         {"level": level, "role": role, "step": steps.get(level), "waiting": waiting == (level, role)}
-        for level, role in approval_levels(contract.amount)
+        for level, role in round_levels(contract)
     ]
 
 

@@ -178,6 +178,7 @@ def contract_submit(*, actor, contract_id) -> Contract:
     if not levels:
         raise DomainError(_("No approval rule applies to this amount; ask an admin to set the rules."))
     contract.approval_round += 1
+    contract.required_levels = [[level, role] for level, role in levels]
     contract.awaiting_role = levels[0][1]
     contract.submitted_by = actor
     contract.submitted_at = timezone.now()
@@ -196,12 +197,20 @@ def contract_submit(*, actor, contract_id) -> Contract:
     )
 
 
+def round_levels(contract):
+    """[(level, role)] of the current round: fixed at submission, so a rule changed while the
+    contract waits does not change what it needs."""
+    if contract.approval_round and contract.required_levels:
+        return [(level, role) for level, role in contract.required_levels]
+    return approval_levels(contract.amount)
+
+
 def next_approval_level(contract):
     """(level, role) waiting for a decision in the current round, or None."""
     decided = set(
         ApprovalStep.objects.filter(contract=contract, round=contract.approval_round).values_list("level", flat=True)
     )
-    pending = [(level, role) for level, role in approval_levels(contract.amount) if level not in decided]
+    pending = [(level, role) for level, role in round_levels(contract) if level not in decided]
     return pending[0] if pending else None
 
 
@@ -219,6 +228,9 @@ def _check_decider(contract, actor):
     level = next_approval_level(contract)
     if level is None:
         raise TransitionNotAllowed(_("Every level has already decided."))
+    already = ApprovalStep.objects.filter(contract=contract, round=contract.approval_round, approver=actor)
+    if already.exists():
+        raise TransitionNotAllowed(_("You decided an earlier level; another person decides this one."))
     if not actor.groups.filter(name=level[1]).exists():
         raise TransitionNotAllowed(_("This level waits for a decision by a %(role)s.") % {"role": level[1].lower()})
     return level
@@ -244,7 +256,7 @@ def _record_step(contract, level, actor, decision, comment):
 def contract_approve(*, actor, contract_id, comment="") -> Contract:
     contract = contract_locked(actor, contract_id)
     level = _check_decider(contract, actor)
-    step = _record_step(contract, level, actor, ApprovalDecision.APPROVED, comment.strip())
+    step = _record_step(contract, level, actor, ApprovalDecision.APPROVED, (comment or "").strip())
     remaining = next_approval_level(contract)
     extra = {"level": step.level, "role": step.role, "comment": step.comment}
     if remaining is not None:

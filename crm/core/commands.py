@@ -3,6 +3,7 @@
 import sys
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -19,9 +20,7 @@ class CrmCommand(BaseCommand):
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         if self.supports_dry_run:
-            parser.add_argument(
-                "--dry-run", action="store_true", help="Show what would change; change nothing."
-            )
+            parser.add_argument("--dry-run", action="store_true", help="Show what would change; change nothing.")
         return parser
 
     def execute(self, *args, **options):
@@ -30,6 +29,8 @@ class CrmCommand(BaseCommand):
                 return super().execute(*args, **options)
             except DomainError as error:
                 raise CommandError(error.message) from error
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from error
 
     def progress(self, total, description):
         """A progress bar on stderr, quiet when stderr is not a terminal or verbosity is 0."""
