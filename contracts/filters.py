@@ -14,9 +14,7 @@ from customers.permissions import owner_candidates
 class ContractFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(choices=ContractStatus.choices)
-    customer = django_filters.NumberFilter(
-        field_name="customer_id", widget=django_filters.widgets.forms.HiddenInput
-    )
+    customer = django_filters.NumberFilter(field_name="customer_id", widget=django_filters.widgets.forms.HiddenInput)
     owner = django_filters.ModelChoiceFilter(queryset=owner_candidates(), label=_("Owner"))
     amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", label=_("Amount from"))
     amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", label=_("Amount to"))
@@ -24,7 +22,13 @@ class ContractFilter(django_filters.FilterSet):
         method="expiring", label=_("Expiring within (days)"), min_value=0, max_value=3650
     )
     sort = StableOrderingFilter(
-        fields=(("created_at", "created"), ("amount", "amount"), ("end_date", "end"), ("number", "number")),
+        fields=(
+            ("created_at", "created"),
+            ("amount", "amount"),
+            ("ordered_amount", "ordered"),
+            ("end_date", "end"),
+            ("number", "number"),
+        ),
         label=_("Sort"),
     )
 

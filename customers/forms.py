@@ -55,9 +55,7 @@ class InteractionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = customer.contacts.order_by("name")
         self.helper = submit_helper(_("Add to timeline"))
-        self.helper.layout = Layout(
-            Row(Column("kind"), Column("occurred_at"), Column("contact")), "subject", "body"
-        )
+        self.helper.layout = Layout(Row(Column("kind"), Column("occurred_at"), Column("contact")), "subject", "body")
 
 
 class ReassignForm(forms.Form):

@@ -39,19 +39,11 @@ INTERACTION_FIELDS = ["kind", "subject", "body", "occurred_at", "contact"]
 
 
 class Customer(models.Model):
-    kind = models.CharField(
-        _("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.COMPANY
-    )
+    kind = models.CharField(_("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.COMPANY)
     name = models.CharField(_("name"), max_length=200)
-    industry = models.CharField(
-        _("industry"), max_length=30, choices=Industry.choices, default=Industry.OTHER
-    )
-    tier = models.CharField(
-        _("tier"), max_length=20, choices=CustomerTier.choices, default=CustomerTier.STANDARD
-    )
-    status = models.CharField(
-        _("status"), max_length=20, choices=CustomerStatus.choices, default=CustomerStatus.LEAD
-    )
+    industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, default=Industry.OTHER)
+    tier = models.CharField(_("tier"), max_length=20, choices=CustomerTier.choices, default=CustomerTier.STANDARD)
+    status = models.CharField(_("status"), max_length=20, choices=CustomerStatus.choices, default=CustomerStatus.LEAD)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.TextField(_("address"), blank=True)
@@ -89,24 +81,19 @@ class Customer(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["name_key"], name="customer_unique_name"),
-            models.UniqueConstraint(
-                fields=["email_key"], condition=~Q(email_key=""), name="customer_unique_email"
-            ),
-            models.UniqueConstraint(
-                fields=["phone_key"], condition=~Q(phone_key=""), name="customer_unique_phone"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=CustomerStatus.values), name="customer_status_valid"
-            ),
+            models.UniqueConstraint(fields=["email_key"], condition=~Q(email_key=""), name="customer_unique_email"),
+            models.UniqueConstraint(fields=["phone_key"], condition=~Q(phone_key=""), name="customer_unique_phone"),
+            models.CheckConstraint(condition=Q(status__in=CustomerStatus.values), name="customer_status_valid"),
             models.CheckConstraint(condition=Q(tier__in=CustomerTier.values), name="customer_tier_valid"),
             models.CheckConstraint(condition=Q(kind__in=CustomerKind.values), name="customer_kind_valid"),
             models.CheckConstraint(condition=Q(industry__in=Industry.values), name="customer_industry_valid"),
         ]
         indexes = [
-            models.Index(fields=["owner", "name"], name="customer_owner_name_idx"),
+            models.Index(fields=["name", "id"], name="customer_name_idx"),
+            models.Index(fields=["owner", "name", "id"], name="customer_owner_name_idx"),
             models.Index(fields=["-created_at", "-id"], name="customer_created_idx"),
             models.Index(fields=["-updated_at", "-id"], name="customer_updated_idx"),
-            models.Index(fields=["status", "name"], name="customer_status_name_idx"),
+            models.Index(fields=["status", "name", "id"], name="customer_status_name_idx"),
         ]
 
     def __str__(self):
@@ -138,7 +125,10 @@ class Contact(models.Model):
                 fields=["customer"], condition=Q(is_primary=True), name="contact_one_primary_per_customer"
             ),
         ]
-        indexes = [models.Index(fields=["customer", "name"], name="contact_customer_name_idx")]
+        indexes = [
+            models.Index(fields=["customer", "name"], name="contact_customer_name_idx"),
+            models.Index(fields=["name", "id"], name="contact_name_idx"),
+        ]
 
     def __str__(self):
         return self.name
@@ -180,9 +170,7 @@ class Interaction(models.Model):
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=InteractionKind.values), name="interaction_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=InteractionKind.values), name="interaction_kind_valid"),
         ]
         indexes = [
             models.Index(fields=["customer", "-occurred_at"], name="interaction_timeline_idx"),

@@ -112,9 +112,7 @@ class CustomerUpdateView(VisibleQuerysetMixin, ServiceFormMixin, UpdateView):
         return {"user": self.request.user}
 
     def perform(self, form):
-        return services.customer_update(
-            actor=self.request.user, customer_id=self.object.pk, **form.cleaned_data
-        )
+        return services.customer_update(actor=self.request.user, customer_id=self.object.pk, **form.cleaned_data)
 
 
 class CustomerDeleteView(VisibleQuerysetMixin, ServiceDeleteMixin, DeleteView):
@@ -187,9 +185,7 @@ class ContactCreateView(PermissionRequiredMixin, ServiceFormMixin, CreateView):
         return context
 
     def perform(self, form):
-        return services.contact_create(
-            actor=self.request.user, customer_id=self.customer.pk, **form.cleaned_data
-        )
+        return services.contact_create(actor=self.request.user, customer_id=self.customer.pk, **form.cleaned_data)
 
 
 class ContactUpdateView(VisibleQuerysetMixin, ServiceFormMixin, UpdateView):
@@ -205,9 +201,7 @@ class ContactUpdateView(VisibleQuerysetMixin, ServiceFormMixin, UpdateView):
         return context
 
     def perform(self, form):
-        return services.contact_update(
-            actor=self.request.user, contact_id=self.object.pk, **form.cleaned_data
-        )
+        return services.contact_update(actor=self.request.user, contact_id=self.object.pk, **form.cleaned_data)
 
 
 class ContactDeleteView(VisibleQuerysetMixin, ServiceDeleteMixin, DeleteView):
@@ -242,9 +236,7 @@ class InteractionCreateView(PermissionRequiredMixin, ServiceFormMixin, CreateVie
         return context
 
     def perform(self, form):
-        return services.interaction_create(
-            actor=self.request.user, customer_id=self.customer.pk, **form.cleaned_data
-        )
+        return services.interaction_create(actor=self.request.user, customer_id=self.customer.pk, **form.cleaned_data)
 
 
 class InteractionDeleteView(VisibleQuerysetMixin, ServiceDeleteMixin, DeleteView):

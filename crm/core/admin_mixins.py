@@ -36,9 +36,7 @@ class ServiceAdminMixin(VisibleAdminMixin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            changed = {
-                name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data
-            }
+            changed = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
             saved = self.update_through_service(request.user, obj, changed)
         else:
             saved = self.create_through_service(request.user, form.cleaned_data)

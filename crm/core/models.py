@@ -40,9 +40,7 @@ class AuditEvent(models.Model):
     target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     target_id = models.CharField(max_length=64)
     target_repr = models.CharField(max_length=300)
-    parent_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    parent_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     parent_id = models.CharField(max_length=64, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     extra = models.JSONField(default=dict, blank=True)
@@ -56,9 +54,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["parent_type", "parent_id", "seq"], name="audit_parent_idx"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(source__in=AuditSource.values), name="audit_source_valid"
-            ),
+            models.CheckConstraint(condition=models.Q(source__in=AuditSource.values), name="audit_source_valid"),
         ]
 
     def __str__(self):

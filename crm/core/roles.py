@@ -9,6 +9,7 @@ from importlib import import_module
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +47,12 @@ def _permissions_for(codes) -> list[Permission]:
     found = []
     for code in sorted(codes):
         app_label, codename = code.split(".", 1)
-        found.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        try:
+            found.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        except Permission.DoesNotExist:
+            raise ImproperlyConfigured(
+                f"Permission {code} does not exist yet; run `manage.py migrate` first."
+            ) from None
     return found
 
 

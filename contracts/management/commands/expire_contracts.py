@@ -14,15 +14,11 @@ class Command(CrmCommand):
     supports_dry_run = True
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--within", type=int, default=30, help="List contracts ending within this many days."
-        )
+        parser.add_argument("--within", type=int, default=30, help="List contracts ending within this many days.")
 
     def run(self, *, dry_run, within, **options):
         today = timezone.localdate()
-        overdue = Contract.objects.filter(status=ContractStatus.ACTIVE, end_date__lt=today).order_by(
-            "end_date", "id"
-        )
+        overdue = Contract.objects.filter(status=ContractStatus.ACTIVE, end_date__lt=today).order_by("end_date", "id")
         ids = list(overdue.values_list("pk", flat=True))
         expired = 0
         with self.progress(len(ids), "Expiring contracts") as bar:

@@ -1,0 +1,225 @@
+"""Seed 100,000 customers into a scratch database and time the main customer pages.
+
+    .venv/bin/python bench/customer_pages.py [--reseed] [--customers N] [--runs R]
+
+The scratch database `crm_bench` is created on the server `DATABASE_URL` points at
+(default: postgres@127.0.0.1:5432), migrated, and seeded with `seed_demo` unless it
+already holds that many customers and contacts. Each page is then requested through
+Django's test client (no network), a few times to warm up and then `--runs` times,
+and the number of SQL queries, the median and p95 server time and the time spent in
+SQL are printed. Figures only: nothing here fails because a page is slow.
+"""
+
+import argparse
+import io
+import math
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DATABASE = "crm_bench"
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000, help="customers to seed (default 100,000)")
+    parser.add_argument("--contacts-per-customer", type=int, default=2, help="contacts per customer (default 2)")
+    parser.add_argument("--seed", type=int, default=42, help="seed_demo's random seed (default 42)")
+    parser.add_argument("--runs", type=int, default=30, help="timed requests per page (default 30)")
+    parser.add_argument("--warmups", type=int, default=3, help="untimed requests first (default 3)")
+    parser.add_argument("--reseed", action="store_true", help="empty and seed again even if already seeded")
+    return parser.parse_args()
+
+
+def bench_database_url() -> str:
+    """Create the scratch database next to DATABASE_URL's and return its URL."""
+    server = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
+    connection = psycopg2.connect(urlunsplit(server._replace(path="/postgres")))
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+    connection.close()
+    return urlunsplit(server._replace(path=f"/{BENCH_DATABASE}"))
+
+
+def setup_django(database_url: str):
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DEBUG"] = "1"
+    os.environ["ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "crm.settings.base"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def seed(args) -> str:
+    """Seed unless already seeded with that many rows; returns what happened, for the report."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from customers.models import Contact, Customer
+
+    wanted = (args.customers, args.customers * args.contacts_per_customer)
+    present = (Customer.objects.count(), Contact.objects.count())
+    if present == wanted and not args.reseed:
+        return f"skipped: already seeded with {present[0]:,} customers and {present[1]:,} contacts (--reseed to redo)"
+    if present != (0, 0):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE customers_interaction, customers_contact, customers_customer RESTART IDENTITY CASCADE"
+            )
+    started = time.perf_counter()
+    call_command(
+        "seed_demo",
+        customers=args.customers,
+        contacts_per_customer=args.contacts_per_customer,
+        seed=args.seed,
+        stdout=io.StringIO(),
+    )
+    return f"{time.perf_counter() - started:.1f} s for {wanted[0]:,} customers and {wanted[1]:,} contacts"
+
+
+def p95(values):
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def measure(client, url, runs, warmups) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(warmups):
+        client.get(url)
+    totals, sql_times, query_counts, statuses = [], [], [], set()
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            totals.append(time.perf_counter() - started)
+        statuses.add(response.status_code)
+        query_counts.append(len(queries.captured_queries))
+        sql_times.append(sum(float(query["time"]) for query in queries.captured_queries))
+    return {
+        "queries": max(query_counts),
+        "median": statistics.median(totals) * 1000,
+        "p95": p95(totals) * 1000,
+        "sql": statistics.median(sql_times) * 1000,
+        "status": ",".join(str(status) for status in sorted(statuses)),
+    }
+
+
+def pages():
+    """(label, user, url) for every measured page, built from rows that exist."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from crm.core.demo import demo_user
+    from crm.core.roles import Role
+    from customers.models import Customer, Interaction
+
+    users = get_user_model().objects
+    manager = users.get(username=demo_user(Role.SALES_MANAGER).username)
+    rep = users.get(username=demo_user(Role.SALES_REP).username)
+    customers = Customer.objects.order_by("id")
+    total = customers.count()
+    # A Chinese company name in the middle of the table: its brand and the start of its trade.
+    chinese = customers.filter(kind="company", name__regex=r"^[一-鿿]{8}").filter(pk__gte=total // 2).first()
+    name_fragment = chinese.name[2:6]
+    phone_fragment = customers.filter(phone_key__regex=r"^1[358]\d{9}$", pk__gte=total // 3).first().phone_key[3:9]
+    detail = Interaction.objects.filter(customer_id__gte=total // 2).order_by("customer_id").first().customer
+    deep_page = max(1, min(2000, total // 25 // 2))
+    customer_list = reverse("customers:customer_list")
+    return [
+        ("Customer list, page 1", manager, customer_list),
+        (f"Customer list, page {deep_page}", manager, f"{customer_list}?page={deep_page}"),
+        ("Customer list, page 1 (sales rep)", rep, customer_list),
+        ("Contact list, page 1", manager, reverse("customers:contact_list")),
+        (f"Search name {name_fragment!r}", manager, f"{customer_list}?q={name_fragment}"),
+        ("Search name '科技' (common)", manager, f"{customer_list}?q=科技"),
+        (f"Search phone {phone_fragment!r}", manager, f"{customer_list}?q={phone_fragment}"),
+        ("Customer detail", manager, reverse("customers:customer_detail", args=[detail.pk])),
+    ]
+
+
+def main():
+    args = parse_args()
+    database_url = bench_database_url()
+    setup_django(database_url)
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from customers.models import Contact, Customer, Interaction
+
+    call_command("migrate", verbosity=0, interactive=False)
+    seeded = seed(args)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server_version = cursor.fetchone()[0]
+
+    print(f"Database: {BENCH_DATABASE} on {urlsplit(database_url).hostname} (PostgreSQL {server_version})")
+    print(
+        f"Rows: {Customer.objects.count():,} customers, {Contact.objects.count():,} contacts, "
+        f"{Interaction.objects.count():,} timeline entries"
+    )
+    print(f"Seed: {seeded}")
+    print(f"Each page: {args.warmups} warm-up requests, then {args.runs} timed (server time via the test client)")
+    print()
+
+    rows = []
+    clients = {}
+    for label, user, url in pages():
+        if user.pk not in clients:
+            clients[user.pk] = Client()
+            clients[user.pk].force_login(user)
+        result = measure(clients[user.pk], url, args.runs, args.warmups)
+        rows.append((label, user.get_username(), result, url))
+
+    header = ("Page", "As", "Queries", "Median ms", "p95 ms", "SQL ms", "Status", "URL")
+    table = [header] + [
+        (
+            label,
+            username,
+            str(result["queries"]),
+            f"{result['median']:.1f}",
+            f"{result['p95']:.1f}",
+            f"{result['sql']:.1f}",
+            result["status"],
+            url,
+        )
+        for label, username, result, url in rows
+    ]
+    widths = [max(display_width(row[column]) for row in table) for column in range(len(header))]
+    numeric = {2, 3, 4, 5}
+    for index, row in enumerate(table):
+        cells = [pad(value, widths[column], right=column in numeric and index > 0) for column, value in enumerate(row)]
+        print("  ".join(cells).rstrip())
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    print()
+    print("SQL ms: median time inside the database per request; the rest is Python and templates.")
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if "\u2e80" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef" else 1 for char in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    space = " " * (width - display_width(text))
+    return space + text if right else text + space
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The demo logins: one or more users per role, all with the same password.
+
+`seed_demo` creates them and `demo_logins` prints them, so both read this one list.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from crm.core.roles import Role, roles_sync
+
+DEMO_PASSWORD = "demo1234"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    role: Role
+    sees: str
+    is_staff: bool = False
+    is_superuser: bool = False
+
+    @property
+    def first_name(self) -> str:
+        return self.full_name.partition(" ")[0]
+
+    @property
+    def last_name(self) -> str:
+        return self.full_name.partition(" ")[2]
+
+    @property
+    def email(self) -> str:
+        return f"{self.username}@demo.example.com"
+
+
+_REP_SEES = "only the customers they own, with their contacts and timeline"
+_SERVICE_MASKED = "customers read-only, phone/e-mail masked"
+
+DEMO_USERS = [
+    DemoUser("rep1", "Li Wei", Role.SALES_REP, _REP_SEES),
+    DemoUser("rep2", "Emma Clark", Role.SALES_REP, _REP_SEES),
+    DemoUser("rep3", "Zhang Min", Role.SALES_REP, _REP_SEES),
+    DemoUser("manager", "Wang Fang", Role.SALES_MANAGER, "every customer; reassigns owners; first approver"),
+    DemoUser("finance", "Chen Jing", Role.FINANCE_APPROVER, "every customer read-only; approves large contracts"),
+    DemoUser("signatory", "Liu Yang", Role.SIGNATORY, "every customer read-only; signs approved contracts"),
+    DemoUser("agent", "Sun Li", Role.SERVICE_AGENT, f"their service tickets; {_SERVICE_MASKED}"),
+    DemoUser("service_manager", "Olivia Brown", Role.SERVICE_MANAGER, f"all service tickets; {_SERVICE_MASKED}"),
+    DemoUser(
+        "admin",
+        "Admin User",
+        Role.ADMIN,
+        "everything, plus the Django admin at /admin/",
+        is_staff=True,
+        is_superuser=True,
+    ),
+]
+
+
+def demo_user(role: Role) -> DemoUser:
+    """The first demo user of a role."""
+    return next(user for user in DEMO_USERS if user.role == role)
+
+
+@transaction.atomic
+def demo_users_ensure() -> dict:
+    """Create the demo users, or bring existing ones back to their demo role, name and
+    flags. The password is set only when a user is created (hashing is slow), so a demo
+    user whose password was changed keeps it. Returns `{username: user}`."""
+    roles_sync()
+    groups = {group.name: group for group in Group.objects.filter(name__in=[role.value for role in Role])}
+    users = {}
+    for spec in DEMO_USERS:
+        user, created = get_user_model().objects.get_or_create(
+            username=spec.username,
+            defaults={
+                "first_name": spec.first_name,
+                "last_name": spec.last_name,
+                "email": spec.email,
+                "is_staff": spec.is_staff,
+                "is_superuser": spec.is_superuser,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+        else:
+            user.first_name, user.last_name = spec.first_name, spec.last_name
+            user.is_staff, user.is_superuser, user.is_active = spec.is_staff, spec.is_superuser, True
+        user.save()
+        user.groups.set([groups[spec.role.value]])
+        users[spec.username] = user
+    return users
