@@ -202,13 +202,17 @@ def signing_link_get(token: str) -> SigningLink:
     )
     if link is None:
         raise DomainError(_("This signing link is not valid."))
+    _check_usable(link)
+    return link
+
+
+def _check_usable(link):
     if link.used_at is not None:
         raise DomainError(_("This signing link was already used."))
     if link.revoked_at is not None:
         raise DomainError(_("This signing link was withdrawn; ask for a new one."))
     if link.expires_at <= timezone.now():
         raise DomainError(_("This signing link has expired; ask for a new one."))
-    return link
 
 
 @transaction.atomic
@@ -220,10 +224,11 @@ def contract_sign_customer(*, token, full_name, accepted) -> ContractSignature:
     if not accepted:
         raise DomainError(_("Tick the box to accept the contract."), field="accepted")
     link = signing_link_get(token)
-    link = SigningLink.objects.select_for_update().get(pk=link.pk)
-    if not link.is_usable():
-        raise DomainError(_("This signing link was already used."))
+    # The contract first, then its link: the order signing_link_send locks them in, so a
+    # link sent again while the customer signs waits instead of deadlocking.
     contract = contract_locked(None, link.contract_id)
+    link = SigningLink.objects.select_for_update().get(pk=link.pk)
+    _check_usable(link)
     _check_signable(contract, SigningParty.CUSTOMER)
     _start_signing(contract, None)
     signature = _sign(

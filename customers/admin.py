@@ -73,17 +73,22 @@ class CustomerAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         """Contacts edited inline go through the contact services too."""
         customer = form.instance
+        # The admin's change message reads what the formset saved.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.deleted_forms:
             if inline_form.instance.pk:
                 services.contact_delete(actor=request.user, contact_id=inline_form.instance.pk)
+                formset.deleted_objects.append(inline_form.instance)
         for inline_form in formset.forms:
             if inline_form in formset.deleted_forms or not inline_form.has_changed():
                 continue
             values = {name: inline_form.cleaned_data[name] for name in ContactInline.fields}
             if inline_form.instance.pk:
-                services.contact_update(actor=request.user, contact_id=inline_form.instance.pk, **values)
+                contact = services.contact_update(actor=request.user, contact_id=inline_form.instance.pk, **values)
+                formset.changed_objects.append((contact, inline_form.changed_data))
             else:
-                services.contact_create(actor=request.user, customer_id=customer.pk, **values)
+                contact = services.contact_create(actor=request.user, customer_id=customer.pk, **values)
+                formset.new_objects.append(contact)
 
 
 @admin.register(Contact)

@@ -49,9 +49,7 @@ def customer_check_duplicates(*, actor, name, email, phone, exclude_pk=None):
         if Customer.objects.visible_to(actor).filter(pk=existing.pk).exists():
             message = _("A customer with this %(label)s already exists: %(name)s.")
             raise DuplicateRecord(message % {"label": label, "name": existing.name}, field, existing)
-        message = _(
-            "A customer with this %(label)s already exists and belongs to another owner; ask a sales manager."
-        )
+        message = _("A customer with this %(label)s already exists and belongs to another owner; ask a sales manager.")
         raise DuplicateRecord(message % {"label": label}, field)
 
 
@@ -231,9 +229,7 @@ def contact_update(*, actor, contact_id, **values) -> Contact:
     if changes:
         _clear_other_primary(actor, contact)
         contact.save()
-        audit_record(
-            actor=actor, action="contact.updated", target=contact, parent=contact.customer, changes=changes
-        )
+        audit_record(actor=actor, action="contact.updated", target=contact, parent=contact.customer, changes=changes)
     return contact
 
 

@@ -10,7 +10,7 @@ import zipfile
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from contracts.signing.base import SALT_LENGTH, verify
+from contracts.signing.base import SALT_LENGTH, SigningError, verify
 
 OPENSSL_VERIFY = (
     "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:{salt} "
@@ -103,7 +103,9 @@ def evidence_bundle_check(data: bytes, stored_signatures) -> list[dict]:
         bundle = zipfile.ZipFile(io.BytesIO(data))
         manifest = json.loads(bundle.read("manifest.json"))
         entries = manifest["signatures"]
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+            raise ValueError("the manifest lists no signatures")
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
         raise ValueError("This is not an evidence bundle from this system.") from error
     known = {signature.statement_sha256: signature for signature in stored_signatures}
     results = []
@@ -112,15 +114,19 @@ def evidence_bundle_check(data: bytes, stored_signatures) -> list[dict]:
             statement = bundle.read(entry["statement"])
             signature = bundle.read(entry["signature"])
             public_key = bundle.read(entry["public_key"])
-        except KeyError as error:
+        except (KeyError, TypeError) as error:
             raise ValueError("The bundle is missing a file its manifest names.") from error
         digest = hashlib.sha256(statement).hexdigest()
         stored = known.get(digest)
+        try:
+            signature_valid = verify(public_key, statement, signature)
+        except SigningError:  # the bundle's public key is damaged or not an RSA key: not valid
+            signature_valid = False
         results.append(
             {
                 "party": entry.get("party", ""),
                 "signer": entry.get("signer", ""),
-                "signature_valid": verify(public_key, statement, signature),
+                "signature_valid": signature_valid,
                 "on_record": stored is not None
                 and bytes(stored.signature) == signature
                 and stored.key.public_key_pem.encode() == public_key,

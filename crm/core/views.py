@@ -39,25 +39,10 @@ class DeferredJoinPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        queryset = self.object_list
+        queryset = self.object_list  # keeps its joins, annotations and prefetches
         ids = list(queryset.values_list("pk", flat=True)[bottom:top])
-        rows = queryset.model._default_manager.filter(pk__in=ids)
-        rows = rows.select_related(*_select_related_fields(queryset))
-        by_id = {row.pk: row for row in rows}
+        by_id = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
-
-
-def _select_related_fields(queryset):
-    related = queryset.query.select_related
-    if related is True or not related:
-        return []
-
-    def paths(tree, prefix=""):
-        for name, subtree in tree.items():
-            yield prefix + name
-            yield from paths(subtree, prefix + name + "__")
-
-    return list(paths(related))
 
 
 class FilteredListMixin:
