@@ -170,6 +170,7 @@ class ContractActionView(ServiceActionView):
 
 
 class ContractSubmitView(ContractActionView):
+    permission_required = "contracts.submit_contract"
     visibility_action = "change"
     title = gettext_lazy("Submit for approval")
     success_message = gettext_lazy("%(object)s was submitted for approval.")
@@ -186,6 +187,7 @@ class ContractSubmitView(ContractActionView):
 
 
 class ContractApproveView(ContractActionView):
+    permission_required = "contracts.approve_contract"
     form_class = CommentForm
     title = gettext_lazy("Approve")
     button_class = "btn-success"
@@ -201,6 +203,7 @@ class ContractApproveView(ContractActionView):
 
 
 class ContractRejectView(ContractActionView):
+    permission_required = "contracts.approve_contract"
     form_class = CommentForm
     title = gettext_lazy("Reject")
     button_class = "btn-danger"
@@ -223,6 +226,7 @@ def _next_after_decision(request, contract):
 
 
 class ContractReopenView(ContractActionView):
+    permission_required = "contracts.change_contract"
     visibility_action = "change"
     title = gettext_lazy("Reopen as draft")
     success_message = gettext_lazy("%(object)s is a draft again.")
@@ -232,6 +236,7 @@ class ContractReopenView(ContractActionView):
 
 
 class ContractCancelView(ContractActionView):
+    permission_required = "contracts.cancel_contract"
     visibility_action = "change"
     form_class = ReasonForm
     title = gettext_lazy("Cancel contract")
@@ -245,6 +250,7 @@ class ContractCancelView(ContractActionView):
 
 
 class ContractTerminateView(ContractActionView):
+    permission_required = "contracts.terminate_contract"
     form_class = ReasonForm
     title = gettext_lazy("Terminate contract")
     button_class = "btn-danger"
@@ -257,6 +263,7 @@ class ContractTerminateView(ContractActionView):
 
 
 class ContractCompleteView(ContractActionView):
+    permission_required = "contracts.complete_contract"
     title = gettext_lazy("Mark completed")
     success_message = gettext_lazy("%(object)s is completed.")
 
@@ -266,6 +273,7 @@ class ContractCompleteView(ContractActionView):
 
 class ContractSignView(ContractActionView):
     """The company signatory signs, confirming with their password."""
+    permission_required = "contracts.sign_contract"
 
     form_class = CompanySignForm
     title = gettext_lazy("Sign for the company")
@@ -280,6 +288,7 @@ class ContractSignView(ContractActionView):
 
 class SigningLinkSendView(ContractActionView):
     """The owner e-mails the customer a one-time signing link (and sees it once)."""
+    permission_required = "contracts.change_contract"
 
     visibility_action = "change"
     form_class = SigningLinkForm

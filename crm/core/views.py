@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse, StreamingHttpResponse
@@ -135,9 +136,12 @@ class ServiceActionView(VisibleQuerysetMixin, SingleObjectMixin, FormView):
     title = ""
     success_message = ""
     button_class = "btn-primary"
+    permission_required = None  # the step's permission; the service checks it again
 
     def dispatch(self, request, *args, **kwargs):
-        self.object = self.get_object()
+        self.object = self.get_object()  # 404 first: an invisible object is not revealed by a 403
+        if self.permission_required and not request.user.has_perm(self.permission_required):
+            raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
     def get_form(self, form_class=None):
