@@ -71,9 +71,13 @@ def _priced_lines(lines, *, currency, existing=None):
     product's current price. Inactive products cannot be ordered.
     """
     existing = existing or {}
+    # The catalog's current row, not whatever copy the caller holds.
+    current = Product.objects.in_bulk({values["product"].pk for values in lines})
     priced = []
     for values in lines:
-        product = values["product"]
+        product = current.get(values["product"].pk)
+        if product is None:
+            raise DomainError(_("%(product)s is no longer sold.") % {"product": values["product"]}, field="lines")
         kept = existing.get(values.get("id"))
         if kept is not None and kept.product_id == product.pk:
             unit_price = kept.unit_price
@@ -315,7 +319,7 @@ def order_approval_reasons(order) -> list[str]:
         )
     limit = Decimal(settings.ORDER_APPROVAL_DISCOUNT_ABOVE)
     if order.lines.filter(discount_percent__gt=limit).exists():
-        reasons.append(_("a line is discounted by more than %(limit)s%%") % {"limit": limit.normalize()})
+        reasons.append(_("a line is discounted by more than %(limit)s%%") % {"limit": f"{limit.normalize():f}"})
     return reasons
 
 
@@ -325,6 +329,8 @@ def order_submit(*, actor, order_id) -> Order:
     contract_id = Order.objects.filter(pk=order_id).values_list("contract_id", flat=True).first()
     _contracts_locked(contract_id)
     order = _order_locked(actor, order_id, "change")
+    if order.contract_id != contract_id:  # moved to another contract before the lock was taken
+        raise DomainError(_("The order changed meanwhile; please try again."))
     reasons = order_approval_reasons(order)
     target = S.PENDING_APPROVAL if reasons else S.APPROVED
     _check_transition(order, target, actor)
@@ -350,6 +356,15 @@ def order_submit(*, actor, order_id) -> Order:
     )
 
 
+def _check_pending(order):
+    """Approving is a decision on a submitted order; a draft goes through `order_submit`
+    (the table's draft -> approved is the automatic approval, not a manager's shortcut)."""
+    if order.status != S.PENDING_APPROVAL:
+        raise TransitionNotAllowed(
+            _("This order is %(status)s; there is nothing to decide.") % {"status": order.get_status_display().lower()}
+        )
+
+
 def _check_approver(order, actor):
     if actor.pk in (order.owner_id, order.submitted_by_id):
         raise TransitionNotAllowed(_("Nobody approves their own order."))
@@ -358,6 +373,7 @@ def _check_approver(order, actor):
 @transaction.atomic
 def order_approve(*, actor, order_id, comment="") -> Order:
     order = _order_locked(actor, order_id)
+    _check_pending(order)
     _check_transition(order, S.APPROVED, actor)
     _check_approver(order, actor)
     order.approved_by = actor
@@ -407,6 +423,8 @@ def order_cancel(*, actor, order_id, reason) -> Order:
     contract_id = Order.objects.filter(pk=order_id).values_list("contract_id", flat=True).first()
     contracts = _contracts_locked(contract_id)
     order = _order_locked(actor, order_id, "change")
+    if order.contract_id != contract_id:  # moved to another contract before the lock was taken
+        raise DomainError(_("The order changed meanwhile; please try again."))
     _check_transition(order, S.CANCELLED, actor)
     order.cancel_reason = reason
     _set_status(order, S.CANCELLED, actor=actor, action="order.cancelled", extra={"reason": reason})

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -31,10 +32,21 @@ class VisibleQuerysetMixin:
 
 
 class DeferredJoinPaginator(Paginator):
-    """Fetches a page's primary keys first, then only those rows.
+    """Fetches a page's primary keys first, then only those rows, and counts at most
+    `count_cap` rows.
 
     Skipping tens of thousands of rows for a deep page then walks an index of keys
-    instead of whole rows with their joins."""
+    instead of whole rows with their joins; a list of a million rows says "100,000+"
+    instead of counting every one of them on every page."""
+
+    count_cap = 100_000
+    count_capped = False
+
+    @cached_property
+    def count(self):
+        counted = self.object_list.order_by()[: self.count_cap + 1].count()
+        self.count_capped = counted > self.count_cap
+        return min(counted, self.count_cap)
 
     def page(self, number):
         number = self.validate_number(number)

@@ -1,0 +1,124 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.admin_mixins import ServiceAdminMixin, VisibleAdminMixin
+from crm.core.exceptions import DomainError
+from orders import services
+from orders.models import Order, OrderLine, Product
+
+
+@admin.register(Product)
+class ProductAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    list_display = ["sku", "name", "unit_price", "currency", "is_active", "created_at"]
+    list_filter = ["is_active", "currency"]
+    search_fields = ["sku", "name"]
+    fields = ["sku", "name", "description", "unit_price", "currency", "is_active", "created_at"]
+    readonly_fields = ["created_at"]
+    ordering = ["name", "id"]
+
+    def create_through_service(self, user, values):
+        values = {name: value for name, value in values.items() if name != "created_at"}
+        return services.product_create(actor=user, **values)
+
+    def update_through_service(self, user, obj, values):
+        return services.product_update(actor=user, product_id=obj.pk, **values)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # order lines keep pointing at products: deactivate instead
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    fields = ["product", "quantity", "unit_price", "discount_percent", "line_total"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _run_step(modeladmin, request, queryset, step, done_message):
+    """Apply one workflow service to each selected order, reporting each refusal."""
+    done = 0
+    for order in queryset.order_by("pk"):
+        try:
+            step(actor=request.user, order_id=order.pk)
+            done += 1
+        except DomainError as error:
+            modeladmin.message_user(request, f"{order.number}: {error.message}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+
+@admin.register(Order)
+class OrderAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    """Orders are placed and edited from the pages; here they are read, and moved along the
+    workflow by actions that call the same services."""
+
+    list_display = ["number", "customer", "contract", "order_date", "status", "total", "currency", "owner"]
+    list_filter = ["status", "currency", "order_date"]
+    search_fields = ["number", "customer__name", "contract__number"]
+    list_select_related = ["customer", "contract", "owner"]
+    date_hierarchy = "order_date"
+    inlines = [OrderLineInline]
+    actions = ["approve_selected", "start_fulfilment_selected", "deliver_selected", "close_selected"]
+    show_full_result_count = False
+    fields = [
+        "number",
+        "customer",
+        "contract",
+        "order_date",
+        "currency",
+        "total",
+        "status",
+        "owner",
+        "notes",
+        "approval_reasons",
+        "submitted_by",
+        "approved_by",
+        "cancel_reason",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # read-only here; the actions below take the workflow steps
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # orders are cancelled, never deleted
+
+    def _may(self, request, codename):
+        return request.user.has_perm(f"orders.{codename}")
+
+    def has_approve_permission(self, request):
+        return self._may(request, "approve_order")
+
+    def has_fulfil_permission(self, request):
+        return self._may(request, "fulfil_order")
+
+    def has_close_permission(self, request):
+        return self._may(request, "close_order")
+
+    @admin.action(description=_("Approve selected pending orders"), permissions=["approve"])
+    def approve_selected(self, request, queryset):
+        _run_step(self, request, queryset, services.order_approve, _("%(count)d order(s) approved."))
+
+    @admin.action(description=_("Start fulfilment of selected approved orders"), permissions=["fulfil"])
+    def start_fulfilment_selected(self, request, queryset):
+        _run_step(self, request, queryset, services.order_start_fulfilment, _("%(count)d order(s) in fulfilment."))
+
+    @admin.action(description=_("Mark selected orders delivered"), permissions=["fulfil"])
+    def deliver_selected(self, request, queryset):
+        _run_step(self, request, queryset, services.order_deliver, _("%(count)d order(s) delivered."))
+
+    @admin.action(description=_("Close selected delivered orders"), permissions=["close"])
+    def close_selected(self, request, queryset):
+        _run_step(self, request, queryset, services.order_close, _("%(count)d order(s) closed."))

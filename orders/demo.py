@@ -1,0 +1,197 @@
+"""Demo catalog and orders, placed through the real services.
+
+A sales manager adds the catalog (once, when it is empty); the reps who own the active
+contracts place orders against them, dated inside each contract's period and never
+above what is left of its amount. Most are submitted (straight to approved, or to a
+manager when a line carries a large discount or the total is large), and the manager
+approves, rejects or moves them through fulfilment; some are cancelled, some stay drafts.
+"""
+
+import datetime
+from collections import Counter
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from crm.core.exceptions import DomainError
+from orders.choices import OrderStatus
+from orders.models import Product, line_total
+from orders.services import (
+    order_approve,
+    order_cancel,
+    order_close,
+    order_create,
+    order_deliver,
+    order_reject,
+    order_start_fulfilment,
+    order_submit,
+    product_create,
+)
+
+# (SKU, name, unit price, active)
+CATALOG = [
+    ("HP-2200", "Hydraulic gear pump HP-2200", "4850.00", True),
+    ("HP-3500", "Hydraulic piston pump HP-3500", "12800.00", True),
+    ("VLV-DN50", "Stainless ball valve DN50", "620.00", True),
+    ("VLV-DN100", "Butterfly valve DN100, PN16", "1380.00", True),
+    ("SEAL-K12", "Mechanical seal kit K12", "260.00", True),
+    ("BRG-6308", "Deep groove ball bearing 6308-2RS", "85.00", True),
+    ("FLT-H10", "Hydraulic return filter element, 10 µm", "145.00", True),
+    ("MTR-7K5", "Three-phase motor 7.5 kW IE3", "5900.00", True),
+    ("VFD-11K", "Variable frequency drive 11 kW", "7300.00", True),
+    ("PLC-S1200", "PLC controller, 14 DI / 10 DO", "3650.00", True),
+    ("SNS-PT100", "Temperature sensor PT100 with transmitter", "410.00", True),
+    ("CNC-SPDL", "CNC spindle cartridge, 12,000 rpm", "28500.00", True),
+    ("CBL-4X6", "Power cable 4×6 mm², 100 m drum", "2100.00", True),
+    ("SVC-INST", "On-site installation, per engineer-day", "1800.00", True),
+    ("SVC-MAINT", "Preventive maintenance visit", "2400.00", True),
+    ("TRN-DAY", "Operator training, per day", "3200.00", True),
+    ("HP-1100", "Hydraulic gear pump HP-1100 (discontinued)", "3100.00", False),
+]
+
+DISCOUNTS = [0, 0, 0, 0, 0, 0, 3, 5, 5, 8, 10, 12, 20, 25]
+NOTES = [
+    "",
+    "",
+    "",
+    "Deliver to the north gate, loading dock 2.",
+    "Call the site manager one day before delivery.",
+    "Partial delivery accepted.",
+    "请在工作日送货。",
+]
+REJECTIONS = ["Discount too high for this customer.", "Quantities look wrong; please check with the customer."]
+CANCEL_REASONS = ["Customer postponed the project.", "Duplicate of another order.", "客户取消采购计划。"]
+
+
+@transaction.atomic
+def demo_catalog_ensure(*, manager) -> int:
+    """Add the demo catalog when there are no products at all; returns how many were added."""
+    if Product.objects.exists():
+        return 0
+    for sku, name, price, active in CATALOG:
+        product_create(
+            actor=manager,
+            sku=sku,
+            name=name,
+            unit_price=Decimal(price),
+            currency=settings.DEFAULT_CURRENCY,
+            is_active=active,
+        )
+    return len(CATALOG)
+
+
+def _placer(contract, reps_by_pk, manager):
+    """Who places orders on a contract: its owner, else the rep owning the customer."""
+    for user_id in (contract.owner_id, contract.customer.owner_id):
+        if user_id in reps_by_pk:
+            return reps_by_pk[user_id]
+    return manager
+
+
+def _lines(rng, products, remaining):
+    """1-4 random lines whose total fits `remaining`, or None when even one unit does not."""
+    lines, total = [], Decimal(0)
+    for product in rng.sample(products, k=min(len(products), rng.choice([1, 1, 2, 2, 3, 4]))):
+        discount = Decimal(rng.choice(DISCOUNTS))
+        unit_total = line_total(Decimal(1), product.unit_price, discount)
+        wanted = rng.choice([1, 1, 2, 3, 5, 10, 20]) if product.unit_price < 1000 else rng.choice([1, 1, 2, 3])
+        affordable = int((remaining - total) / unit_total) if unit_total else wanted
+        quantity = min(wanted, affordable)
+        if quantity < 1:
+            continue
+        lines.append({"product": product, "quantity": Decimal(quantity), "discount_percent": discount})
+        total += line_total(Decimal(quantity), product.unit_price, discount)
+    return lines or None
+
+
+def _order_date(rng, contract, today):
+    """A day inside the contract's period, not after today (the caller checks it started)."""
+    last = min(contract.end_date, today)
+    return contract.start_date + datetime.timedelta(days=rng.randint(0, (last - contract.start_date).days))
+
+
+@transaction.atomic
+def demo_orders_seed(*, rng, reps, manager, count=150, active_contracts=(), today=None) -> dict:
+    """Place about `count` orders against `active_contracts` and move them along.
+
+    Returns counts: "products_created", "orders", "by_status" and "skipped" (placements
+    given up because no contract had room or a period that has started).
+    """
+    today = today or timezone.localdate()
+    products_created = demo_catalog_ensure(manager=manager)
+    products = list(Product.objects.filter(is_active=True, currency=settings.DEFAULT_CURRENCY).order_by("sku"))
+    reps_by_pk = {rep.pk: rep for rep in reps}
+    usable = [
+        contract
+        for contract in active_contracts
+        if contract.currency == settings.DEFAULT_CURRENCY and contract.start_date <= today
+    ]
+    remaining = {contract.pk: contract.amount - contract.ordered_amount for contract in usable}
+    statuses, skipped = Counter(), 0
+
+    for _index in range(count):
+        open_contracts = [contract for contract in usable if remaining[contract.pk] >= Decimal("100")]
+        if not open_contracts or not products:
+            skipped += count - _index
+            break
+        contract = rng.choice(open_contracts)
+        placer = _placer(contract, reps_by_pk, manager)
+        lines = _lines(rng, products, remaining[contract.pk])
+        if lines is None:
+            skipped += 1
+            continue
+        try:
+            order = order_create(
+                actor=placer,
+                customer_id=contract.customer_id,
+                contract_id=contract.pk,
+                order_date=_order_date(rng, contract, today),
+                lines=lines,
+                notes=rng.choice(NOTES),
+            )
+        except DomainError:
+            skipped += 1
+            continue
+        remaining[contract.pk] -= order.total
+        order = _move_along(rng, order, placer=placer, manager=manager)
+        if order.status == OrderStatus.CANCELLED:
+            remaining[contract.pk] += order.total
+        statuses[order.status] += 1
+
+    return {
+        "products_created": products_created,
+        "orders": statuses.total(),
+        "by_status": {str(status): number for status, number in sorted(statuses.items())},
+        "skipped": skipped,
+    }
+
+
+def _move_along(rng, order, *, placer, manager):
+    """Take a fresh order to a random, plausible state, one service call per step."""
+    fate = rng.random()
+    if fate < 0.1:
+        return order
+    if fate < 0.15:
+        return order_cancel(actor=placer, order_id=order.pk, reason=rng.choice(CANCEL_REASONS))
+    order = order_submit(actor=placer, order_id=order.pk)
+    if order.status == OrderStatus.PENDING_APPROVAL:
+        decision = rng.random()
+        if decision < 0.2 or manager.pk == placer.pk:
+            return order  # still waiting for a manager
+        if decision < 0.35:
+            return order_reject(actor=manager, order_id=order.pk, comment=rng.choice(REJECTIONS))
+        order = order_approve(actor=manager, order_id=order.pk, comment="OK")
+    progress = rng.random()
+    if progress < 0.08:
+        return order_cancel(actor=placer, order_id=order.pk, reason=rng.choice(CANCEL_REASONS))
+    if progress < 0.25:
+        return order
+    order = order_start_fulfilment(actor=manager, order_id=order.pk)
+    if progress < 0.45:
+        return order
+    order = order_deliver(actor=manager, order_id=order.pk)
+    if progress < 0.7:
+        return order
+    return order_close(actor=manager, order_id=order.pk)
