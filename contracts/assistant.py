@@ -22,7 +22,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.tree import DecisionTreeClassifier
 
 from contracts.choices import ApprovalDecision
@@ -150,8 +150,28 @@ def _too_little_history(decided: int, min_samples: int) -> str:
     ) % {"count": decided, "min": min_samples}
 
 
+def _fitted_tree(x_train, y_train, *, max_depth, random_state) -> DecisionTreeClassifier:
+    """A tree of the given depth, or the depth and leaf size that do best in stratified
+    cross-validation on the training part (the held-out part stays unseen)."""
+    if max_depth is not None:
+        tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=MIN_SAMPLES_LEAF, random_state=random_state)
+        return tree.fit(x_train, y_train)
+    folds = min(5, *Counter(y_train).values())
+    if folds < 2:
+        tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=MIN_SAMPLES_LEAF, random_state=random_state)
+        return tree.fit(x_train, y_train)
+    search = GridSearchCV(
+        DecisionTreeClassifier(random_state=random_state),
+        {"max_depth": [2, 3, 4, 5, 6], "min_samples_leaf": [MIN_SAMPLES_LEAF, 2 * MIN_SAMPLES_LEAF, 10]},
+        cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state),
+        scoring="accuracy",
+    )
+    search.fit(x_train, y_train)
+    return search.best_estimator_
+
+
 def approval_model_train(
-    *, min_samples=MIN_SAMPLES, test_size=0.25, random_state=0, max_depth=4, actor=None
+    *, min_samples=MIN_SAMPLES, test_size=0.25, random_state=0, max_depth=None, actor=None
 ) -> ApprovalModel:
     """Fit a decision tree on the decided contracts and store it as the active model.
 
@@ -161,7 +181,7 @@ def approval_model_train(
     """
     if not 0 < test_size < 1:
         raise DomainError(_("The held-out share must be between 0 and 1."))
-    if max_depth < 1:
+    if max_depth is not None and max_depth < 1:
         raise DomainError(_("The tree depth must be at least 1."))
     rows = list(_with_feature_columns(decided_contracts()).order_by("created_at", "pk"))
     if len(rows) < max(min_samples, 2):
@@ -183,16 +203,16 @@ def approval_model_train(
         )
     except ValueError as error:
         raise DomainError(_("Too little history to hold out a test set: %(error)s") % {"error": error}) from error
-    estimator = DecisionTreeClassifier(
-        max_depth=max_depth, min_samples_leaf=MIN_SAMPLES_LEAF, random_state=random_state
-    )
-    estimator.fit(x_train, y_train)
+    chosen_depth = max_depth
+    estimator = _fitted_tree(x_train, y_train, max_depth=max_depth, random_state=random_state)
+    max_depth = estimator.get_params()["max_depth"]
     accuracy = float(accuracy_score(y_test, estimator.predict(x_test)))
     baseline = Counter(y_test).most_common(1)[0][1] / len(y_test)
     parameters = {
         "algorithm": "DecisionTreeClassifier",
         "max_depth": max_depth,
-        "min_samples_leaf": MIN_SAMPLES_LEAF,
+        "min_samples_leaf": estimator.get_params()["min_samples_leaf"],
+        "depth_chosen_by": "given" if chosen_depth is not None else "5-fold cross-validation on the training part",
         "random_state": random_state,
         "test_share": test_size,
         "classes": [str(label) for label in estimator.classes_],

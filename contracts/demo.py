@@ -18,8 +18,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from contracts.assistant import approval_model_train
 from contracts.choices import ContractStatus
-from contracts.models import ContractTemplate
+from contracts.models import Contract, ContractTemplate
 from contracts.services import (
     approval_levels,
     contract_approve,
@@ -30,8 +31,12 @@ from contracts.services import (
     contract_submit,
     contract_update,
 )
+from contracts.signatures import contract_sign_company, contract_sign_customer, signing_link_send
+from crm.core.demo import DEMO_PASSWORD
+from crm.core.exceptions import DomainError
 from crm.core.roles import Role
 from customers.choices import CustomerTier
+from customers.models import Customer
 
 TEMPLATES = [
     {
@@ -306,3 +311,37 @@ def _after_rejection(contract, *, rep, deciders, rng):
     for _level, role in approval_levels(contract.amount):
         contract = contract_approve(actor=deciders[role], contract_id=contract.pk, comment="Revised terms OK.")
     return contract
+
+
+def demo_step(*, rng, users, contracts=300, customer_limit=80, signed=20) -> dict:
+    """seed_demo's contracts part: decided history for the assistant, contracts waiting in the
+    inbox, some signed by both parties (so orders can be placed), and a trained model."""
+    reps = [user for user in users.values() if user.groups.filter(name=Role.SALES_REP).exists()]
+    manager = next(user for user in users.values() if user.groups.filter(name=Role.SALES_MANAGER).exists())
+    finance = next(user for user in users.values() if user.groups.filter(name=Role.FINANCE_APPROVER).exists())
+    signatory = next(user for user in users.values() if user.groups.filter(name=Role.SIGNATORY).exists())
+    customers = list(Customer.objects.filter(owner__in=reps).order_by("id")[:customer_limit])
+    counts = demo_contracts_seed(
+        rng=rng, customers=customers, reps=reps, manager=manager, finance=finance, count=contracts
+    )
+    today = timezone.localdate()
+    approved = list(
+        Contract.objects.filter(status=ContractStatus.APPROVED, end_date__gt=today).order_by("id")[:signed]
+    )
+    for contract in approved:
+        contract_sign_company(actor=signatory, contract_id=contract.pk, password=DEMO_PASSWORD)
+        contact = contract.customer.contacts.order_by("-is_primary", "id").first()
+        email = contract.customer.email or (contact.email if contact else "") or "buyer@example.com"
+        _link, url = signing_link_send(actor=contract.owner, contract_id=contract.pk, email=email)
+        contract_sign_customer(
+            token=url.rstrip("/").rsplit("/", 1)[-1],
+            full_name=contact.name if contact else contract.customer.name,
+            accepted=True,
+        )
+    counts["signed"] = len(approved)
+    try:
+        model = approval_model_train()
+        counts["approval_model"] = f"v{model.version}, held-out accuracy {model.accuracy:.0%}"
+    except DomainError as error:
+        counts["approval_model"] = error.message
+    return counts

@@ -15,7 +15,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from contracts.choices import ContractStatus
+from contracts.models import Contract
 from crm.core.exceptions import DomainError
+from crm.core.roles import Role
 from orders.choices import OrderStatus
 from orders.models import Product, line_total
 from orders.services import (
@@ -195,3 +198,12 @@ def _move_along(rng, order, *, placer, manager):
     if progress < 0.7:
         return order
     return order_close(actor=manager, order_id=order.pk)
+
+
+def demo_step(*, rng, users, contracts=300) -> dict:
+    """seed_demo's orders part: a catalog and orders against the demo's active contracts."""
+    reps = [user for user in users.values() if user.groups.filter(name=Role.SALES_REP).exists()]
+    manager = next(user for user in users.values() if user.groups.filter(name=Role.SALES_MANAGER).exists())
+    active = list(Contract.objects.filter(status=ContractStatus.ACTIVE).order_by("id"))
+    count = max(contracts // 2, 1)
+    return demo_orders_seed(rng=rng, reps=reps, manager=manager, count=count, active_contracts=active)

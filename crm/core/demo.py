@@ -92,3 +92,23 @@ def demo_users_ensure() -> dict:
         user.groups.set([groups[spec.role.value]])
         users[spec.username] = user
     return users
+
+
+def demo_steps():
+    """Each app's `demo.demo_step(rng=..., users=...)`, in the order of INSTALLED_APPS, so
+    `seed_demo` fills the whole lifecycle without crm.core or customers importing later apps."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    steps = []
+    for config in apps.get_app_configs():
+        try:
+            module = import_module(f"{config.name}.demo")
+        except ModuleNotFoundError as error:
+            if error.name != f"{config.name}.demo":
+                raise
+            continue
+        if hasattr(module, "demo_step"):
+            steps.append((config.label, module.demo_step))
+    return steps

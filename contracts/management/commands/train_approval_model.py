@@ -15,7 +15,9 @@ class Command(CrmCommand):
             default=MIN_SAMPLES,
             help=f"Refuse with fewer decided contracts than this (default {MIN_SAMPLES}).",
         )
-        parser.add_argument("--max-depth", type=int, default=4, help="Depth of the tree (default 4).")
+        parser.add_argument(
+            "--max-depth", type=int, default=None, help="Depth of the tree (default: chosen by cross-validation)."
+        )
         parser.add_argument(
             "--test-size",
             type=float,

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from crm.core.audit import audit_record
 from crm.core.commands import CrmCommand
-from crm.core.demo import DEMO_USERS, demo_user, demo_users_ensure
+from crm.core.demo import DEMO_USERS, demo_steps, demo_user, demo_users_ensure
 from crm.core.roles import Role
 from customers.choices import CustomerKind, CustomerStatus, CustomerTier, Industry, InteractionKind
 from customers.models import Contact, Customer, Interaction
@@ -711,16 +711,24 @@ class Command(CrmCommand):
         parser.add_argument("--contacts-per-customer", type=int, default=2, help="Contacts per customer (default 2).")
         parser.add_argument("--seed", type=int, default=42, help="Random seed: same seed, same data (default 42).")
         parser.add_argument(
+            "--contracts",
+            type=int,
+            default=300,
+            help="Contracts through the whole workflow, with orders against the signed ones (default 300; 0: none).",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Add no customers when any exist (the demo users are still ensured).",
         )
 
-    def run(self, *, customers, contacts_per_customer, seed, if_empty, **options):
+    def run(self, *, customers, contacts_per_customer, seed, if_empty, contracts, **options):
         if customers < 0:
             raise CommandError("--customers must be 0 or more.")
         if not 0 <= contacts_per_customer <= 50:
             raise CommandError("--contacts-per-customer must be between 0 and 50.")
+        if contracts < 0:
+            raise CommandError("--contracts must be 0 or more.")
         started = time.perf_counter()
         users = demo_users_ensure()
         existing = Customer.objects.count()
@@ -749,6 +757,8 @@ class Command(CrmCommand):
                 f"or use --if-empty ({str(error).splitlines()[0]})."
             ) from error
         self.tidy()
+        if contracts:
+            self.later_apps(users=users, seed=seed, contracts=contracts)
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -757,6 +767,17 @@ class Command(CrmCommand):
                 f"{len(DEMO_USERS)} demo users ready."
             )
         )
+
+    def later_apps(self, *, users, seed, contracts):
+        """The rest of the lifecycle (contracts, signatures, orders …) through each app's own
+        `demo.demo_step`, which goes through the services."""
+        for label, step in demo_steps():
+            if label == "customers":
+                continue
+            with transaction.atomic():
+                counts = step(rng=random.Random(seed), users=users, contracts=contracts)
+            summary = ", ".join(f"{key}: {value}" for key, value in counts.items() if not isinstance(value, dict))
+            self.stdout.write(f"{label}: {summary}")
 
     @transaction.atomic
     def load(self, data: DemoData, count: int, *, admin, seed: int) -> dict:
