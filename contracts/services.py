@@ -25,6 +25,7 @@ from contracts.workflow import transition_permission
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
+from crm.core.services import reference_row_save
 from customers.selectors import customer_list
 
 
@@ -352,40 +353,16 @@ TEMPLATE_FIELDS = ["name", "body", "required_clauses", "is_active"]
 RULE_FIELDS = ["min_amount", "level", "role", "is_active"]
 
 
-@transaction.atomic
 def contract_template_save(*, actor, template) -> ContractTemplate:
     """Create or change a template (admins), recording what changed."""
-    if not actor.has_perm("contracts.change_contracttemplate" if template.pk else "contracts.add_contracttemplate"):
-        raise DomainError(_("You may not manage contract templates."))
-    before = snapshot(ContractTemplate.objects.get(pk=template.pk), TEMPLATE_FIELDS) if template.pk else {}
-    template.full_clean()
-    created = template.pk is None
-    template.save()
-    audit_record(
-        actor=actor,
-        action="contracttemplate.created" if created else "contracttemplate.updated",
-        target=template,
-        changes=diff(before, snapshot(template, TEMPLATE_FIELDS)),
-    )
-    return template
+    refusal = _("You may not manage contract templates.")
+    return reference_row_save(actor=actor, instance=template, fields=TEMPLATE_FIELDS, refusal=refusal)
 
 
-@transaction.atomic
 def approval_rule_save(*, actor, rule) -> ApprovalRule:
     """Create or change an approval rule (admins), recording what changed."""
-    if not actor.has_perm("contracts.change_approvalrule" if rule.pk else "contracts.add_approvalrule"):
-        raise DomainError(_("You may not manage approval rules."))
-    before = snapshot(ApprovalRule.objects.get(pk=rule.pk), RULE_FIELDS) if rule.pk else {}
-    rule.full_clean()
-    created = rule.pk is None
-    rule.save()
-    audit_record(
-        actor=actor,
-        action="approvalrule.created" if created else "approvalrule.updated",
-        target=rule,
-        changes=diff(before, snapshot(rule, RULE_FIELDS)),
-    )
-    return rule
+    refusal = _("You may not manage approval rules.")
+    return reference_row_save(actor=actor, instance=rule, fields=RULE_FIELDS, refusal=refusal)
 
 
 def contract_lock_for_orders(*, contract_id) -> Contract:
