@@ -3,10 +3,7 @@
 Real threads against real PostgreSQL, each in its own connection and transaction.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 
 from contracts import services
 from contracts.choices import ContractStatus as S
@@ -21,6 +18,7 @@ from contracts.tests.factories import (
 from crm.core.audit import audit_chain_verify
 from crm.core.exceptions import TransitionNotAllowed
 from crm.core.roles import Role
+from crm.core.tests.concurrency import race
 from crm.core.tests.factories import UserFactory
 from customers.tests.factories import CustomerFactory
 
@@ -38,29 +36,6 @@ def people(db):
         "manager_a": UserFactory(username="manager_a", role=Role.SALES_MANAGER),
         "manager_b": UserFactory(username="manager_b", role=Role.SALES_MANAGER),
     }
-
-
-def race(*calls):
-    """Run each call in its own thread, all released at once; return what each gave or raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def work(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = call()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def split(outcomes):

@@ -4,17 +4,16 @@ Real threads against real PostgreSQL, each with its own connection and transacti
 all released together by a barrier.
 """
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from contracts.models import Contract
 from crm.core.audit import audit_chain_verify
 from crm.core.exceptions import DomainError
 from crm.core.roles import Role
+from crm.core.tests.concurrency import race
 from crm.core.tests.factories import UserFactory
 from customers.tests.factories import CustomerFactory
 from orders import services
@@ -41,29 +40,6 @@ def people(db):
         "contract": contract,
         "block": ProductFactory(actor=manager, sku="BLK-1000", unit_price=Decimal("1000.00")),
     }
-
-
-def race(*calls):
-    """Run each call in its own thread, all released at once; return what each gave or raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def work(index, call):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = call()
-        except Exception as error:  # noqa: BLE001 - every outcome is inspected by the test
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung: deadlock?"
-    return outcomes
 
 
 def live_sum(contract) -> Decimal:
