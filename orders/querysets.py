@@ -1,6 +1,7 @@
 from django.db.models import Q
 
 from crm.core.visibility import VisibleQuerySet
+from customers.models import Customer
 
 
 class ProductQuerySet(VisibleQuerySet):
@@ -16,8 +17,6 @@ class OrderQuerySet(VisibleQuerySet):
 
         The customers are a subquery rather than a join, so PostgreSQL filters the orders
         with a hashed list of the rep's customers (about twice as fast at a million orders)."""
-        from customers.models import Customer
-
         return self.filter(Q(owner=user) | Q(customer__in=Customer.objects.filter(owner=user).values("pk")))
 
 
