@@ -325,9 +325,7 @@ def demo_step(*, rng, users, contracts=300, customer_limit=80, signed=20) -> dic
         rng=rng, customers=customers, reps=reps, manager=manager, finance=finance, count=contracts
     )
     today = timezone.localdate()
-    approved = list(
-        Contract.objects.filter(status=ContractStatus.APPROVED, end_date__gt=today).order_by("id")[:signed]
-    )
+    approved = list(Contract.objects.filter(status=ContractStatus.APPROVED, end_date__gt=today).order_by("id")[:signed])
     for contract in approved:
         contract_sign_company(actor=signatory, contract_id=contract.pk, password=DEMO_PASSWORD)
         contact = contract.customer.contacts.order_by("-is_primary", "id").first()

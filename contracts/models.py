@@ -165,7 +165,14 @@ class Contract(models.Model):
             models.Index(fields=["end_date"], name="contract_end_date_idx"),
             models.Index(fields=["amount"], name="contract_amount_idx"),
             models.Index(fields=["status", "awaiting_role"], name="contract_inbox_idx"),
-            models.Index(fields=["ordered_amount"], name="contract_ordered_idx"),
+            models.Index(fields=["ordered_amount", "id"], name="contract_ordered_idx"),
+            # The list's default order; the included columns let visibility and the common
+            # filters be answered from the index alone.
+            models.Index(
+                fields=["-created_at", "-id"],
+                include=["owner", "customer", "status", "amount"],
+                name="contract_created_idx",
+            ),
         ]
 
     def __str__(self):

@@ -273,6 +273,7 @@ class ContractCompleteView(ContractActionView):
 
 class ContractSignView(ContractActionView):
     """The company signatory signs, confirming with their password."""
+
     permission_required = "contracts.sign_contract"
 
     form_class = CompanySignForm
@@ -288,6 +289,7 @@ class ContractSignView(ContractActionView):
 
 class SigningLinkSendView(ContractActionView):
     """The owner e-mails the customer a one-time signing link (and sees it once)."""
+
     permission_required = "contracts.change_contract"
 
     visibility_action = "change"

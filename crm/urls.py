@@ -9,5 +9,6 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("customers/", include("customers.urls")),
     path("contracts/", include("contracts.urls")),
+    path("orders/", include("orders.urls")),
     path("", include("crm.dashboard.urls")),
 ]

@@ -99,6 +99,7 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["-order_date", "-id"], name="order_date_idx"),
+            models.Index(fields=["-total", "-id"], name="order_total_idx"),
             models.Index(fields=["status", "-order_date"], name="order_status_idx"),
             models.Index(fields=["customer", "-order_date"], name="order_customer_idx"),
             models.Index(fields=["owner", "-order_date"], name="order_owner_idx"),

@@ -207,4 +207,3 @@ def test_bad_arguments_are_refused(options):
     with pytest.raises(CommandError):
         seed_demo(**options)
     assert not Customer.objects.exists()
-

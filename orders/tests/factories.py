@@ -26,6 +26,9 @@ from orders.models import Order, Product
 
 START = datetime.date(2026, 1, 1)
 END = datetime.date(2026, 12, 31)
+# Orders are dated inside the factory contracts' period unless a test says otherwise, so
+# no test depends on the day it runs.
+IN_PERIOD = datetime.date(2026, 6, 15)
 
 
 def catalog_manager():
@@ -122,6 +125,7 @@ def order_for(actor, customer, *, contract=None, lines=None, total=None, product
     if lines is None:
         product = product or ProductFactory(unit_price=Decimal(total if total is not None else "100.00"))
         lines = [line(product)]
+    values.setdefault("order_date", IN_PERIOD)
     return services.order_create(
         actor=actor,
         customer_id=customer.pk,

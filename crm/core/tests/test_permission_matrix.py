@@ -1,0 +1,234 @@
+"""Every named URL x every role -> the status a GET answers.
+
+When you add a URL, add its row here: `test_every_named_url_is_in_the_matrix` fails until
+you do. Object URLs are built from objects owned by `rep`, so `other_rep` must get 404
+(the object is invisible to them, never 403 which would confirm it exists).
+"""
+
+import pytest
+from django.contrib.auth.views import redirect_to_login
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.http import urlencode
+
+from contracts.tests.factories import ContractFactory
+from customers.tests.factories import ContactFactory, CustomerFactory, InteractionFactory
+from orders.tests.factories import ProductFactory, line, order_for
+
+ROLES = ["anonymous", "rep", "other_rep", "manager", "finance", "signatory", "agent", "service_manager", "admin"]
+ROLE_FIXTURES = {"admin": "admin_user"}
+
+LOGIN = 302  # anonymous users are sent to the login page
+OK, FORBIDDEN, NOT_FOUND, NOT_ALLOWED, GONE = 200, 403, 404, 405, 410
+
+
+def row(everyone=OK, *, anonymous=LOGIN, **by_role):
+    """The expected status for every role: `everyone` unless a role is named."""
+    unknown = set(by_role) - set(ROLES)
+    assert not unknown, unknown
+    return {"anonymous": anonymous, **{role: by_role.get(role, everyone) for role in ROLES[1:]}}
+
+
+# Roles that only read customers: no change/delete permission, so change pages are 404
+# (nothing they may change) and pages guarded by a permission are 403.
+READ_ONLY = ("finance", "signatory", "agent", "service_manager")
+
+
+def read_only(status):
+    return dict.fromkeys(READ_ONLY, status)
+
+
+EXPECTED = {
+    # Public, or Django's own authentication pages.
+    "health": row(anonymous=OK),
+    "login": row(anonymous=OK),
+    "logout": row(NOT_ALLOWED),  # POST only
+    "password_change": row(),
+    "password_change_done": row(),
+    "password_reset": row(anonymous=OK),
+    "password_reset_done": row(anonymous=OK),
+    "password_reset_confirm": row(anonymous=OK),
+    "password_reset_complete": row(anonymous=OK),
+    # Dashboard and lists: everyone signed in, each sees what visibility allows.
+    "dashboard:home": row(),
+    "customers:customer_list": row(),
+    "customers:customer_export": row(),
+    "customers:contact_list": row(),
+    "customers:customer_create": row(**read_only(FORBIDDEN)),
+    "customers:customer_reassign": row(FORBIDDEN, manager=OK, admin=OK),
+    # One customer of `rep`'s, with a contact and a timeline entry.
+    "customers:customer_detail": row(other_rep=NOT_FOUND),
+    "customers:customer_update": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "customers:customer_delete": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
+    "customers:contact_create": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "customers:contact_update": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "customers:contact_delete": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
+    "customers:interaction_create": row(other_rep=NOT_FOUND, finance=FORBIDDEN, signatory=FORBIDDEN),
+    "customers:interaction_delete": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
+    # One draft contract of `rep`'s for that customer. A step's page answers 403 to a role
+    # without the step's permission (after 404 for whoever may not see the contract).
+    "contracts:contract_list": row(),
+    "contracts:approval_inbox": row(FORBIDDEN, manager=OK, finance=OK, admin=OK),
+    "contracts:contract_create": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
+    "contracts:contract_detail": row(other_rep=NOT_FOUND),
+    "contracts:contract_update": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "contracts:contract_diff": row(other_rep=NOT_FOUND),
+    "contracts:contract_similar": row(other_rep=NOT_FOUND),
+    "contracts:contract_submit": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "contracts:contract_reopen": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "contracts:contract_cancel": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "contracts:contract_approve": row(FORBIDDEN, other_rep=NOT_FOUND, manager=OK, finance=OK, admin=OK),
+    "contracts:contract_reject": row(FORBIDDEN, other_rep=NOT_FOUND, manager=OK, finance=OK, admin=OK),
+    "contracts:contract_terminate": row(FORBIDDEN, other_rep=NOT_FOUND, manager=OK, admin=OK),
+    "contracts:contract_complete": row(FORBIDDEN, other_rep=NOT_FOUND, manager=OK, admin=OK),
+    "contracts:contract_sign": row(FORBIDDEN, other_rep=NOT_FOUND, signatory=OK, admin=OK),
+    "contracts:contract_certificate": row(other_rep=NOT_FOUND),
+    "contracts:contract_evidence": row(NOT_FOUND),  # a draft has no signatures, so no evidence yet
+    "contracts:signing_link_send": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "contracts:signing_link_revoke": row(NOT_ALLOWED, **read_only(FORBIDDEN)),  # POST only
+    # Public: the customer's one-time signing link (unknown token: gone) and the verification page.
+    "contracts:customer_sign": row(GONE, anonymous=GONE),
+    "contracts:verify": row(anonymous=OK),
+    # Orders: one draft order of `rep`'s for that customer, without a contract, and one product.
+    "orders:order_list": row(),
+    "orders:order_export": row(),
+    "orders:order_create": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
+    "orders:order_line_form": row(**read_only(FORBIDDEN)),
+    "orders:contract_orders": row(other_rep=NOT_FOUND),
+    "orders:order_detail": row(other_rep=NOT_FOUND),
+    "orders:order_update": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "orders:order_submit": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "orders:order_cancel": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "orders:order_approve": row(other_rep=NOT_FOUND),
+    "orders:order_reject": row(other_rep=NOT_FOUND),
+    "orders:order_start_fulfilment": row(other_rep=NOT_FOUND),
+    "orders:order_deliver": row(other_rep=NOT_FOUND),
+    "orders:order_close": row(other_rep=NOT_FOUND),
+    "orders:product_list": row(),
+    "orders:product_create": row(FORBIDDEN, manager=OK, admin=OK),
+    "orders:product_update": row(FORBIDDEN, manager=OK, admin=OK),
+}
+
+# Which fixture object (or literal value) fills each URL's arguments.
+URL_ARGS = {
+    "customers:customer_detail": ["customer"],
+    "customers:customer_update": ["customer"],
+    "customers:customer_delete": ["customer"],
+    "customers:contact_create": ["customer"],
+    "customers:interaction_create": ["customer"],
+    "customers:contact_update": ["contact"],
+    "customers:contact_delete": ["contact"],
+    "customers:interaction_delete": ["interaction"],
+    "contracts:contract_detail": ["contract"],
+    "contracts:contract_update": ["contract"],
+    "contracts:contract_diff": ["contract"],
+    "contracts:contract_similar": ["contract"],
+    "contracts:contract_submit": ["contract"],
+    "contracts:contract_reopen": ["contract"],
+    "contracts:contract_cancel": ["contract"],
+    "contracts:contract_approve": ["contract"],
+    "contracts:contract_reject": ["contract"],
+    "contracts:contract_terminate": ["contract"],
+    "contracts:contract_complete": ["contract"],
+    "contracts:contract_sign": ["contract"],
+    "contracts:contract_certificate": ["contract"],
+    "contracts:contract_evidence": ["contract"],
+    "contracts:signing_link_send": ["contract"],
+    "contracts:signing_link_revoke": ["contract", 999_999],  # GET is refused before the link is looked up
+    **dict.fromkeys(
+        [
+            "orders:order_detail",
+            "orders:order_update",
+            "orders:order_submit",
+            "orders:order_cancel",
+            "orders:order_approve",
+            "orders:order_reject",
+            "orders:order_start_fulfilment",
+            "orders:order_deliver",
+            "orders:order_close",
+        ],
+        ["order"],
+    ),
+    "orders:product_update": ["product"],
+}
+URL_KWARGS = {
+    "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+    "contracts:customer_sign": {"token": "no-such-token"},
+}
+# Which fixture object fills each URL's query string.
+URL_QUERY = {
+    "contracts:contract_create": {"customer": "customer"},
+    "orders:order_create": {"customer": "customer"},
+    "orders:contract_orders": {"contract": "contract"},
+}
+
+
+def named_urls(patterns=None, namespace=""):
+    """Every named URL of the project as `namespace:name`, found by walking the URLconf."""
+    names = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= named_urls(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def project_urls():
+    """The admin is Django's, with its own permission checks (tested elsewhere)."""
+    return {name for name in named_urls() if not name.startswith("admin:")}
+
+
+def test_every_named_url_is_in_the_matrix():
+    missing = sorted(project_urls() - set(EXPECTED))
+    assert not missing, f"Add these URLs to EXPECTED in {__name__}: {missing}"
+
+
+def test_matrix_names_only_urls_that_exist():
+    assert not sorted(set(EXPECTED) - project_urls())
+
+
+def test_every_matrix_row_covers_every_role():
+    for url_name, statuses in EXPECTED.items():
+        assert list(statuses) == ROLES, url_name
+
+
+def test_the_walk_finds_urls_of_every_kind():
+    """Guard for the meta-test itself: an empty walk would make it pass vacuously."""
+    urls = project_urls()
+    assert {"health", "login", "dashboard:home", "customers:customer_detail"} <= urls
+    assert "admin:index" in named_urls()
+
+
+@pytest.fixture
+def objects(rep):
+    customer = CustomerFactory(owner=rep, name="Matrix Customer")
+    return {
+        "customer": customer,
+        "contact": ContactFactory(customer=customer),
+        "interaction": InteractionFactory(customer=customer, author=rep),
+        "contract": ContractFactory(owner=rep, customer=customer),
+        "product": (product := ProductFactory()),
+        "order": order_for(rep, customer, lines=[line(product)]),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", sorted(EXPECTED))
+def test_get_answers_the_expected_status(request, client, objects, url_name, role):
+    args = [objects[arg].pk if isinstance(arg, str) else arg for arg in URL_ARGS.get(url_name, [])]
+    url = reverse(url_name, args=args, kwargs=URL_KWARGS.get(url_name))
+    query = {param: objects[name].pk for param, name in URL_QUERY.get(url_name, {}).items()}
+    if query:
+        url = f"{url}?{urlencode(query)}"
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(ROLE_FIXTURES.get(role, role)))
+
+    response = client.get(url)
+
+    expected = EXPECTED[url_name][role]
+    assert response.status_code == expected, f"GET {url} as {role}"
+    if expected == LOGIN:
+        assert response["Location"] == redirect_to_login(url)["Location"]
+    if expected in (FORBIDDEN, NOT_FOUND):
+        assert "Matrix Customer" not in response.content.decode()

@@ -1,0 +1,50 @@
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from customers.filters import StableOrderingFilter
+from orders.choices import OrderStatus
+from orders.models import Order, Product
+from orders.selectors import order_search, product_search
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ProductFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    active = django_filters.BooleanFilter(field_name="is_active", label=_("Active"))
+    sort = StableOrderingFilter(
+        fields=(("sku", "sku"), ("name", "name"), ("unit_price", "price"), ("created_at", "created")),
+        label=_("Sort"),
+    )
+
+    class Meta:
+        model = Product
+        fields = ["q", "active"]
+
+    def search(self, queryset, name, value):
+        return product_search(queryset, value)
+
+
+class OrderFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Number"), method="search")
+    status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
+    customer = django_filters.NumberFilter(field_name="customer_id", widget=forms.HiddenInput)
+    contract = django_filters.NumberFilter(field_name="contract_id", widget=forms.HiddenInput)
+    date_from = django_filters.DateFilter(
+        field_name="order_date", lookup_expr="gte", label=_("Date from"), widget=DATE_INPUT
+    )
+    date_to = django_filters.DateFilter(
+        field_name="order_date", lookup_expr="lte", label=_("Date to"), widget=DATE_INPUT
+    )
+    sort = StableOrderingFilter(
+        fields=(("order_date", "date"), ("total", "total"), ("number", "number")),
+        label=_("Sort"),
+    )
+
+    class Meta:
+        model = Order
+        fields = ["q", "status", "customer", "contract", "date_from", "date_to"]
+
+    def search(self, queryset, name, value):
+        return order_search(queryset, value)

@@ -1,0 +1,136 @@
+"""Reads of the catalog and of orders that start from what the user may see."""
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from contracts.choices import ContractStatus
+from contracts.selectors import contract_list
+from crm.core.audit import audit_history
+from customers.selectors import customer_list
+from orders.choices import OrderStatus
+from orders.models import Order, Product
+from orders.services import order_approval_reasons
+from orders.workflow import transition_permission
+
+# --- catalog -------------------------------------------------------------------------------
+
+
+def product_list(*, user):
+    return Product.objects.visible_to(user)
+
+
+def product_search(queryset, text: str):
+    """Products whose SKU or name contains the text."""
+    text = text.strip()
+    if not text:
+        return queryset
+    return queryset.filter(Q(sku__icontains=text) | Q(name__icontains=text))
+
+
+def product_choices(*, keep_ids=()):
+    """What a line may order: the active products, plus those already on the order's lines
+    (an existing line keeps its product and price even after the product is withdrawn)."""
+    condition = Q(is_active=True)
+    if keep_ids:
+        condition |= Q(pk__in=list(keep_ids))
+    return Product.objects.filter(condition).order_by("sku", "id")
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+def order_list(*, user):
+    return Order.objects.visible_to(user).select_related("customer", "contract", "owner")
+
+
+def order_get(*, user, pk, action="view") -> Order:
+    queryset = Order.objects.visible_to(user, action).select_related("customer", "contract", "owner")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def order_search(queryset, text: str):
+    """Orders whose number contains the text (`000123`, `2026-0001`), or starts with it when
+    it is the beginning of a number (`ORD-2026-0001`): a prefix reads the number's index."""
+    text = text.strip().upper()
+    if not text:
+        return queryset
+    if text.startswith("ORD-"):
+        return queryset.filter(number__startswith=text)
+    return queryset.filter(number__icontains=text)
+
+
+def order_list_scope(*, user, data):
+    """The customer or contract a filtered list is narrowed to, named for the heading."""
+    scope = {}
+    if data.get("customer"):
+        scope["scope_customer"] = customer_list(user=user).filter(pk=data["customer"]).first()
+    if data.get("contract"):
+        scope["scope_contract"] = contract_list(user=user).filter(pk=data["contract"]).first()
+    return scope
+
+
+def order_detail_context(*, order):
+    context = {
+        "lines": order.lines.select_related("product"),
+        "history": audit_history(order).select_related("actor")[:100],
+    }
+    if order.status == OrderStatus.DRAFT:
+        context["approval_preview"] = order_approval_reasons(order)
+    return context
+
+
+def order_contract_choices(*, user, customer):
+    """The contracts an order of this customer may be placed against: active and visible."""
+    return (
+        contract_list(user=user)
+        .filter(customer=customer, status=ContractStatus.ACTIVE)
+        .select_related(None)
+        .order_by("-start_date", "-id")
+    )
+
+
+def contract_orders(*, user, contract, limit=10):
+    """The latest orders placed against a contract, among those the user may see."""
+    return order_list(user=user).filter(contract=contract).order_by("-order_date", "-id")[:limit]
+
+
+# (url name, label, button style, target status, visibility action)
+_ACTIONS = [
+    ("orders:order_submit", _("Submit"), "btn-primary", OrderStatus.PENDING_APPROVAL, "change"),
+    ("orders:order_approve", _("Approve"), "btn-success", OrderStatus.APPROVED, "view"),
+    ("orders:order_reject", _("Reject"), "btn-outline-danger", OrderStatus.DRAFT, "view"),
+    ("orders:order_start_fulfilment", _("Start fulfilment"), "btn-primary", OrderStatus.IN_FULFILMENT, "view"),
+    ("orders:order_deliver", _("Mark delivered"), "btn-primary", OrderStatus.DELIVERED, "view"),
+    ("orders:order_close", _("Close"), "btn-outline-success", OrderStatus.CLOSED, "view"),
+    ("orders:order_cancel", _("Cancel order"), "btn-outline-danger", OrderStatus.CANCELLED, "change"),
+]
+_DECISIONS = {"orders:order_approve", "orders:order_reject"}
+
+
+def order_actions(*, order, user):
+    """The workflow buttons worth showing this user; the services still decide."""
+    status = OrderStatus(order.status)
+    actions = []
+    visible = {}
+    for url_name, label, style, target, action in _ACTIONS:
+        if not order.can_transition(target):
+            continue
+        if url_name in _DECISIONS and (status != OrderStatus.PENDING_APPROVAL or user.pk in _own(order)):
+            continue
+        if not user.has_perm(transition_permission(status, target)):
+            continue
+        if action not in visible:
+            visible[action] = Order.objects.visible_to(user, action).filter(pk=order.pk).exists()
+        if visible[action]:
+            actions.append({"url": reverse(url_name, args=[order.pk]), "label": label, "style": style})
+    return actions
+
+
+def _own(order):
+    return {order.owner_id, order.submitted_by_id}
+
+
+def order_can_edit(*, order, user) -> bool:
+    return order.status == OrderStatus.DRAFT and Order.objects.visible_to(user, "change").filter(pk=order.pk).exists()
