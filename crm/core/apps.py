@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "CRM core"
 
     def ready(self):
-        from crm.core import lookups, signals  # noqa: F401
+        from crm.core import checks, lookups, signals  # noqa: F401

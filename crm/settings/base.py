@@ -5,6 +5,7 @@ started in `.pgdata/`. `DEBUG` is off unless set.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -22,11 +23,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG")
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set SECRET_KEY in the environment (or DEBUG=1 for development).")
-    SECRET_KEY = "development-only-secret-key-not-for-production-use-0123456789"
+# Without SECRET_KEY, commands run with a throwaway key of this process; serving refuses
+# to start (crm/wsgi.py, crm/asgi.py) unless DEBUG is on, and `check --deploy` says so.
+SECRET_KEY_FROM_ENVIRONMENT = bool(os.environ.get("SECRET_KEY"))
+SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
