@@ -229,11 +229,11 @@ def _check_decider(contract, actor):
     level = next_approval_level(contract)
     if level is None:
         raise TransitionNotAllowed(_("Every level has already decided."))
+    if not actor.groups.filter(name=level[1]).exists():
+        raise TransitionNotAllowed(_("This level waits for a decision by a %(role)s.") % {"role": level[1].lower()})
     already = ApprovalStep.objects.filter(contract=contract, round=contract.approval_round, approver=actor)
     if already.exists():
         raise TransitionNotAllowed(_("You decided an earlier level; another person decides this one."))
-    if not actor.groups.filter(name=level[1]).exists():
-        raise TransitionNotAllowed(_("This level waits for a decision by a %(role)s.") % {"role": level[1].lower()})
     return level
 
 
