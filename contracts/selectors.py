@@ -138,14 +138,17 @@ _ACTIONS = [
 def contract_actions(*, contract, user):
     """The workflow buttons worth showing this user; the services still decide."""
     actions = []
+    visible_for = {
+        action: Contract.objects.visible_to(user, action).filter(pk=contract.pk).exists()
+        for action in {action for *_rest, action in _ACTIONS}
+    }
     for url_name, label, style, target, action in _ACTIONS:
         if not contract.can_transition(target):
             continue
         if url_name == "contracts:contract_reopen" and contract.status != ContractStatus.REJECTED:
             continue
         permission = transition_permission(ContractStatus(contract.status), target)
-        allowed = Contract.objects.visible_to(user, action).filter(pk=contract.pk).exists()
-        if permission and user.has_perm(permission) and allowed:
+        if permission and user.has_perm(permission) and visible_for[action]:
             actions.append({"url": reverse(url_name, args=[contract.pk]), "label": label, "style": style})
     return actions
 

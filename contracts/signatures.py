@@ -175,8 +175,8 @@ def signing_link_send(*, actor, contract_id, email="") -> tuple[SigningLink, str
 
 
 @transaction.atomic
-def signing_link_revoke(*, actor, link_id) -> SigningLink:
-    link = SigningLink.objects.select_for_update().filter(pk=link_id).first()
+def signing_link_revoke(*, actor, contract_id, link_id) -> SigningLink:
+    link = SigningLink.objects.select_for_update().filter(pk=link_id, contract_id=contract_id).first()
     if link is None or not Contract.objects.visible_to(actor, "change").filter(pk=link.contract_id).exists():
         raise DomainError(_("This link does not exist or you may not revoke it."))
     if not link.is_usable():

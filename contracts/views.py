@@ -37,6 +37,7 @@ from crm.core.views import (
     domain_error_to_form,
 )
 from customers.selectors import customer_get
+from customers.views import RevealMixin
 
 
 class ContractListView(FilteredListMixin, ListView):
@@ -58,7 +59,7 @@ class ApprovalInboxView(PermissionRequiredMixin, ListView):
         return selectors.approval_inbox(user=self.request.user)
 
 
-class ContractDetailView(VisibleQuerysetMixin, DetailView):
+class ContractDetailView(RevealMixin, VisibleQuerysetMixin, DetailView):
     model = Contract
 
     def get_queryset(self):
@@ -140,7 +141,7 @@ class ContractUpdateView(VisibleQuerysetMixin, ServiceFormMixin, UpdateView):
         return services.contract_update(actor=self.request.user, contract_id=self.object.pk, **form.cleaned_data)
 
 
-class ContractDiffView(VisibleQuerysetMixin, DetailView):
+class ContractDiffView(RevealMixin, VisibleQuerysetMixin, DetailView):
     """The difference between two versions of the terms (`?from=1&to=3`)."""
 
     model = Contract
@@ -319,17 +320,21 @@ class SigningLinkRevokeView(PermissionRequiredMixin, View):
     def post(self, request, pk, link_pk):
         contract = selectors.contract_get(user=request.user, pk=pk, action="change")
         try:
-            signatures.signing_link_revoke(actor=request.user, link_id=link_pk)
+            signatures.signing_link_revoke(actor=request.user, contract_id=contract.pk, link_id=link_pk)
             messages.success(request, _("The signing link was revoked."))
         except DomainError as error:
             messages.error(request, error.message)
         return redirect(contract.get_absolute_url())
 
 
-class ContractEvidenceView(VisibleQuerysetMixin, DetailView):
-    """The evidence bundle: statements, signatures, public keys, audit trail, openssl README."""
+class ContractEvidenceView(PermissionRequiredMixin, VisibleQuerysetMixin, DetailView):
+    """The evidence bundle: statements, signatures, public keys, audit trail, openssl README.
+
+    The signed statements hold the signers' e-mail addresses and cannot be masked without
+    breaking their signatures, so only roles that may see contact details download it."""
 
     model = Contract
+    permission_required = "customers.view_contact_details"
 
     def render_to_response(self, context):
         contract = self.object
@@ -342,7 +347,7 @@ class ContractEvidenceView(VisibleQuerysetMixin, DetailView):
         return response
 
 
-class ContractCertificateView(VisibleQuerysetMixin, DetailView):
+class ContractCertificateView(RevealMixin, VisibleQuerysetMixin, DetailView):
     """A printable certificate of completion."""
 
     model = Contract

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from crm.core.audit import audit_history
-from customers.models import Contact, Customer
+from customers.models import Contact, Customer, Interaction
 from customers.querysets import phone_key_digits
 
 
@@ -36,11 +36,13 @@ def customer_search(queryset, text: str, *, reveal: bool):
     return queryset.filter(condition)
 
 
-def customer_detail_context(*, customer):
-    """Contacts, timeline and history shown on a customer's page."""
+def customer_detail_context(*, customer, user):
+    """Contacts, timeline and history shown on a customer's page, as far as the user may see them."""
     return {
-        "contacts": customer.contacts.order_by("-is_primary", "name"),
-        "interactions": customer.interactions.select_related("contact", "author")[:50],
+        "contacts": Contact.objects.visible_to(user).filter(customer=customer).order_by("-is_primary", "name"),
+        "interactions": Interaction.objects.visible_to(user)
+        .filter(customer=customer)
+        .select_related("contact", "author")[:50],
         "history": audit_history(customer).select_related("actor")[:100],
     }
 

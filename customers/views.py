@@ -75,7 +75,7 @@ class CustomerDetailView(RevealMixin, VisibleQuerysetMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        context.update(selectors.customer_detail_context(customer=self.object))
+        context.update(selectors.customer_detail_context(customer=self.object, user=user))
         context["can_change"] = Customer.objects.visible_to(user, "change").filter(pk=self.object.pk).exists()
         context["can_delete"] = user.has_perm("customers.delete_customer") and context["can_change"]
         context["can_reassign"] = can_reassign(user)

@@ -8,6 +8,7 @@ contract's live orders never above its amount — also when many orders arrive a
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -189,7 +190,7 @@ def order_create(*, actor, customer_id, lines, contract_id=None, order_date=None
         customer=customer, contract=contract, order_date=order_date, currency=currency, notes=notes, owner=actor
     )
     order.total = total
-    order.full_clean(exclude=["number"])
+    _validated(order)
     order.number = number_allocate("ORD")
     order.save(force_insert=True)
     for line in priced:
@@ -206,6 +207,14 @@ def order_create(*, actor, customer_id, lines, contract_id=None, order_date=None
         extra={"total": str(total), "lines": _lines_snapshot(priced)},
     )
     return order
+
+
+def _validated(order):
+    """Model validation (e.g. a total too large to store) as a refusal shown with the lines."""
+    try:
+        order.full_clean(exclude=["number"])
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages), field="lines") from None
 
 
 def _order_locked(actor, order_id, action="view") -> Order:
@@ -256,7 +265,7 @@ def order_update(*, actor, order_id, lines, contract_id=None, order_date=None, c
             total=order.total,
             exclude_order_id=order.pk,
         )
-    order.full_clean(exclude=["number"])
+    _validated(order)
     order.updated_at = timezone.now()
     order.save()
     order.lines.all().delete()
@@ -323,17 +332,19 @@ def order_approval_reasons(order) -> list[str]:
     return reasons
 
 
-@transaction.atomic
-def order_submit(*, actor, order_id) -> Order:
-    """Submit a draft: straight to approved, unless a rule asks for a manager's approval."""
+def _order_locked_with_contract(actor, order_id, action="view") -> Order:
+    """The order and its contract under lock, the contract first (as every order service
+    takes them), refusing if the order moved to another contract meanwhile."""
     contract_id = Order.objects.filter(pk=order_id).values_list("contract_id", flat=True).first()
     _contracts_locked(contract_id)
-    order = _order_locked(actor, order_id, "change")
-    if order.contract_id != contract_id:  # moved to another contract before the lock was taken
+    order = _order_locked(actor, order_id, action)
+    if order.contract_id != contract_id:
         raise DomainError(_("The order changed meanwhile; please try again."))
-    reasons = order_approval_reasons(order)
-    target = S.PENDING_APPROVAL if reasons else S.APPROVED
-    _check_transition(order, target, actor)
+    return order
+
+
+def _check_still_fits(order):
+    """An order moving forward must still fit its contract (it may have ended meanwhile)."""
     if order.contract is not None:
         contract_fit_check(
             contract=order.contract,
@@ -343,6 +354,16 @@ def order_submit(*, actor, order_id) -> Order:
             total=order.total,
             exclude_order_id=order.pk,
         )
+
+
+@transaction.atomic
+def order_submit(*, actor, order_id) -> Order:
+    """Submit a draft: straight to approved, unless a rule asks for a manager's approval."""
+    order = _order_locked_with_contract(actor, order_id, "change")
+    reasons = order_approval_reasons(order)
+    target = S.PENDING_APPROVAL if reasons else S.APPROVED
+    _check_transition(order, target, actor)
+    _check_still_fits(order)
     order.submitted_by = actor
     order.approval_reasons = reasons
     if not reasons:
@@ -372,10 +393,11 @@ def _check_approver(order, actor):
 
 @transaction.atomic
 def order_approve(*, actor, order_id, comment="") -> Order:
-    order = _order_locked(actor, order_id)
+    order = _order_locked_with_contract(actor, order_id)
     _check_pending(order)
     _check_transition(order, S.APPROVED, actor)
     _check_approver(order, actor)
+    _check_still_fits(order)
     order.approved_by = actor
     return _set_status(order, S.APPROVED, actor=actor, action="order.approved", extra={"comment": comment})
 
@@ -394,8 +416,9 @@ def order_reject(*, actor, order_id, comment) -> Order:
 
 @transaction.atomic
 def order_start_fulfilment(*, actor, order_id) -> Order:
-    order = _order_locked(actor, order_id)
+    order = _order_locked_with_contract(actor, order_id)
     _check_transition(order, S.IN_FULFILMENT, actor)
+    _check_still_fits(order)
     return _set_status(order, S.IN_FULFILMENT, actor=actor, action="order.fulfilment_started")
 
 

@@ -429,7 +429,7 @@ def test_an_expired_link_is_refused(people):
     with pytest.raises(DomainError, match="expired"):
         signatures.contract_sign_customer(token=token, full_name=CUSTOMER_SIGNER, accepted=True)
     with pytest.raises(DomainError, match="already used, revoked or expired"):
-        signatures.signing_link_revoke(actor=people.rep, link_id=link.pk)
+        signatures.signing_link_revoke(actor=people.rep, contract_id=link.contract_id, link_id=link.pk)
 
     assert not contract.signatures.exists()
 
@@ -444,7 +444,7 @@ def test_a_revoked_link_is_refused(people):
     contract = approved(people)
     link, token = send_link(contract, people.rep)
 
-    signatures.signing_link_revoke(actor=people.rep, link_id=link.pk)
+    signatures.signing_link_revoke(actor=people.rep, contract_id=link.contract_id, link_id=link.pk)
 
     assert reload_link(link).revoked_at is not None
     revoked = event(contract, "contract.signing_link_revoked")
@@ -453,7 +453,7 @@ def test_a_revoked_link_is_refused(people):
     with pytest.raises(DomainError, match="withdrawn"):
         signatures.contract_sign_customer(token=token, full_name=CUSTOMER_SIGNER, accepted=True)
     with pytest.raises(DomainError, match="already used, revoked or expired"):
-        signatures.signing_link_revoke(actor=people.rep, link_id=link.pk)
+        signatures.signing_link_revoke(actor=people.rep, contract_id=link.contract_id, link_id=link.pk)
 
 
 def test_only_who_may_change_the_contract_revokes_its_link(people):
@@ -462,7 +462,7 @@ def test_only_who_may_change_the_contract_revokes_its_link(people):
 
     for outsider in (people.other_rep, people.signatory):
         with pytest.raises(DomainError, match="does not exist or you may not revoke it"):
-            signatures.signing_link_revoke(actor=outsider, link_id=link.pk)
+            signatures.signing_link_revoke(actor=outsider, contract_id=link.contract_id, link_id=link.pk)
 
     assert reload_link(link).revoked_at is None
     assert not contract_events(contract, "contract.signing_link_revoked").exists()

@@ -19,3 +19,15 @@ def mask_email(email: str) -> str:
         return ""
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}" if domain else f"{local[:1]}***"
+
+
+EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE_IN_TEXT = re.compile(r"\+?\d[\d\s-]{5,}\d")
+
+
+def mask_text(text: str) -> str:
+    """Free text (a contract body, a note) with the e-mail addresses and phone numbers in it masked."""
+    if not text:
+        return text
+    text = EMAIL_IN_TEXT.sub(lambda match: mask_email(match.group()), text)
+    return PHONE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)

@@ -1,7 +1,7 @@
 from django import forms, template
 from django.utils.http import urlencode
 
-from crm.core.masking import mask_email, mask_phone
+from crm.core.masking import mask_email, mask_phone, mask_text
 
 register = template.Library()
 
@@ -36,7 +36,7 @@ def verbose_name(instance):
     return instance._meta.verbose_name
 
 
-MASKED_FIELDS = {"phone": mask_phone, "email": mask_email}
+MASKED_FIELDS = {"phone": mask_phone, "email": mask_email, "body": mask_text, "notes": mask_text}
 
 
 @register.simple_tag
@@ -61,3 +61,9 @@ def bootstrap_widget(field):
         css = "form-control form-control-sm"
     existing = widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.filter
+def text(value, reveal):
+    """Free text, with e-mail addresses and phone numbers in it masked unless `reveal` is true."""
+    return value if reveal else mask_text(value)

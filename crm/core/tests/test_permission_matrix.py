@@ -82,7 +82,9 @@ EXPECTED = {
     "contracts:contract_complete": row(FORBIDDEN, other_rep=NOT_FOUND, manager=OK, admin=OK),
     "contracts:contract_sign": row(FORBIDDEN, other_rep=NOT_FOUND, signatory=OK, admin=OK),
     "contracts:contract_certificate": row(other_rep=NOT_FOUND),
-    "contracts:contract_evidence": row(NOT_FOUND),  # a draft has no signatures, so no evidence yet
+    # A draft has no signatures, so no evidence yet; roles that may not see contact details
+    # never download it (the signed statements hold e-mail addresses).
+    "contracts:contract_evidence": row(NOT_FOUND, **read_only(FORBIDDEN)),
     "contracts:signing_link_send": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
     "contracts:signing_link_revoke": row(NOT_ALLOWED, **read_only(FORBIDDEN)),  # POST only
     # Public: the customer's one-time signing link (unknown token: gone) and the verification page.
