@@ -47,11 +47,12 @@ def snapshot(instance, fields) -> dict:
 
 
 def diff(before: dict, after: dict) -> dict:
-    """`{field: [old, new]}` for every field whose value changed."""
+    """`{field: [old, new]}` for every field whose value changed (empty to empty is no change)."""
+    empty = (None, "")
     return {
         name: [before.get(name), after.get(name)]
         for name in sorted(set(before) | set(after))
-        if before.get(name) != after.get(name)
+        if before.get(name) != after.get(name) and not (before.get(name) in empty and after.get(name) in empty)
     }
 
 

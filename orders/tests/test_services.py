@@ -69,7 +69,7 @@ def contract_used(contract) -> Decimal:
 # --- catalog ---------------------------------------------------------------------------------
 
 
-def test_product_create_records_every_field(manager):
+def test_product_create_records_every_field_given(manager):
     product = services.product_create(
         actor=manager, sku="VLV-20", name="Ball valve DN20", unit_price=Decimal("85.5"), currency="CNY"
     )
@@ -81,7 +81,6 @@ def test_product_create_records_every_field(manager):
         actor=manager,
         changes={
             "currency": [None, "CNY"],
-            "description": [None, ""],
             "is_active": [None, True],
             "name": [None, "Ball valve DN20"],
             "sku": [None, "VLV-20"],
