@@ -33,6 +33,12 @@ class CustomerFilter(django_filters.FilterSet):
         model = Customer
         fields = ["q", "status", "industry", "tier", "owner"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.request.user if self.request else None
+        if user is None or not user.has_perm("customers.view_all_customer"):
+            self.filters.pop("owner")  # a rep sees only their own customers: nothing to choose
+
     def search(self, queryset, name, value):
         return customer_search(queryset, value, reveal=can_see_contact_details(self.request.user))
 

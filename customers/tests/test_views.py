@@ -446,3 +446,8 @@ def test_export_cannot_smuggle_a_spreadsheet_formula(client_for, rep):
     row = next(csv.reader(io.StringIO(export.splitlines()[1])))
     assert row[0] == '\'=HYPERLINK("http://evil.example.com","Click")'
     assert row[6] == "'+86 138 0013 5678"
+
+
+def test_only_roles_that_see_every_customer_get_the_owner_filter(client_for, rep, manager):
+    assert 'name="owner"' not in client_for(rep).get("/customers/").content.decode()
+    assert 'name="owner"' in client_for(manager).get("/customers/").content.decode()

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -7,7 +9,7 @@ from django.urls import reverse
 
 from crm.core.audit import GENESIS_HASH, audit_record
 from crm.core.commands import CrmCommand
-from crm.core.models import AuditEvent
+from crm.core.models import AuditChainHead, AuditEvent
 from customers import services
 from customers.tests.factories import CustomerFactory
 
@@ -246,3 +248,11 @@ def test_a_command_refused_by_a_service_exits_with_the_reason(other_rep, custome
     with pytest.raises(CommandError, match="does not exist or you may not change it"):
         call_command(RenameCustomerCommand(), str(customer.pk), "Stolen", "--as", "other_rep")
     assert not AuditEvent.objects.exists()
+
+
+def test_verify_audit_chain_prints_the_head_to_record_elsewhere(rep):
+    audit_record(actor=rep, action="customer.created", target=rep)
+    out = io.StringIO()
+    call_command("verify_audit_chain", stdout=out, verbosity=0)
+    head = AuditChainHead.objects.get(id=1)
+    assert f"Head: event #{head.seq}, hash {head.hash}" in out.getvalue()
