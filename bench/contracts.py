@@ -22,22 +22,24 @@ import argparse
 import datetime
 import io
 import json
-import math
-import os
 import random
-import statistics
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 from string import Template
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
-import psycopg2
+from common import (
+    LOCMEM_EMAIL,
+    TEST_CLIENT_HOSTS,
+    bench_database_url,
+    copy_rows,
+    format_page_table,
+    measure_pages,
+    setup_django,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "crm_bench_contracts"
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 BATCH = 20_000
 
 
@@ -53,33 +55,6 @@ def parse_args():
     )
     parser.add_argument("--reseed", action="store_true", help="drop the scratch database and seed again")
     return parser.parse_args()
-
-
-def bench_database_url(reseed: bool) -> str:
-    """Create (or, with --reseed, recreate) the scratch database and return its URL."""
-    server = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
-    connection = psycopg2.connect(urlunsplit(server._replace(path="/postgres")))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        if reseed:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    connection.close()
-    return urlunsplit(server._replace(path=f"/{BENCH_DATABASE}"))
-
-
-def setup_django(database_url: str):
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DEBUG"] = "1"
-    os.environ["ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "crm.settings.base"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 # --- what the contracts look like ------------------------------------------------------------
@@ -256,23 +231,6 @@ def plan_contracts(count, customers, now, rng):
     return rows
 
 
-def _copy_value(value) -> str:
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def _copy(cursor, table, columns, rows):
-    buffer = io.StringIO()
-    buffer.writelines("\t".join(_copy_value(value) for value in row) + "\n" for row in rows)
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
-
-
 def bulk_load(args) -> str:
     """COPY the contracts in batches; bypasses the services (no checks, no audit, no history)."""
     from django.conf import settings
@@ -324,7 +282,7 @@ def bulk_load(args) -> str:
                 values = {**row, "number": f"{key}-{last[key]:06d}", "customer_id": customer_id}
                 values.update(template_id=template_id, body=body, version=1)
                 batch.append([values[column] for column in COLUMNS])
-            _copy(cursor, "contracts_contract", COLUMNS, batch)
+            copy_rows(cursor, "contracts_contract", COLUMNS, batch)
             done = offset + len(batch)
             print(f"\r  loaded {done:,} / {len(rows):,} contracts", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
@@ -358,38 +316,6 @@ def seed(args) -> tuple[str, str]:
 
 
 # --- measuring -----------------------------------------------------------------------------
-
-
-def p95(values):
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def measure(client, url, runs, warmups) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(warmups):
-        client.get(url)
-    totals, sql_times, query_counts, statuses = [], [], [], set()
-    slowest_run = None
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            response = client.get(url)
-            totals.append(time.perf_counter() - started)
-        statuses.add(response.status_code)
-        query_counts.append(len(queries.captured_queries))
-        sql_times.append(sum(float(query["time"]) for query in queries.captured_queries))
-        slowest_run = list(queries.captured_queries)
-    return {
-        "queries": max(query_counts),
-        "median": statistics.median(totals) * 1000,
-        "p95": p95(totals) * 1000,
-        "sql": statistics.median(sql_times) * 1000,
-        "status": ",".join(str(status) for status in sorted(statuses)),
-        "captured": slowest_run,
-    }
 
 
 def pages():
@@ -451,13 +377,12 @@ def explain(sql: str) -> str:
 
 def main():
     args = parse_args()
-    database_url = bench_database_url(args.reseed)
-    setup_django(database_url)
+    database_url = bench_database_url(BENCH_DATABASE, reseed=args.reseed)
+    setup_django(database_url, ALLOWED_HOSTS=TEST_CLIENT_HOSTS, EMAIL_BACKEND=LOCMEM_EMAIL)
 
     from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
-    from django.test import Client
 
     from contracts.models import Contract
     from customers.models import Customer
@@ -484,37 +409,9 @@ def main():
     print(f"Each page: {args.warmups} warm-up requests, then {args.runs} timed (server time via the test client)")
     print()
 
-    rows = []
-    clients = {}
-    for label, user, url in pages():
-        if user.pk not in clients:
-            clients[user.pk] = Client()
-            clients[user.pk].force_login(user)
-        result = measure(clients[user.pk], url, args.runs, args.warmups)
-        rows.append((label, user.get_username(), result, url))
-        print(f"  {label}: {result['median']:.1f} ms", file=sys.stderr, flush=True)
+    rows = measure_pages(pages(), args.runs, args.warmups, progress=True)
 
-    header = ("Page", "As", "Queries", "Median ms", "p95 ms", "SQL ms", "Status", "URL")
-    table = [header] + [
-        (
-            label,
-            username,
-            str(result["queries"]),
-            f"{result['median']:.1f}",
-            f"{result['p95']:.1f}",
-            f"{result['sql']:.1f}",
-            result["status"],
-            url,
-        )
-        for label, username, result, url in rows
-    ]
-    widths = [max(display_width(row[column]) for row in table) for column in range(len(header))]
-    numeric = {2, 3, 4, 5}
-    for index, row in enumerate(table):
-        cells = [pad(value, widths[column], right=column in numeric and index > 0) for column, value in enumerate(row)]
-        print("  ".join(cells).rstrip())
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
+    print(format_page_table(rows))
     print()
     print("SQL ms: median time inside the database per request; the rest is Python and templates.")
 
@@ -531,16 +428,6 @@ def main():
             print(f"--- {label} as {username}: {float(query['time']) * 1000:.1f} ms in the request ---")
             print(query["sql"])
             print(explain(query["sql"]))
-
-
-def display_width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if "\u2e80" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef" else 1 for char in text)
-
-
-def pad(text: str, width: int, right: bool = False) -> str:
-    space = " " * (width - display_width(text))
-    return space + text if right else text + space
 
 
 if __name__ == "__main__":

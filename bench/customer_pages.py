@@ -12,19 +12,12 @@ SQL are printed. Figures only: nothing here fails because a page is slow.
 
 import argparse
 import io
-import math
-import os
-import statistics
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import psycopg2
+from common import TEST_CLIENT_HOSTS, bench_database_url, format_page_table, measure_pages, setup_django
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "crm_bench"
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def parse_args():
@@ -36,30 +29,6 @@ def parse_args():
     parser.add_argument("--warmups", type=int, default=3, help="untimed requests first (default 3)")
     parser.add_argument("--reseed", action="store_true", help="empty and seed again even if already seeded")
     return parser.parse_args()
-
-
-def bench_database_url() -> str:
-    """Create the scratch database next to DATABASE_URL's and return its URL."""
-    server = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
-    connection = psycopg2.connect(urlunsplit(server._replace(path="/postgres")))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    connection.close()
-    return urlunsplit(server._replace(path=f"/{BENCH_DATABASE}"))
-
-
-def setup_django(database_url: str):
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DEBUG"] = "1"
-    os.environ["ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "crm.settings.base"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def seed(args) -> str:
@@ -87,35 +56,6 @@ def seed(args) -> str:
         stdout=io.StringIO(),
     )
     return f"{time.perf_counter() - started:.1f} s for {wanted[0]:,} customers and {wanted[1]:,} contacts"
-
-
-def p95(values):
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def measure(client, url, runs, warmups) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(warmups):
-        client.get(url)
-    totals, sql_times, query_counts, statuses = [], [], [], set()
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            response = client.get(url)
-            totals.append(time.perf_counter() - started)
-        statuses.add(response.status_code)
-        query_counts.append(len(queries.captured_queries))
-        sql_times.append(sum(float(query["time"]) for query in queries.captured_queries))
-    return {
-        "queries": max(query_counts),
-        "median": statistics.median(totals) * 1000,
-        "p95": p95(totals) * 1000,
-        "sql": statistics.median(sql_times) * 1000,
-        "status": ",".join(str(status) for status in sorted(statuses)),
-    }
 
 
 def pages():
@@ -153,12 +93,11 @@ def pages():
 
 def main():
     args = parse_args()
-    database_url = bench_database_url()
-    setup_django(database_url)
+    database_url = bench_database_url(BENCH_DATABASE)
+    setup_django(database_url, ALLOWED_HOSTS=TEST_CLIENT_HOSTS)
 
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
 
     from customers.models import Contact, Customer, Interaction
 
@@ -177,48 +116,10 @@ def main():
     print(f"Each page: {args.warmups} warm-up requests, then {args.runs} timed (server time via the test client)")
     print()
 
-    rows = []
-    clients = {}
-    for label, user, url in pages():
-        if user.pk not in clients:
-            clients[user.pk] = Client()
-            clients[user.pk].force_login(user)
-        result = measure(clients[user.pk], url, args.runs, args.warmups)
-        rows.append((label, user.get_username(), result, url))
-
-    header = ("Page", "As", "Queries", "Median ms", "p95 ms", "SQL ms", "Status", "URL")
-    table = [header] + [
-        (
-            label,
-            username,
-            str(result["queries"]),
-            f"{result['median']:.1f}",
-            f"{result['p95']:.1f}",
-            f"{result['sql']:.1f}",
-            result["status"],
-            url,
-        )
-        for label, username, result, url in rows
-    ]
-    widths = [max(display_width(row[column]) for row in table) for column in range(len(header))]
-    numeric = {2, 3, 4, 5}
-    for index, row in enumerate(table):
-        cells = [pad(value, widths[column], right=column in numeric and index > 0) for column, value in enumerate(row)]
-        print("  ".join(cells).rstrip())
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
+    rows = measure_pages(pages(), args.runs, args.warmups)
+    print(format_page_table(rows))
     print()
     print("SQL ms: median time inside the database per request; the rest is Python and templates.")
-
-
-def display_width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if "\u2e80" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef" else 1 for char in text)
-
-
-def pad(text: str, width: int, right: bool = False) -> str:
-    space = " " * (width - display_width(text))
-    return space + text if right else text + space
 
 
 if __name__ == "__main__":

@@ -21,21 +21,25 @@ Then it prints, figures only (nothing here fails because something is slow):
 import argparse
 import datetime
 import io
-import math
-import os
 import random
 import statistics
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import psycopg2
+from common import (
+    LOCMEM_EMAIL,
+    TEST_CLIENT_HOSTS,
+    bench_database_url,
+    copy_rows,
+    format_page_table,
+    measure_pages,
+    p95,
+    setup_django,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "crm_bench_orders"
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 BATCH = 50_000
 CONTRACT_AMOUNT = Decimal("500000000.00")
 
@@ -53,33 +57,6 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--reseed", action="store_true", help="drop the scratch database and seed again")
     return parser.parse_args()
-
-
-def bench_database_url(reseed: bool) -> str:
-    """Create (or, with --reseed, recreate) the scratch database and return its URL."""
-    server = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
-    connection = psycopg2.connect(urlunsplit(server._replace(path="/postgres")))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        if reseed:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    connection.close()
-    return urlunsplit(server._replace(path=f"/{BENCH_DATABASE}"))
-
-
-def setup_django(database_url: str):
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DEBUG"] = "1"  # also picks the in-memory signing backend for the contract
-    os.environ["ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"  # the signing link's e-mail
-    os.environ["DJANGO_SETTINGS_MODULE"] = "crm.settings.base"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 # --- seeding -------------------------------------------------------------------------------
@@ -132,23 +109,6 @@ def big_contract(who, today):
     _link, url = signatures.signing_link_send(actor=rep, contract_id=contract.pk)
     signatures.contract_sign_customer(token=url.rstrip("/").rsplit("/", 1)[-1], full_name="Bench Buyer", accepted=True)
     return Contract.objects.get(pk=contract.pk)
-
-
-def _copy_value(value) -> str:
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-
-
-def _copy(cursor, table, columns, rows):
-    buffer = io.StringIO()
-    buffer.writelines("\t".join(_copy_value(value) for value in row) + "\n" for row in rows)
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
 
 
 ORDER_COLUMNS = [
@@ -240,8 +200,8 @@ def bulk_load(args, who, contract, today) -> str:
                     )
                 )  # fmt: skip
                 line_rows.extend(lines)
-            _copy(cursor, "orders_order", ORDER_COLUMNS, order_rows)
-            _copy(cursor, "orders_orderline", LINE_COLUMNS, line_rows)
+            copy_rows(cursor, "orders_order", ORDER_COLUMNS, order_rows)
+            copy_rows(cursor, "orders_orderline", LINE_COLUMNS, line_rows)
         done += size
         rate = done / (time.perf_counter() - started)
         print(f"\r  loaded {done:,} / {args.orders:,} orders ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
@@ -285,35 +245,6 @@ def seed(args, today):
 
 
 # --- measuring -----------------------------------------------------------------------------
-
-
-def p95(values):
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def measure(client, url, runs, warmups) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(warmups):
-        client.get(url)
-    totals, sql_times, query_counts, statuses = [], [], [], set()
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            response = client.get(url)
-            totals.append(time.perf_counter() - started)
-        statuses.add(response.status_code)
-        query_counts.append(len(queries.captured_queries))
-        sql_times.append(sum(float(query["time"]) for query in queries.captured_queries))
-    return {
-        "queries": max(query_counts),
-        "median": statistics.median(totals) * 1000,
-        "p95": p95(totals) * 1000,
-        "sql": statistics.median(sql_times) * 1000,
-        "status": ",".join(str(status) for status in sorted(statuses)),
-    }
 
 
 def list_pages(who, contract):
@@ -377,12 +308,12 @@ def time_placements(who, contract, count) -> dict:
 
 def main():
     args = parse_args()
-    database_url = bench_database_url(args.reseed)
-    setup_django(database_url)
+    database_url = bench_database_url(BENCH_DATABASE, reseed=args.reseed)
+    # DEBUG=1 also picks the in-memory signing backend for the contract; the signing link's e-mail stays in memory.
+    setup_django(database_url, ALLOWED_HOSTS=TEST_CLIENT_HOSTS, EMAIL_BACKEND=LOCMEM_EMAIL)
 
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
     from django.utils import timezone
 
     from orders.models import Order, OrderLine
@@ -410,35 +341,7 @@ def main():
         print("Order list: skipped, the URL orders:order_list does not resolve yet.")
     else:
         print(f"Order list: {args.warmups} warm-up requests, then {args.runs} timed (server time via the test client)")
-        rows, clients = [], {}
-        for label, user, url in pages:
-            if user.pk not in clients:
-                clients[user.pk] = Client()
-                clients[user.pk].force_login(user)
-            rows.append((label, user.get_username(), measure(clients[user.pk], url, args.runs, args.warmups), url))
-        header = ("Page", "As", "Queries", "Median ms", "p95 ms", "SQL ms", "Status", "URL")
-        table = [header] + [
-            (
-                label,
-                who_,
-                str(r["queries"]),
-                f"{r['median']:.1f}",
-                f"{r['p95']:.1f}",
-                f"{r['sql']:.1f}",
-                r["status"],
-                url,
-            )
-            for label, who_, r, url in rows
-        ]
-        widths = [max(len(row[column]) for row in table) for column in range(len(header))]
-        for index, row in enumerate(table):
-            cells = [
-                value.rjust(widths[column]) if column in (2, 3, 4, 5) and index else value.ljust(widths[column])
-                for column, value in enumerate(row)
-            ]
-            print("  ".join(cells).rstrip())
-            if index == 0:
-                print("  ".join("-" * width for width in widths))
+        print(format_page_table(measure_pages(pages, args.runs, args.warmups)))
         print("SQL ms: median time inside the database per request; the rest is Python and templates.")
     print()
 

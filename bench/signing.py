@@ -21,19 +21,15 @@ import argparse
 import datetime
 import hashlib
 import io
-import os
 import statistics
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import psycopg2
+from common import bench_database_url, format_table, setup_django
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "crm_bench_signing"
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "bench-signing-password"
 
 
@@ -47,27 +43,8 @@ def parse_args():
     return parser.parse_args()
 
 
-def bench_database_url() -> str:
-    """Drop and create the scratch database next to DATABASE_URL's and return its URL."""
-    server = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
-    connection = psycopg2.connect(urlunsplit(server._replace(path="/postgres")))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    connection.close()
-    return urlunsplit(server._replace(path=f"/{BENCH_DATABASE}"))
-
-
-def setup_django(database_url: str):
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DEBUG"] = "1"
-    os.environ["SIGNING_BACKEND"] = "memory"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "crm.settings.base"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+def setup_django_for_signing(database_url: str):
+    setup_django(database_url, SIGNING_BACKEND="memory")
     from django.conf import settings
 
     # DEBUG=1 only lets the settings load without production secrets. Off again, so the
@@ -324,25 +301,11 @@ def time_password_check():
 # -- report --------------------------------------------------------------------------------
 
 
-def table(rows, header):
-    widths = [max(len(str(row[column])) for row in [header, *rows]) for column in range(len(header))]
-    lines = []
-    for index, row in enumerate([header, *rows]):
-        cells = [
-            str(value).rjust(widths[column]) if column in (1, 2) and index else str(value).ljust(widths[column])
-            for column, value in enumerate(row)
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
 def main():
     args = parse_args()
     total_started = time.perf_counter()
-    database_url = bench_database_url()
-    setup_django(database_url)
+    database_url = bench_database_url(BENCH_DATABASE, reseed=True)  # every run starts empty
+    setup_django_for_signing(database_url)
 
     import cryptography
     from django.core.management import call_command
@@ -438,7 +401,7 @@ def main():
             f"{raw_verify_count} verifications",
         ),
     ]
-    print(table(rows, ("Operation", "per second", "ms each", "Measured over")))
+    print(format_table(("Operation", "per second", "ms each", "Measured over"), rows, right={1, 2}))
     print()
     print(f"(a) is {service_rate / raw_sign_rate:.0%} of (b); (c) is {verify_rate / raw_verify_rate:.0%} of (d).")
     print(
