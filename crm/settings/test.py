@@ -13,3 +13,5 @@ CSRF_COOKIE_SECURE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SIGNING_BACKENDS = {"default": SIGNING_BACKEND_KINDS["memory"]}  # noqa: F405
+# Each request closes its connection, so no live-server thread holds the test database open.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

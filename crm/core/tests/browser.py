@@ -87,6 +87,7 @@ def browser_page(browser, base_url: str, nodeid: str, failed):
         yield page
         if failed():
             save_artifacts(page, nodeid)
+        page.wait_for_load_state("networkidle")  # htmx requests finish before the test database goes
     finally:
         context.close()
 
