@@ -1,4 +1,4 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from contracts import services
@@ -14,8 +14,7 @@ from contracts.models import (
     SigningKey,
     SigningLink,
 )
-from crm.core.admin_mixins import ServiceAdminMixin
-from crm.core.exceptions import DomainError
+from crm.core.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, ServiceAdminMixin, run_workflow_step
 
 WORKFLOW_FIELDS = [
     "number",
@@ -33,61 +32,24 @@ WORKFLOW_FIELDS = [
 ]
 
 
-class ApprovalStepInline(admin.TabularInline):
+class ApprovalStepInline(ReadOnlyInline):
     model = ApprovalStep
     fields = ["round", "level", "role", "approver", "decision", "comment", "decided_at", "voided_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class ContractVersionInline(admin.TabularInline):
+class ContractVersionInline(ReadOnlyInline):
     model = ContractVersion
     fields = ["number", "title", "amount", "currency", "start_date", "end_date", "saved_by", "saved_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class SignatureInline(admin.TabularInline):
+class SignatureInline(ReadOnlyInline):
     model = ContractSignature
     fields = ["party", "signer_name", "signed_at", "ip", "key", "statement_sha256"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class SigningLinkInline(admin.TabularInline):
+class SigningLinkInline(ReadOnlyInline):
     model = SigningLink
     fields = ["email", "created_by", "created_at", "expires_at", "used_at", "revoked_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-def _run_step(modeladmin, request, queryset, step, done_message):
-    """Apply one workflow service to each selected contract, reporting each refusal."""
-    done = 0
-    for contract in queryset:
-        try:
-            step(actor=request.user, contract_id=contract.pk)
-            done += 1
-        except DomainError as error:
-            modeladmin.message_user(request, f"{contract.number}: {error.message}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
 
 
 @admin.register(Contract)
@@ -126,19 +88,27 @@ class ContractAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Submit selected for approval"), permissions=["change"])
     def submit_selected(self, request, queryset):
-        _run_step(self, request, queryset, services.contract_submit, _("%(count)d contract(s) submitted."))
+        run_workflow_step(
+            self, request, queryset, services.contract_submit, "contract_id", _("%(count)d contract(s) submitted.")
+        )
 
     @admin.action(description=_("Approve selected (your level)"), permissions=["change"])
     def approve_selected(self, request, queryset):
-        _run_step(self, request, queryset, services.contract_approve, _("%(count)d approval(s) recorded."))
+        run_workflow_step(
+            self, request, queryset, services.contract_approve, "contract_id", _("%(count)d approval(s) recorded.")
+        )
 
     @admin.action(description=_("Reopen selected rejected contracts as drafts"), permissions=["change"])
     def reopen_selected(self, request, queryset):
-        _run_step(self, request, queryset, services.contract_reopen, _("%(count)d contract(s) reopened."))
+        run_workflow_step(
+            self, request, queryset, services.contract_reopen, "contract_id", _("%(count)d contract(s) reopened.")
+        )
 
     @admin.action(description=_("Mark selected active contracts completed"), permissions=["change"])
     def complete_selected(self, request, queryset):
-        _run_step(self, request, queryset, services.contract_complete, _("%(count)d contract(s) completed."))
+        run_workflow_step(
+            self, request, queryset, services.contract_complete, "contract_id", _("%(count)d contract(s) completed.")
+        )
 
 
 @admin.register(ContractTemplate)
@@ -167,38 +137,17 @@ class ApprovalRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApprovalModel)
-class ApprovalModelAdmin(admin.ModelAdmin):
+class ApprovalModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Trained by `manage.py train_approval_model`; read-only here."""
 
     list_display = ["version", "trained_at", "training_size", "accuracy", "baseline_accuracy", "is_active"]
     exclude = ["estimator"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields if field.name != "estimator"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SigningKey)
-class SigningKeyAdmin(admin.ModelAdmin):
+class SigningKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Keys are created, rotated and revoked with manage.py commands; public keys stay forever."""
 
     list_display = ["key_id", "backend_alias", "status", "created_at", "retired_at", "revoked_at"]
     list_filter = ["status", "backend_alias"]
     search_fields = ["key_id"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,8 +1,7 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.admin_mixins import ServiceAdminMixin, VisibleAdminMixin
-from crm.core.exceptions import DomainError
+from crm.core.admin_mixins import ReadOnlyInline, ServiceAdminMixin, VisibleAdminMixin, run_workflow_step
 from orders import services
 from orders.models import Order, OrderLine, Product
 
@@ -27,31 +26,9 @@ class ProductAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return False  # order lines keep pointing at products: deactivate instead
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     fields = ["product", "quantity", "unit_price", "discount_percent", "line_total"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-def _run_step(modeladmin, request, queryset, step, done_message):
-    """Apply one workflow service to each selected order, reporting each refusal."""
-    done = 0
-    for order in queryset.order_by("pk"):
-        try:
-            step(actor=request.user, order_id=order.pk)
-            done += 1
-        except DomainError as error:
-            modeladmin.message_user(request, f"{order.number}: {error.message}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
 
 
 @admin.register(Order)
@@ -109,16 +86,22 @@ class OrderAdmin(VisibleAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Approve selected pending orders"), permissions=["approve"])
     def approve_selected(self, request, queryset):
-        _run_step(self, request, queryset, services.order_approve, _("%(count)d order(s) approved."))
+        run_workflow_step(
+            self, request, queryset, services.order_approve, "order_id", _("%(count)d order(s) approved.")
+        )
 
     @admin.action(description=_("Start fulfilment of selected approved orders"), permissions=["fulfil"])
     def start_fulfilment_selected(self, request, queryset):
-        _run_step(self, request, queryset, services.order_start_fulfilment, _("%(count)d order(s) in fulfilment."))
+        run_workflow_step(
+            self, request, queryset, services.order_start_fulfilment, "order_id", _("%(count)d order(s) in fulfilment.")
+        )
 
     @admin.action(description=_("Mark selected orders delivered"), permissions=["fulfil"])
     def deliver_selected(self, request, queryset):
-        _run_step(self, request, queryset, services.order_deliver, _("%(count)d order(s) delivered."))
+        run_workflow_step(
+            self, request, queryset, services.order_deliver, "order_id", _("%(count)d order(s) delivered.")
+        )
 
     @admin.action(description=_("Close selected delivered orders"), permissions=["close"])
     def close_selected(self, request, queryset):
-        _run_step(self, request, queryset, services.order_close, _("%(count)d order(s) closed."))
+        run_workflow_step(self, request, queryset, services.order_close, "order_id", _("%(count)d order(s) closed."))

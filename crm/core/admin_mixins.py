@@ -1,6 +1,6 @@
 """The admin goes through the same visibility and services as the pages."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
 from crm.core.exceptions import DomainError
@@ -62,3 +62,47 @@ class ServiceAdminMixin(VisibleAdminMixin):
         except DomainError as error:
             messages.error(request, error.message)
             return HttpResponseRedirect(request.get_full_path())
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown beside their parent, written only by services (steps, versions, lines)."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdminMixin:
+    """A record nobody edits in the admin: written by services and commands only."""
+
+    def get_readonly_fields(self, request, obj=None):
+        excluded = set(self.exclude or [])
+        return [field.name for field in self.model._meta.fields if field.name not in excluded]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def run_workflow_step(modeladmin, request, queryset, step, id_argument, done_message):
+    """An admin action: the same service as the page for each selected object, each refusal
+    reported next to the object it concerns."""
+    done = 0
+    for obj in queryset.order_by("pk"):
+        try:
+            step(actor=request.user, **{id_argument: obj.pk})
+            done += 1
+        except DomainError as error:
+            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
