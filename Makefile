@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint install migrate demo system-packages
+.PHONY: run test stop bench lint install migrate demo system-packages
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,18 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 # Debian's chromium (browser tests) and softhsm2 (PKCS#11 signing tests), installed when
-# missing and we are root; otherwise those tests skip, saying why.
+# missing and we are root; otherwise those tests skip, saying why. apt-get waits up to ten
+# minutes for another apt-get to release its lock and writes its chatter to var/apt.log.
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=600
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v softhsm2-util >/dev/null 2>&1 || missing="$$missing softhsm2"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	    echo "Installing$$missing with apt-get (log: var/apt.log)"; mkdir -p var; \
+	    { $(APT_GET) update && $(APT_GET) install -y $$missing; } >var/apt.log 2>&1 \
+	      || { tail -n 20 var/apt.log; exit 1; }; \
 	  else \
 	    echo "Not installed:$$missing (apt-get install$$missing); their tests will skip."; \
 	  fi; \
@@ -49,6 +53,10 @@ test: install system-packages
 ## Seed 100,000 customers into a scratch database and time the main pages
 bench: install
 	$(BIN)/python bench/customer_pages.py
+
+## Stop the embedded PostgreSQL that `make run` and `make test` leave running (without DATABASE_URL)
+stop:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m crm.settings.embedded_postgres stop; fi
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

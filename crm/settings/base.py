@@ -90,7 +90,7 @@ if os.environ.get("DATABASE_URL"):
 else:
     from crm.settings.embedded_postgres import embedded_database_url
 
-    database_url = embedded_database_url(BASE_DIR / ".pgdata")
+    database_url = embedded_database_url()
 DATABASES = {"default": dj_database_url.parse(database_url, conn_max_age=60)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -180,4 +180,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # pgserver narrates every start and exit at INFO, also from atexit after pytest has
+    # closed its output; only its warnings and errors are worth reading.
+    "loggers": {"pgserver": {"level": "WARNING"}},
 }
