@@ -11,7 +11,8 @@ import sys
 import warnings
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent.parent.parent / ".pgdata"
+# `EMBEDDED_PGDATA` moves it (the tests use a scratch folder so as not to touch yours).
+DATA_DIR = Path(os.environ.get("EMBEDDED_PGDATA") or Path(__file__).resolve().parent.parent.parent / ".pgdata")
 
 
 def _pgserver():
