@@ -73,11 +73,19 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
+    """Playwright's sync API runs the tests under a context of its own, where Django's
+    per-context connection is a new one: the connection opened out here (creating the test
+    database) would be stranded, keep the database in use, and fail its teardown. So the
+    test database exists first, and connections are closed on both sides of Playwright."""
+    from django.db import connections
+
     from crm.core.tests.browser import launch_chromium
 
+    connections.close_all()
     with launch_chromium() as chromium:
         yield chromium
+        connections.close_all()
 
 
 @pytest.fixture
