@@ -250,23 +250,24 @@ def audit_checkpoints_verify() -> CheckpointReport:
     in_folder = _read_folder(signer, problems)
     in_db = _read_database(signer, problems)
 
+    consistency: list[str] = []
     for number, checkpoint in sorted(in_folder.items()):
         stored = in_db.get(number)
         if stored is None:
             if not AuditCheckpoint.objects.filter(number=number).exists():
-                problems.append(
+                consistency.append(
                     _("checkpoint in the folder is missing from the database: #%(number)s (%(file)s)")
                     % {"number": number, "file": file_name(number)}
                 )
         elif stored.statement != checkpoint.statement:
-            problems.append(
+            consistency.append(
                 _("checkpoint #%(number)s in the database differs from its file %(file)s")
                 % {"number": number, "file": file_name(number)}
             )
     folder_exists = checkpoint_dir().is_dir()
     for number in sorted(set(in_db) - set(in_folder)):
         if not (checkpoint_dir() / file_name(number)).exists():
-            problems.append(
+            consistency.append(
                 _("checkpoint #%(number)s is in the database but not in the folder %(folder)s")
                 % {"number": number, "folder": checkpoint_dir()}
                 if folder_exists
@@ -296,7 +297,7 @@ def audit_checkpoints_verify() -> CheckpointReport:
                 _("rewritten: event #%(seq)s no longer has the hash checkpoint #%(number)s signed") % values
             )
     return CheckpointReport(
-        problems=list(dict.fromkeys(problems)),
+        problems=list(dict.fromkeys([*problems, *consistency])),
         checked=len({checkpoint.number for checkpoint in checkpoints}),
         newest=checkpoints[-1] if checkpoints else None,
     )

@@ -1,5 +1,6 @@
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from crm.core.audit import audit_chain_verify
 from crm.core.checkpoints import audit_checkpoints_verify
@@ -28,14 +29,19 @@ class Command(CrmCommand):
         if problems:
             shown = problems[:SHOWN_PROBLEMS]
             if len(problems) > SHOWN_PROBLEMS:
-                shown.append(f"… and {len(problems) - SHOWN_PROBLEMS} more problems.")
+                shown.append(_("… and %(count)s more problems.") % {"count": len(problems) - SHOWN_PROBLEMS})
             raise CommandError("\n".join(shown))
         head = AuditChainHead.objects.filter(id=1).first()
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {total} events."))
         if report.newest is not None:
             self.stdout.write(
-                f"Checkpoints: {report.checked} verified; the newest, #{report.newest.number} of "
-                f"{report.newest.time}, covers event #{report.newest.seq}."
+                _("Checkpoints: %(count)s verified; the newest, #%(number)s of %(time)s, covers event #%(seq)s.")
+                % {
+                    "count": report.checked,
+                    "number": report.newest.number,
+                    "time": report.newest.time,
+                    "seq": report.newest.seq,
+                }
             )
         if head is not None:
             # Events after the newest checkpoint are proven only by the next one; a head hash

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 from crm.core import checkpoints
 from crm.core.commands import CrmCommand
 from crm.core.services import audit_checkpoint_write
@@ -16,7 +18,13 @@ class Command(CrmCommand):
         path = checkpoints.checkpoint_dir() / checkpoints.file_name(checkpoint.number)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Checkpoint #{checkpoint.number}: event #{checkpoint.seq}, hash {checkpoint.hash}, "
-                f"signed by {checkpoint.key_id}; written to {path}."
+                _("Checkpoint #%(number)s: event #%(seq)s, hash %(hash)s, signed by %(key)s; written to %(path)s.")
+                % {
+                    "number": checkpoint.number,
+                    "seq": checkpoint.seq,
+                    "hash": checkpoint.hash,
+                    "key": checkpoint.key_id,
+                    "path": path,
+                }
             )
         )
