@@ -100,3 +100,27 @@ def page(request, browser, live_server):
 
     with browser_page(browser, live_server.url, request.node.nodeid, failed) as new_page:
         yield new_page
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_lifts_truncate_guards():
+    """Transactional tests end with Django's flush: one TRUNCATE of every table. The audit
+    tables refuse TRUNCATE by trigger, so in tests (only) the flush lifts those triggers
+    inside its own transaction and puts them back before it commits."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgname LIKE %s", ["%\\_no\\_truncate"]
+            )
+            guards = cursor.fetchall()
+        lift = [f'ALTER TABLE {table} DISABLE TRIGGER "{name}"' for table, name in guards]
+        restore = [f'ALTER TABLE {table} ENABLE TRIGGER "{name}"' for table, name in guards]
+        return original(self, [*lift, *sql_list, *restore])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original

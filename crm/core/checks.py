@@ -16,3 +16,17 @@ def require_secret_key_to_serve():
 
     if not settings.SECRET_KEY_FROM_ENVIRONMENT and not settings.DEBUG:
         raise ImproperlyConfigured("Set SECRET_KEY in the environment before serving (or DEBUG=1 for development).")
+
+
+@checks.register()
+def check_audit_checkpoint_signer(app_configs, **kwargs):
+    """AUDIT_CHECKPOINT_SIGNER imports and builds, so write_audit_checkpoint does not fail at its first run."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from crm.core.checkpoints import checkpoint_signer
+
+    try:
+        checkpoint_signer()
+    except ImproperlyConfigured as error:
+        return [checks.Error(str(error), id="crm.E002")]
+    return []

@@ -100,6 +100,34 @@ class AuditChainHead(models.Model):
         return f"audit chain head #{self.seq}"
 
 
+class AuditCheckpoint(models.Model):
+    """A signed statement that the chain once reached event `seq` with hash `hash`.
+
+    Written by `write_audit_checkpoint` and kept twice: here and, out of the database's
+    reach, as a file in AUDIT_CHECKPOINT_DIR and a log line. `verify_audit_chain` checks
+    that the chain still extends every checkpoint, so rewriting or truncating the events a
+    checkpoint covers is named even by someone who could disable the database's triggers.
+    A database trigger refuses UPDATE, DELETE and TRUNCATE.
+    """
+
+    number = models.PositiveBigIntegerField(_("checkpoint"), unique=True, editable=False)
+    seq = models.BigIntegerField(_("event"), editable=False)
+    hash = models.CharField(_("event hash"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), editable=False)
+    key_id = models.CharField(_("key fingerprint"), max_length=80, editable=False)
+    public_key_pem = models.TextField(_("public key (PEM)"), editable=False)
+    signature = models.BinaryField(_("signature"), editable=False)
+    statement = models.BinaryField(_("signed statement"), editable=False)
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["-number"]
+
+    def __str__(self):
+        return f"checkpoint #{self.number} (event #{self.seq})"
+
+
 class DocumentSequence(models.Model):
     """Counters for document numbers such as CT-2026-000123, one row per prefix and year."""
 

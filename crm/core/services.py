@@ -1,9 +1,14 @@
 """Writes shared by the apps."""
 
-from django.db import transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from crm.core import checkpoints
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError
+from crm.core.models import AuditCheckpoint, AuditEvent
 
 
 @transaction.atomic
@@ -24,3 +29,63 @@ def reference_row_save(*, actor, instance, fields, refusal):
         changes=diff(before, snapshot(instance, fields)),
     )
     return instance
+
+
+@transaction.atomic
+def audit_checkpoint_write(*, actor=None) -> AuditCheckpoint:
+    """Sign the newest audit event's (seq, hash) with the platform's key and keep the
+    checkpoint in the database, in its file in AUDIT_CHECKPOINT_DIR and in a log line.
+
+    The file is written last, inside the transaction: when it cannot be written nothing is
+    kept. One writer at a time (an advisory lock, not the chain head's)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('crm.audit_checkpoint'))")
+    try:
+        signer = checkpoints.checkpoint_signer()
+    except ImproperlyConfigured as error:
+        raise checkpoints.unavailable(error) from error
+    key_id = signer.key_id()
+    newest = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+    if newest is None:
+        raise DomainError(_("There are no audit events to checkpoint yet."))
+    try:
+        number = checkpoints.next_number()
+    except OSError as error:
+        raise _folder_error(error) from error
+    created_at = timezone.now()
+    statement = checkpoints.statement_build(
+        number=number, seq=newest.seq, event_hash=newest.hash, created_at=created_at, key_id=key_id
+    )
+    signature, signed_by, public_key_pem = signer.sign(statement)
+    if signed_by != key_id:
+        raise DomainError(
+            _("The signing service signed with another key than it named (%(key)s).") % {"key": signed_by}
+        )
+    checkpoint = AuditCheckpoint.objects.create(
+        number=number,
+        seq=newest.seq,
+        hash=newest.hash,
+        created_at=created_at,
+        key_id=key_id,
+        public_key_pem=public_key_pem,
+        signature=signature,
+        statement=statement,
+    )
+    audit_record(
+        actor=actor,
+        action="auditcheckpoint.written",
+        target=checkpoint,
+        extra={"seq": newest.seq, "hash": newest.hash, "key_id": key_id},
+    )
+    try:
+        checkpoints.checkpoint_export(checkpoint)
+    except OSError as error:
+        raise _folder_error(error) from error
+    return checkpoint
+
+
+def _folder_error(error: OSError) -> DomainError:
+    return DomainError(
+        _("Cannot write the checkpoint file in %(folder)s: %(error)s")
+        % {"folder": checkpoints.checkpoint_dir(), "error": error.strerror or error}
+    )

@@ -160,6 +160,14 @@ if CONTRACT_SIGNING_KIND not in SIGNING_BACKEND_KINDS:
 SIGNING_BACKENDS = {"default": SIGNING_BACKEND_KINDS[CONTRACT_SIGNING_KIND]}
 SIGNING_LINK_DAYS = int(os.environ.get("SIGNING_LINK_DAYS", "14"))
 
+# Signed checkpoints of the audit chain (write_audit_checkpoint): the signer, by dotted path
+# (crm.core imports no domain app), and the folder that keeps a copy out of the database's
+# reach; put it on storage the database's administrators cannot write.
+AUDIT_CHECKPOINT_SIGNER = os.environ.get(
+    "AUDIT_CHECKPOINT_SIGNER", "contracts.signing.checkpoints.AuditCheckpointSigner"
+)
+AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints"))
+
 # An order needs a sales manager's approval above this total, with a line discount above
 # this percent, or without a contract.
 ORDER_APPROVAL_TOTAL_ABOVE = os.environ.get("ORDER_APPROVAL_TOTAL_ABOVE", "200000")
