@@ -1,6 +1,7 @@
 """Writes shared by the apps."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError
@@ -24,3 +25,52 @@ def reference_row_save(*, actor, instance, fields, refusal):
         changes=diff(before, snapshot(instance, fields)),
     )
     return instance
+
+
+def _login_target(username):
+    """The account a login attempt named, or None when no such account exists."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).first()
+
+
+@transaction.atomic
+def login_lockout_record(*, username: str, ip_address: str | None) -> None:
+    """`user.locked_out`: too many failed logins for this username from this address.
+
+    Without an account of that name there is nothing to attach the event to; the
+    lockout itself is still in force and listed in the admin."""
+    user = _login_target(username)
+    if user is None:
+        return
+    audit_record(
+        actor=None,
+        actor_label=f"{username[:100]} ({ip_address or '?'})",
+        action="user.locked_out",
+        target=user,
+        extra={"username": username, "ip_address": ip_address},
+    )
+
+
+@transaction.atomic
+def login_lockout_clear(*, actor, attempts) -> int:
+    """Unlock: delete the given axes attempts, one `user.unlocked` event per account."""
+    if not actor.has_perm("axes.delete_accessattempt"):
+        raise DomainError(_("You may not unlock logins."))
+    count = 0
+    for attempt in attempts.select_for_update():
+        user = _login_target(attempt.username or "")
+        target = user if user is not None else attempt
+        audit_record(
+            actor=actor,
+            action="user.unlocked",
+            target=target,
+            extra={
+                "username": attempt.username,
+                "ip_address": attempt.ip_address,
+                "failures": attempt.failures_since_start,
+            },
+        )
+        attempt.delete()
+        count += 1
+    return count

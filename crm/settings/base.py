@@ -4,6 +4,7 @@
 started in `.pgdata/`. `DEBUG` is off unless set.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "bootstrap",
+    "axes",
+    "csp",
     "crm.core",
     "crm.dashboard",
     "customers",
@@ -64,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.core.middleware.RequestContextMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -100,6 +105,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a login while the username and address are locked out.
+AUTHENTICATION_BACKENDS = [
+    "crm.core.auth.LoginAttemptBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
@@ -174,6 +184,20 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+
+# Brute-force protection (django-axes). The state lives in the database, so every server
+# process sees the same failures. A lock is on the pair username + client address: an
+# attacker guessing one account from one address is stopped, while the account's owner
+# logging in from elsewhere is not locked out by someone else's guesses.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "crm.core.views.login_locked_out"
+# The same client address as the audit trail: X-Forwarded-For only behind a declared proxy.
+AXES_CLIENT_IP_CALLABLE = "crm.core.middleware.client_ip"
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,
