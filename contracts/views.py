@@ -29,6 +29,7 @@ from contracts.signing.evidence import evidence_bundle
 from contracts.similarity import similar_contracts
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
+from crm.core.mail import MailStatus
 from crm.core.views import (
     FilteredListMixin,
     ServiceActionView,
@@ -304,13 +305,25 @@ class SigningLinkSendView(ContractActionView):
         link, url = signatures.signing_link_send(
             actor=self.request.user, contract_id=self.object.pk, email=form.cleaned_data["email"]
         )
+        link.refresh_from_db()  # the e-mail went out when the service committed
+        anchor = format_html("<a href='{url}' data-testid='signing-url'>{url}</a>", url=url)
+        if link.mail_status == MailStatus.FAILED:
+            messages.error(
+                self.request,
+                format_html(
+                    _(
+                        "The link is saved, but the e-mail to {email} was not delivered ({error}). "
+                        "Send the link again once mail works, or give the customer this link, which works once: {link}"
+                    ),
+                    email=link.email,
+                    error=link.mail_error,
+                    link=anchor,
+                ),
+            )
+            return
         messages.success(
             self.request,
-            format_html(
-                _("Signing link e-mailed to {email}. It works once: {link}"),
-                email=link.email,
-                link=format_html("<a href='{url}' data-testid='signing-url'>{url}</a>", url=url),
-            ),
+            format_html(_("Signing link e-mailed to {email}. It works once: {link}"), email=link.email, link=anchor),
         )
 
 

@@ -135,6 +135,8 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+# Seconds before an unanswering mail server counts as a failed delivery.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 
 DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "CNY")
 COMPANY_NAME = os.environ.get("COMPANY_NAME", "Our Company Ltd.")
@@ -204,4 +206,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes logs every successful login at INFO; lockouts are warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
