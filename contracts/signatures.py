@@ -242,15 +242,26 @@ def _check_usable(link):
         raise DomainError(_("This signing link has expired; ask for a new one."))
 
 
+def signing_link_by_id(link_id) -> SigningLink:
+    """The usable link with this id (kept in the customer's session once the token was
+    exchanged); DomainError says plainly why it does not work."""
+    link = SigningLink.objects.select_related("contract", "contract__customer").filter(pk=link_id).first()
+    if link is None:
+        raise DomainError(_("This signing link is not valid."))
+    _check_usable(link)
+    return link
+
+
 @transaction.atomic
-def contract_sign_customer(*, token, full_name, accepted) -> ContractSignature:
-    """The customer accepts through the one-time link; the platform key signs the acceptance."""
+def contract_sign_customer(*, full_name, accepted, token=None, link_id=None) -> ContractSignature:
+    """The customer accepts through the one-time link (by its token, or by the id of the
+    link whose token was exchanged for a session); the platform key signs the acceptance."""
     full_name = " ".join((full_name or "").split())
     if not full_name:
         raise DomainError(_("Type your full name."), field="full_name")
     if not accepted:
         raise DomainError(_("Tick the box to accept the contract."), field="accepted")
-    link = signing_link_get(token)
+    link = signing_link_get(token) if link_id is None else signing_link_by_id(link_id)
     # The contract first, then its link: the order signing_link_send locks them in, so a
     # link sent again while the customer signs waits instead of deadlocking.
     contract = contract_locked(None, link.contract_id)

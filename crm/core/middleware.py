@@ -31,3 +31,24 @@ class RequestContextMiddleware:
             _current.reset(token)
         response["X-Request-ID"] = context.request_id
         return response
+
+
+class SecurityHeadersMiddleware:
+    """Permissions-Policy on every response, and `Cache-Control: no-store` on every page
+    Django serves, so no browser or proxy keeps a copy of customer data or of a signing
+    page. One rule for all: a signed-in user's pages always carry it; an anonymous
+    response keeps a Cache-Control its view chose (none does yet). Static files are
+    served outside Django and stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if not response.has_header("Cache-Control") or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.core.middleware.RequestContextMiddleware",
+    "crm.core.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -171,6 +173,8 @@ if CONTRACT_SIGNING_KIND not in SIGNING_BACKEND_KINDS:
     raise ImproperlyConfigured(f"SIGNING_BACKEND must be one of {', '.join(SIGNING_BACKEND_KINDS)}.")
 SIGNING_BACKENDS = {"default": SIGNING_BACKEND_KINDS[CONTRACT_SIGNING_KIND]}
 SIGNING_LINK_DAYS = int(os.environ.get("SIGNING_LINK_DAYS", "14"))
+# Opening the link exchanges its token for a session this long (the page then has no token).
+SIGNING_SESSION_MINUTES = int(os.environ.get("SIGNING_SESSION_MINUTES", "60"))
 
 # An order needs a sales manager's approval above this total, with a line discount above
 # this percent, or without a contract.
@@ -184,8 +188,38 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# Behind a reverse proxy (BEHIND_PROXY=1) that sets X-Forwarded-Proto and X-Forwarded-For
+# (and strips them from what clients send), trust them: the scheme for HTTPS redirects and
+# secure cookies, the client address for the audit trail and the login lockout. Off by
+# default: without a proxy those headers are whatever the client typed.
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+USE_X_FORWARDED_FOR = BEHIND_PROXY
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# Browser features no page of ours uses (crm.core.middleware.SecurityHeadersMiddleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), midi=(), payment=(), publickey-credentials-get=(), usb=()"
+)
+# Content-Security-Policy (django-csp): scripts and styles only from our own origin, no
+# inline script, no eval (htmx is configured not to need it, see templates/base.html), no
+# inline style (htmx's indicator styles are in static/css/crm.css). Bootstrap's CSS draws
+# its icons from data: URIs, hence img-src data:.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Brute-force protection (django-axes). The state lives in the database, so every server
 # process sees the same failures. A lock is on the pair username + client address: an
