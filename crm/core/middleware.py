@@ -2,13 +2,17 @@ from crm.core.context import RequestContext, _current
 
 
 def client_ip(request) -> str | None:
-    """The client's address; X-Forwarded-For is trusted only when a proxy is declared."""
+    """The client's address, for the audit trail and the login lockout.
+
+    X-Forwarded-For is read only when a proxy is declared (BEHIND_PROXY), and then its
+    last entry: the one our proxy added. Entries before it are whatever the client sent,
+    so an attacker cannot pick their address by sending the header themselves."""
     from django.conf import settings
 
     if getattr(settings, "USE_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if forwarded[-1]:
+            return forwarded[-1][:45]
     return request.META.get("REMOTE_ADDR")
 
 

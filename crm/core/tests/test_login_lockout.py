@@ -128,3 +128,17 @@ def test_behind_a_declared_proxy_the_forwarded_address_counts(client, rep, setti
 def test_test_client_login_keeps_working(client, rep):
     assert client.login(username="rep", password=PASSWORD)
     assert not client.login(username="rep", password="wrong")
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_addresses_the_client_prepends_do_not_dodge_the_lock(client, rep, settings):
+    """The proxy appends the address it saw; what the client put before it is ignored."""
+    settings.USE_X_FORWARDED_FOR = True
+    for n in range(5):
+        forwarded = f"10.9.9.{n}, 203.0.113.7"
+        client.post(
+            LOGIN, {"username": "rep", "password": "wrong"}, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded
+        )
+    right = {"username": "rep", "password": PASSWORD}
+    forwarded = "10.9.9.99, 203.0.113.7"
+    assert client.post(LOGIN, right, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded).status_code == 429
