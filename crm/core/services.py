@@ -38,16 +38,18 @@ def _login_target(username):
 def login_lockout_record(*, username: str, ip_address: str | None) -> None:
     """`user.locked_out`: too many failed logins for this username from this address.
 
-    Without an account of that name there is nothing to attach the event to; the
-    lockout itself is still in force and listed in the admin."""
-    user = _login_target(username)
-    if user is None:
+    The event is about the account; for a username no account has (someone guessing
+    names), it is about the recorded attempt."""
+    from axes.models import AccessAttempt
+
+    target = _login_target(username) or AccessAttempt.objects.filter(username=username, ip_address=ip_address).first()
+    if target is None:
         return
     audit_record(
         actor=None,
         actor_label=f"{username[:100]} ({ip_address or '?'})",
         action="user.locked_out",
-        target=user,
+        target=target,
         extra={"username": username, "ip_address": ip_address},
     )
 

@@ -142,3 +142,14 @@ def test_behind_a_proxy_addresses_the_client_prepends_do_not_dodge_the_lock(clie
     right = {"username": "rep", "password": PASSWORD}
     forwarded = "10.9.9.99, 203.0.113.7"
     assert client.post(LOGIN, right, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded).status_code == 429
+
+
+@pytest.mark.django_db
+def test_guessing_a_username_nobody_has_is_locked_and_audited_too(client):
+    from axes.models import AccessAttempt
+
+    wrong_five_times(client, "no-such-user")
+    assert attempt(client, "no-such-user", "anything").status_code == 429
+    event = AuditEvent.objects.get(action="user.locked_out")
+    assert event.target_id == str(AccessAttempt.objects.get(username="no-such-user").pk)
+    assert event.extra["username"] == "no-such-user"
