@@ -1,7 +1,6 @@
 /* Behaviour every page shares, kept out of the markup: the Content-Security-Policy runs
  * no inline script or event handler and applies no style attribute.
  *
- * - [data-action="print"] prints the page.
  * - [data-width="42.5"] sets the element's width in percent (progress bars), also in
  *   content htmx swaps in later.
  */
@@ -18,13 +17,6 @@
     }
   }
 
-  document.addEventListener("click", (event) => {
-    const trigger = event.target.closest('[data-action="print"]');
-    if (trigger) {
-      event.preventDefault();
-      window.print();
-    }
-  });
   document.addEventListener("htmx:load", (event) => applyWidths(event.detail.elt));
   applyWidths(document);
 })();
