@@ -15,6 +15,7 @@ from contracts.choices import ApprovalDecision, ContractStatus, SigningKeyStatus
 from contracts.querysets import ApprovalStepQuerySet, ContractQuerySet
 from contracts.templating import placeholders_unknown
 from contracts.workflow import EDITABLE, TRANSITIONS
+from crm.core.mail import MailStatus
 from crm.core.roles import Role
 from customers.models import Customer
 
@@ -407,9 +408,17 @@ class SigningLink(models.Model):
     expires_at = models.DateTimeField(_("expires"))
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    mail_status = models.CharField(_("e-mail"), max_length=10, choices=MailStatus.choices, default=MailStatus.PENDING)
+    mail_error = models.CharField(_("e-mail error"), max_length=500, blank=True)
+    mail_attempted_at = models.DateTimeField(_("e-mail attempted"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mail_status__in=MailStatus.values), name="signing_link_mail_status_valid"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.contract.number} → {self.email}"

@@ -12,7 +12,6 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +27,7 @@ from contracts.signing.statement import signature_check, statement_build
 from crm.core.audit import audit_record
 from crm.core.context import current_context
 from crm.core.exceptions import DomainError, TransitionNotAllowed
+from crm.core.mail import MailStatus, mail_send_on_commit
 
 SIGNABLE = {S.APPROVED, S.SIGNING}
 
@@ -132,8 +132,12 @@ def _token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def signing_link_send(*, actor, contract_id, email="") -> tuple[SigningLink, str]:
-    """E-mail the customer a one-time link (replacing any earlier one); returns it and its URL."""
+def signing_link_send(*, actor, contract_id, email="", send_email=True) -> tuple[SigningLink, str]:
+    """E-mail the customer a one-time link (replacing any earlier one); returns it and its URL.
+
+    The e-mail leaves after commit; whether it reached the mail server is recorded on the
+    link (`mail_status`). `send_email=False` makes the link without mailing it (the demo
+    data, whose addresses are invented)."""
     contract = contract_locked(actor, contract_id, "change")
     _check_signable(contract, SigningParty.CUSTOMER)
     email = (email or contract.customer.email).strip()
@@ -170,8 +174,31 @@ def signing_link_send(*, actor, contract_id, email="") -> tuple[SigningLink, str
         "url": url,
         "expires": timezone.localtime(link.expires_at).strftime("%Y-%m-%d %H:%M"),
     }
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
+    if send_email:
+        mail_send_on_commit(
+            subject=subject, body=body, to=[email], on_result=lambda error: signing_link_mail_record(link.pk, error)
+        )
     return link, url
+
+
+@transaction.atomic
+def signing_link_mail_record(link_id: int, error: str) -> None:
+    """Record whether the link's e-mail reached the mail server; a failure is audited,
+    so the contract's history says why the customer never got it."""
+    link = SigningLink.objects.select_for_update().select_related("contract__customer").get(pk=link_id)
+    link.mail_status = MailStatus.FAILED if error else MailStatus.SENT
+    link.mail_error = error
+    link.mail_attempted_at = timezone.now()
+    link.save(update_fields=["mail_status", "mail_error", "mail_attempted_at"])
+    if error:
+        audit_record(
+            actor=None,
+            actor_label="mail",
+            action="contract.signing_link_not_delivered",
+            target=link.contract,
+            parent=link.contract.customer,
+            extra={"email": link.email, "error": error},
+        )
 
 
 @transaction.atomic
@@ -215,15 +242,26 @@ def _check_usable(link):
         raise DomainError(_("This signing link has expired; ask for a new one."))
 
 
+def signing_link_by_id(link_id) -> SigningLink:
+    """The usable link with this id (kept in the customer's session once the token was
+    exchanged); DomainError says plainly why it does not work."""
+    link = SigningLink.objects.select_related("contract", "contract__customer").filter(pk=link_id).first()
+    if link is None:
+        raise DomainError(_("This signing link is not valid."))
+    _check_usable(link)
+    return link
+
+
 @transaction.atomic
-def contract_sign_customer(*, token, full_name, accepted) -> ContractSignature:
-    """The customer accepts through the one-time link; the platform key signs the acceptance."""
+def contract_sign_customer(*, full_name, accepted, token=None, link_id=None) -> ContractSignature:
+    """The customer accepts through the one-time link (by its token, or by the id of the
+    link whose token was exchanged for a session); the platform key signs the acceptance."""
     full_name = " ".join((full_name or "").split())
     if not full_name:
         raise DomainError(_("Type your full name."), field="full_name")
     if not accepted:
         raise DomainError(_("Tick the box to accept the contract."), field="accepted")
-    link = signing_link_get(token)
+    link = signing_link_get(token) if link_id is None else signing_link_by_id(link_id)
     # The contract first, then its link: the order signing_link_send locks them in, so a
     # link sent again while the customer signs waits instead of deadlocking.
     contract = contract_locked(None, link.contract_id)

@@ -31,6 +31,7 @@ urlpatterns += [
     ),
     path("<int:pk>/evidence.zip", views.ContractEvidenceView.as_view(), name="contract_evidence"),
     path("<int:pk>/certificate/", views.ContractCertificateView.as_view(), name="contract_certificate"),
-    path("sign/<str:token>/", views.CustomerSignView.as_view(), name="customer_sign"),
+    path("sign/", views.CustomerSignView.as_view(), name="customer_sign_page"),
+    path("sign/<str:token>/", views.CustomerSignStartView.as_view(), name="customer_sign"),
     path("verify/", views.VerifyView.as_view(), name="verify"),
 ]

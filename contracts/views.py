@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -5,6 +7,8 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -29,6 +33,7 @@ from contracts.signing.evidence import evidence_bundle
 from contracts.similarity import similar_contracts
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
+from crm.core.mail import MailStatus
 from crm.core.views import (
     FilteredListMixin,
     ServiceActionView,
@@ -304,13 +309,25 @@ class SigningLinkSendView(ContractActionView):
         link, url = signatures.signing_link_send(
             actor=self.request.user, contract_id=self.object.pk, email=form.cleaned_data["email"]
         )
+        link.refresh_from_db()  # the e-mail went out when the service committed
+        anchor = format_html("<a href='{url}' data-testid='signing-url'>{url}</a>", url=url)
+        if link.mail_status == MailStatus.FAILED:
+            messages.error(
+                self.request,
+                format_html(
+                    _(
+                        "The link is saved, but the e-mail to {email} was not delivered ({error}). "
+                        "Send the link again once mail works, or give the customer this link, which works once: {link}"
+                    ),
+                    email=link.email,
+                    error=link.mail_error,
+                    link=anchor,
+                ),
+            )
+            return
         messages.success(
             self.request,
-            format_html(
-                _("Signing link e-mailed to {email}. It works once: {link}"),
-                email=link.email,
-                link=format_html("<a href='{url}' data-testid='signing-url'>{url}</a>", url=url),
-            ),
+            format_html(_("Signing link e-mailed to {email}. It works once: {link}"), email=link.email, link=anchor),
         )
 
 
@@ -361,18 +378,52 @@ class ContractCertificateView(RevealMixin, VisibleQuerysetMixin, DetailView):
         return context
 
 
+SIGNING_SESSION_KEY = "contracts_signing_link"
+
+
+def _link_gone(request, message):
+    return render(request, "contracts/customer_sign_done.html", {"error": message}, status=410)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class CustomerSignStartView(View):
+    """The address in the customer's e-mail: the token is checked once, exchanged for a
+    short session, and the customer is sent on to a page whose address carries no token,
+    so it stays out of server logs, browser history and Referer headers from then on."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, token):
+        try:
+            link = signatures.signing_link_get(token)
+        except DomainError as error:
+            return _link_gone(request, error.message)
+        until = timezone.now() + datetime.timedelta(minutes=settings.SIGNING_SESSION_MINUTES)
+        request.session[SIGNING_SESSION_KEY] = {"link": link.pk, "until": until.isoformat()}
+        return redirect("contracts:customer_sign_page")
+
+
 @method_decorator(login_not_required, name="dispatch")
 class CustomerSignView(FormView):
-    """The customer's one-time page: the contract read-only, their name and acceptance."""
+    """The customer's page: the contract read-only, their name and acceptance. Which link
+    it is comes from the session the e-mailed address opened."""
 
     form_class = CustomerSignForm
     template_name = "contracts/customer_sign.html"
 
     def dispatch(self, request, *args, **kwargs):
+        held = request.session.get(SIGNING_SESSION_KEY) or {}
+        until = parse_datetime(str(held.get("until", "")))
+        if not held.get("link") or until is None or until <= timezone.now():
+            request.session.pop(SIGNING_SESSION_KEY, None)
+            return _link_gone(
+                request, _("This signing page has timed out or was not opened from your link; open the link again.")
+            )
         try:
-            self.link = signatures.signing_link_get(kwargs["token"])
+            self.link = signatures.signing_link_by_id(held["link"])
         except DomainError as error:
-            return render(request, "contracts/customer_sign_done.html", {"error": error.message}, status=410)
+            request.session.pop(SIGNING_SESSION_KEY, None)
+            return _link_gone(request, error.message)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -383,10 +434,11 @@ class CustomerSignView(FormView):
 
     def form_valid(self, form):
         try:
-            signature = signatures.contract_sign_customer(token=self.kwargs["token"], **form.cleaned_data)
+            signature = signatures.contract_sign_customer(link_id=self.link.pk, **form.cleaned_data)
         except DomainError as error:
             domain_error_to_form(form, error)
             return self.form_invalid(form)
+        self.request.session.pop(SIGNING_SESSION_KEY, None)
         return render(self.request, "contracts/customer_sign_done.html", {"signature": signature})
 
 

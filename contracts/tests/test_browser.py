@@ -230,6 +230,8 @@ def test_signatory_and_customer_sign_and_anyone_can_verify(
     # The customer, with no account, reads the contract and accepts it through the link.
     with logged_out_page(browser, live_server, request, "customer") as customer_page:
         assert customer_page.goto(signing_url).ok
+        # The token was exchanged for a session: the page's address carries none.
+        expect(customer_page).to_have_url(f"{live_server.url}/contracts/sign/")
         expect(customer_page.get_by_role("heading", level=1)).to_have_text(
             f"Contract {contract.number} from {settings.COMPANY_NAME}"
         )
@@ -296,3 +298,17 @@ def test_signatory_and_customer_sign_and_anyone_can_verify(
         expect(entries.filter(has_text="Customer: Li Wei")).to_contain_text("valid")
         expect(result).not_to_contain_text("INVALID")
         screenshot(public, request, "verified")
+
+
+def test_the_policy_refuses_inline_script_and_says_so(page):
+    """The guard the other browser tests rely on: an inline script is blocked, and the
+    console report of it is what `page.csp_violations` collects."""
+    assert page.goto("/accounts/login/").ok
+    page.evaluate(
+        """() => { const script = document.createElement("script");
+                   script.textContent = "window.injected = true"; document.head.appendChild(script); }"""
+    )
+    assert page.evaluate("() => window.injected === true") is False
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert any("script-src" in violation for violation in page.csp_violations), page.csp_violations
+    page.csp_violations.clear()

@@ -57,8 +57,9 @@ def signed(people, client):
     assert response.status_code == 302
     _link, token = send_link(contract, people.rep)
     client.logout()
+    client.get(reverse("contracts:customer_sign", args=[token]))  # exchanges the token for a session
     response = client.post(
-        reverse("contracts:customer_sign", args=[token]),
+        reverse("contracts:customer_sign_page"),
         {"full_name": "Li Wei", "accepted": "on"},
         REMOTE_ADDR=CUSTOMER_IP,
         HTTP_USER_AGENT="Customer browser/2.0",

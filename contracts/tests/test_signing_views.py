@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.core import mail
 from django.urls import reverse
 
+from contracts import signatures
 from contracts.choices import ContractStatus as S
 from contracts.models import SigningLink
 from contracts.tests.factories import ContractFactory, contract_events, default_approval_rules, reload
@@ -133,7 +134,7 @@ def test_the_send_link_page_shows_the_one_time_url_once(people, client_for, djan
     assert token not in client.get(contract.get_absolute_url()).content.decode()
 
     client.logout()
-    customer_page = client.get(link_url.removeprefix("http://127.0.0.1:8000"))
+    customer_page = client.get(link_url.removeprefix("http://127.0.0.1:8000"), follow=True)
     assert customer_page.status_code == 200
     assert contract.title in customer_page.content.decode()
 
@@ -172,11 +173,17 @@ def test_the_customer_signs_without_logging_in(people, client):
     contract = approved(people)
     sign_company(contract, people.signatory)
     _link, token = send_link(contract, people.rep)
-    page_url = reverse("contracts:customer_sign", args=[token])
+    link_url = reverse("contracts:customer_sign", args=[token])
+    page_url = reverse("contracts:customer_sign_page")
 
+    opened = client.get(link_url)
+    assert opened.status_code == 302
+    assert opened["Location"] == page_url  # the token is exchanged for a session
+    assert token not in opened["Location"]
     page = client.get(page_url)
     assert page.status_code == 200
     assert contract.body.splitlines()[0] in page.content.decode()
+    assert token not in page.content.decode()
 
     refused = client.post(page_url, {"full_name": "Li Wei"})
     assert "Tick the box to accept the contract." in refused.content.decode()
@@ -190,9 +197,43 @@ def test_the_customer_signs_without_logging_in(people, client):
     assert signature.ip == "203.0.113.9"
     assert contract_events(contract, "contract.activated").get().source == "web"
 
-    again = client.get(page_url)
+    assert client.get(page_url).status_code == 410  # the session ended with the signature
+    again = client.get(link_url)
     assert again.status_code == 410
     assert "already used" in again.content.decode()
+
+
+def test_the_signing_page_without_a_session_from_the_link_is_gone(people, client):
+    response = client.get(reverse("contracts:customer_sign_page"))
+    assert response.status_code == 410
+    assert "open the link again" in response.content.decode()
+    refused = client.post(reverse("contracts:customer_sign_page"), {"full_name": "Li Wei", "accepted": "on"})
+    assert refused.status_code == 410
+
+
+def test_the_signing_session_is_short(people, client, settings):
+    contract = approved(people)
+    _link, token = send_link(contract, people.rep)
+    settings.SIGNING_SESSION_MINUTES = -1  # already over when it starts
+    assert client.get(reverse("contracts:customer_sign", args=[token])).status_code == 302
+
+    response = client.get(reverse("contracts:customer_sign_page"))
+
+    assert response.status_code == 410
+    assert "timed out" in response.content.decode()
+
+
+def test_a_link_revoked_after_opening_ends_the_session(people, client):
+    contract = approved(people)
+    link, token = send_link(contract, people.rep)
+    client.get(reverse("contracts:customer_sign", args=[token]))
+    signatures.signing_link_revoke(actor=people.rep, contract_id=contract.pk, link_id=link.pk)
+
+    response = client.post(reverse("contracts:customer_sign_page"), {"full_name": "Li Wei", "accepted": "on"})
+
+    assert response.status_code == 410
+    assert "withdrawn" in response.content.decode()
+    assert not contract.signatures.filter(party="customer").exists()
 
 
 def test_an_unknown_token_answers_gone(client, db):

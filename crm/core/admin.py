@@ -1,10 +1,14 @@
 import base64
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from crm.core.admin_mixins import ReadOnlyAdminMixin
 from crm.core.models import AuditCheckpoint, AuditEvent
+from crm.core.services import login_lockout_clear
 
 
 @admin.register(AuditEvent)
@@ -37,3 +41,26 @@ class AuditCheckpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("signature (base64)"))
     def signature_base64(self, obj):
         return base64.b64encode(bytes(obj.signature)).decode("ascii")
+
+
+# django-axes' admin for login attempts, with deletion (= unlock) going through the
+# service that audits it.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    actions = ["unlock", "cleanup_expired_attempts"]
+
+    @admin.action(description=_("Unlock the selected logins"), permissions=["delete"])
+    def unlock(self, request, queryset):
+        count = login_lockout_clear(actor=request.user, attempts=queryset)
+        self.message_user(
+            request, ngettext("%(count)d login unlocked.", "%(count)d logins unlocked.", count) % {"count": count}
+        )
+
+    def delete_model(self, request, obj):
+        login_lockout_clear(actor=request.user, attempts=AccessAttempt.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        login_lockout_clear(actor=request.user, attempts=queryset)

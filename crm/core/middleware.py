@@ -2,13 +2,17 @@ from crm.core.context import RequestContext, _current
 
 
 def client_ip(request) -> str | None:
-    """The client's address; X-Forwarded-For is trusted only when a proxy is declared."""
+    """The client's address, for the audit trail and the login lockout.
+
+    X-Forwarded-For is read only when a proxy is declared (BEHIND_PROXY), and then its
+    last entry: the one our proxy added. Entries before it are whatever the client sent,
+    so an attacker cannot pick their address by sending the header themselves."""
     from django.conf import settings
 
     if getattr(settings, "USE_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if forwarded[-1]:
+            return forwarded[-1][:45]
     return request.META.get("REMOTE_ADDR")
 
 
@@ -30,4 +34,25 @@ class RequestContextMiddleware:
         finally:
             _current.reset(token)
         response["X-Request-ID"] = context.request_id
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """Permissions-Policy on every response, and `Cache-Control: no-store` on every page
+    Django serves, so no browser or proxy keeps a copy of customer data or of a signing
+    page. One rule for all: a signed-in user's pages always carry it; an anonymous
+    response keeps a Cache-Control its view chose (none does yet). Static files are
+    served outside Django and stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if not response.has_header("Cache-Control") or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = "no-store"
         return response

@@ -1,3 +1,4 @@
+from axes.signals import user_locked_out
 from django.apps import apps
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
@@ -12,3 +13,18 @@ def sync_roles_after_migrate(sender, app_config=None, **kwargs):
     from crm.core.roles import roles_sync
 
     roles_sync()
+
+
+@receiver(user_locked_out)
+def audit_user_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    """Record a lockout in the audit trail (framework glue: axes knows when it happens).
+
+    axes sends the signal again on every refused attempt while locked; only the attempt
+    that reached the limit starts a lockout worth an event."""
+    from django.conf import settings
+
+    from crm.core.services import login_lockout_record
+
+    if getattr(request, "axes_failures_since_start", None) != settings.AXES_FAILURE_LIMIT:
+        return
+    login_lockout_record(username=username or "", ip_address=ip_address)

@@ -221,3 +221,20 @@ def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """What django-axes answers to a locked-out login: the reason and the wait, as 429."""
+    from django.conf import settings
+    from django.shortcuts import render
+
+    cooloff = settings.AXES_COOLOFF_TIME
+    return render(
+        request,
+        "registration/locked_out.html",
+        {
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "minutes": int(cooloff.total_seconds() // 60) if cooloff else None,
+        },
+        status=429,
+    )

@@ -4,6 +4,7 @@
 started in `.pgdata/`. `DEBUG` is off unless set.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "bootstrap",
+    "axes",
+    "csp",
     "crm.core",
     "crm.dashboard",
     "customers",
@@ -64,6 +67,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.core.middleware.RequestContextMiddleware",
+    "crm.core.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -101,6 +108,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a login while the username and address are locked out.
+AUTHENTICATION_BACKENDS = [
+    "crm.core.auth.LoginAttemptBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -125,6 +137,8 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+# Seconds before an unanswering mail server counts as a failed delivery.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 
 DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "CNY")
 COMPANY_NAME = os.environ.get("COMPANY_NAME", "Our Company Ltd.")
@@ -159,6 +173,8 @@ if CONTRACT_SIGNING_KIND not in SIGNING_BACKEND_KINDS:
     raise ImproperlyConfigured(f"SIGNING_BACKEND must be one of {', '.join(SIGNING_BACKEND_KINDS)}.")
 SIGNING_BACKENDS = {"default": SIGNING_BACKEND_KINDS[CONTRACT_SIGNING_KIND]}
 SIGNING_LINK_DAYS = int(os.environ.get("SIGNING_LINK_DAYS", "14"))
+# Opening the link exchanges its token for a session this long (the page then has no token).
+SIGNING_SESSION_MINUTES = int(os.environ.get("SIGNING_SESSION_MINUTES", "60"))
 
 # Signed checkpoints of the audit chain (write_audit_checkpoint): the signer, by dotted path
 # (crm.core imports no domain app), and the folder that keeps a copy out of the database's
@@ -180,8 +196,52 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# Behind a reverse proxy (BEHIND_PROXY=1) that sets X-Forwarded-Proto and X-Forwarded-For
+# (and strips them from what clients send), trust them: the scheme for HTTPS redirects and
+# secure cookies, the client address for the audit trail and the login lockout. Off by
+# default: without a proxy those headers are whatever the client typed.
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+USE_X_FORWARDED_FOR = BEHIND_PROXY
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# Browser features no page of ours uses (crm.core.middleware.SecurityHeadersMiddleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), midi=(), payment=(), publickey-credentials-get=(), usb=()"
+)
+# Content-Security-Policy (django-csp): scripts and styles only from our own origin, no
+# inline script, no eval (htmx is configured not to need it, see templates/base.html), no
+# inline style (htmx's indicator styles are in static/css/crm.css). Bootstrap's CSS draws
+# its icons from data: URIs, hence img-src data:.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Brute-force protection (django-axes). The state lives in the database, so every server
+# process sees the same failures. A lock is on the pair username + client address: an
+# attacker guessing one account from one address is stopped, while the account's owner
+# logging in from elsewhere is not locked out by someone else's guesses.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "crm.core.views.login_locked_out"
+# The same client address as the audit trail: X-Forwarded-For only behind a declared proxy.
+AXES_CLIENT_IP_CALLABLE = "crm.core.middleware.client_ip"
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,
@@ -189,6 +249,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # pgserver narrates every start and exit at INFO, also from atexit after pytest has
-    # closed its output; only its warnings and errors are worth reading.
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    # closed its output; django-axes logs every successful login at INFO. Only their
+    # warnings (lockouts) and errors are worth reading.
+    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

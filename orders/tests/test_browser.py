@@ -157,6 +157,8 @@ def test_rep_orders_against_a_contract_and_cannot_order_more_than_is_left(page, 
     expect(card.get_by_test_id("contract-ordered")).to_have_text("3,000.00 CNY")
     expect(card.get_by_test_id("contract-remaining")).to_have_text("7,000.00 CNY")
     expect(card.get_by_test_id("contract-executed")).to_have_text("30.0%")
+    # The bar's width comes from static JS (the Content-Security-Policy allows no style attribute).
+    expect(card.locator(".progress-bar")).to_have_attribute("style", "width: 30%;")
     expect(card.get_by_test_id("contract-order")).to_have_count(1)
     expect(card.get_by_test_id("contract-order")).to_contain_text(order.number)
     expect(card.get_by_test_id("contract-order")).to_contain_text("Approved 3,000.00 CNY")

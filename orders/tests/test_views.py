@@ -482,7 +482,7 @@ def test_contract_orders_card_shows_ordered_remaining_and_latest_orders(
     assert 'data-testid="contract-ordered">12,500.00 CNY' in content
     assert 'data-testid="contract-remaining">37,500.00 CNY' in content
     assert 'data-testid="contract-executed">25.0%' in content
-    assert 'style="width: 25.0%"' in content
+    assert 'data-width="25.0"' in content
     assert list(response.context["orders"]) == [by_manager, cancelled, mine]  # the customer's owner sees them all
     assert f"{reverse('orders:order_create')}?contract={contract.pk}" in content
 

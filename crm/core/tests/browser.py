@@ -83,13 +83,29 @@ def browser_page(browser, base_url: str, nodeid: str, failed):
     context = browser.new_context(base_url=base_url, locale="en-US", viewport={"width": 1366, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
+    page.csp_violations = csp_violations(page)
     try:
         yield page
         if failed():
             save_artifacts(page, nodeid)
         page.wait_for_load_state("networkidle")  # htmx requests finish before the test database goes
+        if page.csp_violations and not failed():
+            raise AssertionError("The Content-Security-Policy blocked:\n" + "\n".join(page.csp_violations))
     finally:
         context.close()
+
+
+def csp_violations(page) -> list[str]:
+    """A list that fills with every console message in which Chromium reports something
+    the Content-Security-Policy refused (an inline script or style, eval …)."""
+    found = []
+
+    def listen(message):
+        if "Content Security Policy" in message.text:
+            found.append(f"{page.url}: {message.text}")
+
+    page.on("console", listen)
+    return found
 
 
 def save_artifacts(page, nodeid: str) -> Path:

@@ -89,6 +89,7 @@ EXPECTED = {
     "contracts:signing_link_revoke": row(NOT_ALLOWED, **read_only(FORBIDDEN)),  # POST only
     # Public: the customer's one-time signing link (unknown token: gone) and the verification page.
     "contracts:customer_sign": row(GONE, anonymous=GONE),
+    "contracts:customer_sign_page": row(GONE, anonymous=GONE),  # without a session from a link
     "contracts:verify": row(anonymous=OK),
     # Orders: one draft order of `rep`'s for that customer, without a contract, and one product.
     "orders:order_list": row(),
