@@ -29,6 +29,7 @@ from contracts.signing.evidence import evidence_bundle
 from contracts.similarity import similar_contracts
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
+from crm.core.masking import REVEALED
 from crm.core.views import (
     FilteredListMixin,
     ServiceActionView,
@@ -37,7 +38,6 @@ from crm.core.views import (
     domain_error_to_form,
 )
 from customers.selectors import customer_get
-from customers.views import RevealMixin
 
 
 class ContractListView(FilteredListMixin, ListView):
@@ -59,7 +59,7 @@ class ApprovalInboxView(PermissionRequiredMixin, ListView):
         return selectors.approval_inbox(user=self.request.user)
 
 
-class ContractDetailView(RevealMixin, VisibleQuerysetMixin, DetailView):
+class ContractDetailView(VisibleQuerysetMixin, DetailView):
     model = Contract
 
     def get_queryset(self):
@@ -141,7 +141,7 @@ class ContractUpdateView(VisibleQuerysetMixin, ServiceFormMixin, UpdateView):
         return services.contract_update(actor=self.request.user, contract_id=self.object.pk, **form.cleaned_data)
 
 
-class ContractDiffView(RevealMixin, VisibleQuerysetMixin, DetailView):
+class ContractDiffView(VisibleQuerysetMixin, DetailView):
     """The difference between two versions of the terms (`?from=1&to=3`)."""
 
     model = Contract
@@ -347,7 +347,7 @@ class ContractEvidenceView(PermissionRequiredMixin, VisibleQuerysetMixin, Detail
         return response
 
 
-class ContractCertificateView(RevealMixin, VisibleQuerysetMixin, DetailView):
+class ContractCertificateView(VisibleQuerysetMixin, DetailView):
     """A printable certificate of completion."""
 
     model = Contract
@@ -379,6 +379,7 @@ class CustomerSignView(FormView):
         context = super().get_context_data(**kwargs)
         context["contract"] = self.link.contract
         context["company_name"] = settings.COMPANY_NAME
+        context["masker"] = REVEALED  # the customer reads the contract they are asked to sign
         return context
 
     def form_valid(self, form):
@@ -387,7 +388,7 @@ class CustomerSignView(FormView):
         except DomainError as error:
             domain_error_to_form(form, error)
             return self.form_invalid(form)
-        return render(self.request, "contracts/customer_sign_done.html", {"signature": signature})
+        return render(self.request, "contracts/customer_sign_done.html", {"signature": signature, "masker": REVEALED})
 
 
 @method_decorator(login_not_required, name="dispatch")

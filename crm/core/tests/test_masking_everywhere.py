@@ -1,0 +1,202 @@
+"""Phones and e-mails typed into any free-text field never reach a role that may not see
+contact details: every page of the URL matrix, every partial and every export, as each
+masked role. Contract terms are shown in full to the roles that approve or sign them.
+
+The data is seeded through the services (so the audit trail holds it too): contact
+details go into every text field of customers, contacts, interactions, contracts
+(comments, reasons, signer names), orders and products; the contract terms (title, body)
+carry their own phone and e-mail, which approvers and the signatory may read.
+"""
+
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from contracts import services as contract_services
+from contracts import signatures
+from contracts.tests.factories import ContractFactory, default_approval_rules, pending_contract
+from crm.core.tests.factories import PASSWORD
+from crm.core.tests.test_permission_matrix import EXPECTED, URL_ARGS, URL_KWARGS, URL_QUERY
+from customers import services as customer_services
+from orders import services as order_services
+from orders.tests.factories import ProductFactory, line, order_for
+
+PHONES = ["13912345678", "+86 139 1234 5678", "010-6552 8888"]
+EMAILS = ["leak.agent@example.com", "13911112222@qq.example.com"]
+LEAK = "Call 13912345678, +86 139 1234 5678 or 010-6552 8888; mail leak.agent@example.com or 13911112222@qq.example.com"
+SHORT = "13912345678 leak.agent@example.com"
+
+TERMS_PHONES = ["13700001111"]
+TERMS_EMAILS = ["terms.secret@example.com"]
+TERMS_TITLE = "Supply 13700001111"
+TERMS_BODY = (
+    "Notices to terms.secret@example.com or 13700001111.\n"
+    "From 2026-12-01 until 2026-12-31, price 1,234,567.00 CNY, order SO-2026-000045, "
+    "replaces CT-2026-000123, delivery to postcode 100020.\n"
+    "1. Scope\n2. Price\n3. Confidentiality\n4. Governing law\n"
+)
+
+MASKED_ROLES = ["agent", "service_manager", "finance", "signatory"]
+TERMS_ROLES = {"finance", "signatory"}  # they approve or sign: the terms in full
+
+
+def digits(value):
+    return re.sub(r"\D", "", value)
+
+
+def leaks(body: str, phones, emails) -> list[str]:
+    """The seeded values found in a response, in any spelling: as typed, digits only,
+    without the country code, or the subscriber number alone."""
+    squeezed = re.sub(r"[\s\-().+/]|&nbsp;", "", body)
+    found = []
+    for phone in phones:
+        number = digits(phone)
+        national = number[2:] if number.startswith("86") else number
+        forms = {number, national, national.lstrip("0"), number[-8:]}
+        if phone in body or any(form in squeezed for form in forms):
+            found.append(phone)
+    for email in emails:
+        local = email.split("@")[0]
+        if email.lower() in body.lower() or local.lower() in body.lower():
+            found.append(email)
+    return found
+
+
+@pytest.fixture
+def seeded(rep, manager, finance, signatory):
+    default_approval_rules()
+    customer = customer_services.customer_create(
+        actor=rep,
+        name=f"Acme {SHORT}",
+        email=EMAILS[0],
+        phone=PHONES[1],
+        address=LEAK,
+        notes=LEAK,
+    )
+    customer_services.customer_update(actor=rep, customer_id=customer.pk, notes=f"{LEAK} (updated)")
+    contact = customer_services.contact_create(
+        actor=rep, customer_id=customer.pk, name=f"Wang {PHONES[0]}", title=LEAK[:150], email=EMAILS[1], phone=PHONES[2]
+    )
+    interaction = customer_services.interaction_create(
+        actor=rep, customer_id=customer.pk, kind="call", subject=LEAK[:200], body=LEAK, contact=contact
+    )
+    terms = {"owner": rep, "customer": customer, "title": TERMS_TITLE, "body": TERMS_BODY}
+    draft = ContractFactory(**terms)
+    draft = contract_services.contract_update(actor=rep, contract_id=draft.pk, body=TERMS_BODY + "5. Notices\n")
+    rejected = pending_contract(**terms)
+    contract_services.contract_reject(actor=manager, contract_id=rejected.pk, comment=LEAK)
+    cancelled = ContractFactory(**terms)
+    contract_services.contract_cancel(actor=rep, contract_id=cancelled.pk, reason=LEAK)
+
+    def activate():
+        contract = pending_contract(**terms)
+        contract_services.contract_approve(actor=manager, contract_id=contract.pk, comment=LEAK)
+        signatures.contract_sign_company(actor=signatory, contract_id=contract.pk, password=PASSWORD)
+        _link, url = signatures.signing_link_send(actor=rep, contract_id=contract.pk)
+        token = url.rstrip("/").rsplit("/", 1)[-1]
+        signatures.contract_sign_customer(token=token, full_name=f"Li {PHONES[0]}", accepted=True)
+        return contract
+
+    active, terminated = activate(), activate()
+    contract_services.contract_terminate(actor=manager, contract_id=terminated.pk, reason=LEAK)
+
+    product = ProductFactory(name=f"Pump {SHORT}", description=LEAK)
+    order = order_for(rep, customer, lines=[line(product)], notes=LEAK)
+    on_contract = order_for(rep, customer, contract=active, lines=[line(product)], notes=LEAK)
+    cancelled_order = order_for(rep, customer, lines=[line(product)], notes=LEAK)
+    order_services.order_cancel(actor=rep, order_id=cancelled_order.pk, reason=LEAK)
+    rejected_order = order_for(rep, customer, lines=[line(product)], notes=LEAK)
+    order_services.order_submit(actor=rep, order_id=rejected_order.pk)
+    order_services.order_reject(actor=manager, order_id=rejected_order.pk, comment=LEAK)
+    return {
+        "customer": customer,
+        "contact": contact,
+        "interaction": interaction,
+        "contract": draft,
+        "contracts": [draft, rejected, cancelled, active, terminated],
+        "product": product,
+        "order": order,
+        "orders": [order, on_contract, cancelled_order, rejected_order],
+    }
+
+
+def matrix_urls(objects):
+    """Every URL of the permission matrix, filled with the seeded objects."""
+    for url_name in sorted(EXPECTED):
+        args = [objects[arg].pk if isinstance(arg, str) else arg for arg in URL_ARGS.get(url_name, [])]
+        url = reverse(url_name, args=args, kwargs=URL_KWARGS.get(url_name))
+        query = {param: objects[name].pk for param, name in URL_QUERY.get(url_name, {}).items()}
+        yield f"{url}?{urlencode(query)}" if query else url
+
+
+def every_url(objects):
+    """The matrix, plus each page of every seeded contract and order and the exports."""
+    yield from matrix_urls(objects)
+    for contract in objects["contracts"]:
+        for name in ("contract_detail", "contract_diff", "contract_certificate", "contract_similar"):
+            yield reverse(f"contracts:{name}", args=[contract.pk])
+        yield f"{reverse('orders:contract_orders')}?contract={contract.pk}"
+        yield f"{reverse('orders:order_list')}?contract={contract.pk}"
+        yield f"{reverse('orders:order_export')}?contract={contract.pk}"
+    for order in objects["orders"]:
+        yield reverse("orders:order_detail", args=[order.pk])
+    customer = objects["customer"].pk
+    yield f"{reverse('customers:customer_list')}?q=Acme"
+    yield f"{reverse('customers:customer_export')}?q=Acme"
+    yield f"{reverse('orders:order_list')}?customer={customer}"
+    yield f"{reverse('orders:order_export')}?customer={customer}"
+    yield f"{reverse('contracts:contract_list')}?customer={customer}"
+    yield reverse("contracts:approval_inbox")
+
+
+def body_of(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("role", MASKED_ROLES)
+def test_no_page_or_export_shows_a_masked_role_the_contact_details(request, client, seeded, role):
+    client.force_login(request.getfixturevalue(role))
+    phones, emails = list(PHONES), list(EMAILS)
+    if role not in TERMS_ROLES:
+        phones, emails = phones + TERMS_PHONES, emails + TERMS_EMAILS
+    problems = {}
+    for url in every_url(seeded):
+        response = client.get(url)
+        assert response.status_code < 500, url
+        found = leaks(body_of(response), phones, emails)
+        if found:
+            problems[url] = found
+    assert not problems, f"{role} sees contact details: {problems}"
+
+
+def test_the_seeded_pages_are_really_rendered_for_the_agent(client_for, agent, seeded):
+    """Guard for the leak test: the agent reads the pages, masked, not empty ones."""
+    client = client_for(agent)
+    page = client.get(seeded["customer"].get_absolute_url()).content.decode()
+    assert "139****5678" in page and "l***@example.com" in page and "Acme" in page
+    assert "Call" in page  # the interaction, masked but shown
+    csv = body_of(client.get(reverse("customers:customer_export")))
+    assert "Acme" in csv and "l***@example.com" in csv
+
+
+@pytest.mark.parametrize("role", ["finance", "signatory", "manager"])
+def test_roles_that_approve_or_sign_read_the_terms_in_full(request, client, seeded, role):
+    client.force_login(request.getfixturevalue(role))
+    for contract in seeded["contracts"]:
+        page = client.get(contract.get_absolute_url()).content.decode()
+        assert "terms.secret@example.com" in page and "13700001111" in page, contract.number
+        assert TERMS_TITLE in page
+    diff = client.get(reverse("contracts:contract_diff", args=[seeded["contract"].pk])).content.decode()
+    assert "terms.secret@example.com" in diff or "5. Notices" in diff
+
+
+@pytest.mark.parametrize("role", ["agent", "finance", "rep"])
+def test_dates_amounts_and_numbers_in_the_terms_are_never_garbled(request, client, seeded, role):
+    client.force_login(request.getfixturevalue(role))
+    page = client.get(seeded["contract"].get_absolute_url()).content.decode()
+    for kept in ["From 2026-12-01 until 2026-12-31", "1,234,567.00 CNY", "SO-2026-000045", "CT-2026-000123", "100020"]:
+        assert kept in page, (role, kept)
