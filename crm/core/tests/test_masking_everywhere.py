@@ -200,3 +200,70 @@ def test_dates_amounts_and_numbers_in_the_terms_are_never_garbled(request, clien
     page = client.get(seeded["contract"].get_absolute_url()).content.decode()
     for kept in ["From 2026-12-01 until 2026-12-31", "1,234,567.00 CNY", "SO-2026-000045", "CT-2026-000123", "100020"]:
         assert kept in page, (role, kept)
+
+
+# A free-text field is any CharField or TextField without choices, except these codes,
+# hashes and keys, which hold no contact details.
+NOT_FREE_TEXT = {
+    "action", "backend_alias", "currency", "hash", "key", "key_id", "number", "parent_id", "prev_hash",
+    "previous_signature_sha256", "public_key_pem", "request_id", "sku", "statement_sha256", "target_id",
+    "token_sha256", "user_agent",
+}  # fmt: skip
+WHOLE_OBJECTS = {"object", "parent", "message"}  # shown by their str(), which holds names
+MASKING_FILTERS = re.compile(r"\|(text|terms|phone|email):")
+VALUE = re.compile(r"\{\{\s*([\w.]+)([^}]*)\}\}|\bwith\s+((?:\w+=[^\s%]+\s*)+)")
+
+
+def free_text_fields():
+    from django.apps import apps
+    from django.db import models
+
+    return {
+        field.name
+        for model in apps.get_models()
+        if model._meta.app_label in {"core", "customers", "contracts", "orders"}
+        for field in model._meta.get_fields()
+        if isinstance(field, models.CharField | models.TextField) and not field.choices
+    } - NOT_FREE_TEXT
+
+
+def unmasked_values(source: str, fields: set[str]):
+    """Each `{{ value }}` (and `blocktranslate with x=value`) showing a free-text field or
+    a whole object without one of the masking filters."""
+    for match in VALUE.finditer(source):
+        pairs = [(match.group(1), match.group(2))] if match.group(1) else []
+        for assignment in (match.group(3) or "").split():
+            expression = assignment.split("=", 1)[1]
+            name, _, rest = expression.partition("|")
+            pairs.append((name, "|" + rest if rest else ""))
+        for name, filters in pairs:
+            attribute = name.rpartition(".")[2] if "." in name else None  # a bare name is the view's own
+            if filters.startswith("|verbose_name"):
+                continue
+            if (attribute in fields or name in WHOLE_OBJECTS) and not MASKING_FILTERS.search(filters):
+                yield name
+
+
+def test_every_template_shows_free_text_through_the_masking_filters(settings):
+    from pathlib import Path
+
+    fields = free_text_fields()
+    assert {"name", "notes", "body", "title", "comment", "subject", "address"} <= fields
+    problems = {}
+    for folder in settings.TEMPLATES[0]["DIRS"]:
+        for path in Path(folder).rglob("*.html"):
+            found = sorted(set(unmasked_values(path.read_text(), fields)))
+            if found:
+                problems[str(path.relative_to(folder))] = found
+    assert not problems, f"Show these through |text:masker (or |terms:masker for contract terms): {problems}"
+
+
+def test_the_template_check_finds_an_unfiltered_value():
+    """Guard for the check above."""
+    fields = {"notes", "name"}
+    assert list(unmasked_values("<p>{{ customer.notes|linebreaksbr }}</p>{{ object }}", fields)) == [
+        "customer.notes",
+        "object",
+    ]
+    assert list(unmasked_values("{% blocktranslate with who=contact.name %}", fields)) == ["contact.name"]
+    assert not list(unmasked_values("{{ customer.notes|text:masker|linebreaksbr }}{{ customer.pk }}", fields))
