@@ -124,6 +124,16 @@ class Masker:
         """Contract terms (title, body, versions, their diff)."""
         return value if self.reveal_terms else self.text(value)
 
+    def change(self, field: str, value: Any, *, model: str = "") -> Any:
+        """An old or new value in the history of a `model` ("app_label.model_name"): a phone
+        or e-mail field masked whole, contract terms as `terms()`, anything else as `data()`
+        (a phone can be typed into any field, so no field is trusted by name)."""
+        if field in ("phone", "email") and isinstance(value, str):
+            return getattr(self, field)(value)
+        if field in getattr(settings, "MASKING_TERMS_FIELDS", {}).get(model, ()):
+            return self.terms(value)
+        return self.data(value)
+
     def data(self, value: Any) -> Any:
         """A JSON-like value (an audit event's changes or extra) with every string masked."""
         if self.reveal:

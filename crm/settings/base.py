@@ -138,6 +138,8 @@ PHONE_REGION = os.environ.get("PHONE_REGION", "CN")
 MASKING_REVEAL_PERMISSION = "customers.view_contact_details"
 # Who approves or signs contracts reads their terms in full, even with contact details masked.
 MASKING_TERMS_PERMISSIONS = ["contracts.approve_contract", "contracts.sign_contract"]
+# The terms, by model ("app_label.model_name"), for the history of their changes.
+MASKING_TERMS_FIELDS = {"contracts.contract": ["title", "body"], "contracts.contractversion": ["title", "body"]}
 
 # Signing backends, shaped like STORAGES. The SIGNING_BACKEND environment variable picks
 # one of the kinds below:

@@ -53,17 +53,14 @@ def verbose_name(instance):
 
 
 @register.simple_tag
-def change_value(field, value, masker):
-    """An old or new value in the history: every value is masked (a phone can be typed
-    into any field), and a phone or e-mail field whole, even when it is no valid number."""
+def change_value(field, value, masker, event=None):
+    """An old or new value in the history, masked by the reader's masker (see `Masker.change`)."""
     if value in (None, ""):
         return "—"
-    masker = as_masker(masker)
-    if field in ("phone", "email"):
-        return getattr(masker, field)(value)
-    if isinstance(value, dict | list):
-        return masker.data(value)
-    return masker.text(value)
+    model = ""
+    if event is not None and event.target_type_id:
+        model = f"{event.target_type.app_label}.{event.target_type.model}"
+    return as_masker(masker).change(field, value, model=model)
 
 
 @register.filter

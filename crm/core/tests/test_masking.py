@@ -127,3 +127,19 @@ def test_a_template_filter_forgets_nothing_when_given_a_plain_flag():
     page = Template("{% load crm_tags %}{{ value|text:reveal }}")
     assert page.render(Context({"value": "13912345678", "reveal": False})) == "139****5678"
     assert page.render(Context({"value": "13912345678", "reveal": True})) == "13912345678"
+
+
+def test_the_history_of_contract_terms_is_in_full_for_those_who_approve_or_sign(rep, finance, agent):
+    from contracts.tests.factories import ContractFactory, contract_events
+    from customers.tests.factories import CustomerFactory
+
+    contract = ContractFactory(owner=rep, customer=CustomerFactory(owner=rep), body="Notices: 13912345678\n")
+    event = contract_events(contract, "contract.created").get()
+    history = Template("{% load crm_tags %}{% change_value field value masker event as shown %}{{ shown }}")
+
+    def shown(user, field, value):
+        return history.render(Context({"field": field, "value": value, "masker": masker_for(user), "event": event}))
+
+    assert "13912345678" in shown(finance, "body", event.changes["body"][1])
+    assert "139****5678" in shown(agent, "body", event.changes["body"][1])
+    assert shown(finance, "ended_reason", "Call 13912345678") == "Call 139****5678"  # not a term
