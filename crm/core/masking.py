@@ -124,6 +124,11 @@ class Masker:
         """Contract terms (title, body, versions, their diff)."""
         return value if self.reveal_terms else self.text(value)
 
+    def hides(self, value: str) -> bool:
+        """Whether the text holds something this reader sees masked. Search boxes match
+        nothing for such text, so a hidden number cannot be found by probing for it."""
+        return not self.reveal and bool(value) and mask_text(value) != value
+
     def change(self, field: str, value: Any, *, model: str = "") -> Any:
         """An old or new value in the history of a `model` ("app_label.model_name"): a phone
         or e-mail field masked whole, contract terms as `terms()`, anything else as `data()`

@@ -267,3 +267,20 @@ def test_the_template_check_finds_an_unfiltered_value():
     ]
     assert list(unmasked_values("{% blocktranslate with who=contact.name %}", fields)) == ["contact.name"]
     assert not list(unmasked_values("{{ customer.notes|text:masker|linebreaksbr }}{{ customer.pk }}", fields))
+
+
+@pytest.mark.parametrize(
+    ("url_name", "found"),
+    [
+        ("customers:customer_list", "Acme"),
+        ("customers:contact_list", "Wang"),
+        ("contracts:contract_list", "CT-"),
+        ("orders:product_list", "Pump"),
+    ],
+)
+def test_a_masked_number_cannot_be_found_by_searching_for_it(client_for, rep, agent, seeded, url_name, found):
+    url = f"{reverse(url_name)}?{urlencode({'q': '13912345678'})}"
+    if url_name == "contracts:contract_list":
+        url = f"{reverse(url_name)}?{urlencode({'q': '13700001111'})}"
+    assert found in client_for(rep).get(url).content.decode()
+    assert found not in client_for(agent).get(url).content.decode().split("<tbody>")[1]
