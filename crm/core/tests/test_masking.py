@@ -143,3 +143,11 @@ def test_the_history_of_contract_terms_is_in_full_for_those_who_approve_or_sign(
     assert "13912345678" in shown(finance, "body", event.changes["body"][1])
     assert "139****5678" in shown(agent, "body", event.changes["body"][1])
     assert shown(finance, "ended_reason", "Call 13912345678") == "Call 139****5678"  # not a term
+
+
+def test_the_history_masks_a_number_cut_at_the_limit_it_shows():
+    history = Template(
+        "{% load crm_tags %}{% change_value 'body' value masker limit=20 as shown %}{{ shown|truncatechars:20 }}"
+    )
+    shown = history.render(Context({"value": "x" * 12 + " 13912345678" + "y" * 500, "masker": Masker()}))
+    assert "1234" not in shown and shown.startswith("x" * 12 + " 139*")

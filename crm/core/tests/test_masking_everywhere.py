@@ -284,3 +284,19 @@ def test_a_masked_number_cannot_be_found_by_searching_for_it(client_for, rep, ag
         url = f"{reverse(url_name)}?{urlencode({'q': '13700001111'})}"
     assert found in client_for(rep).get(url).content.decode()
     assert found not in client_for(agent).get(url).content.decode().split("<tbody>")[1]
+
+
+def test_the_customer_reads_the_terms_they_sign_in_full(client, rep, manager, signatory):
+    """The signing page has no login, so no role: the customer is the contract's party."""
+    default_approval_rules()
+    customer = customer_services.customer_create(actor=rep, name="Acme", email=EMAILS[0])
+    contract = pending_contract(owner=rep, customer=customer, title=TERMS_TITLE, body=TERMS_BODY)
+    contract_services.contract_approve(actor=manager, contract_id=contract.pk)
+    signatures.contract_sign_company(actor=signatory, contract_id=contract.pk, password=PASSWORD)
+    _link, url = signatures.signing_link_send(actor=rep, contract_id=contract.pk)
+    page_url = reverse("contracts:customer_sign", args=[url.rstrip("/").rsplit("/", 1)[-1]])
+
+    page = client.get(page_url).content.decode()
+    assert TERMS_TITLE in page and "terms.secret@example.com or 13700001111" in page
+    done = client.post(page_url, {"full_name": f"Li {PHONES[0]}", "accepted": "on"}).content.decode()
+    assert f"Li {PHONES[0]} accepted contract" in done
