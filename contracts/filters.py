@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.selectors import contract_search
+from crm.core.masking import masker_for
 from customers.filters import StableOrderingFilter
 from customers.permissions import owner_candidates
 
@@ -37,6 +38,8 @@ class ContractFilter(django_filters.FilterSet):
         fields = ["q", "status", "customer", "owner", "amount_min", "amount_max", "expiring_within"]
 
     def search(self, queryset, name, value):
+        if masker_for(self.request.user).hides(value):
+            return queryset.none()
         return contract_search(queryset, value)
 
     def expiring(self, queryset, name, value):

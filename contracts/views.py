@@ -34,6 +34,7 @@ from contracts.similarity import similar_contracts
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
 from crm.core.mail import MailStatus
+from crm.core.masking import REVEALED
 from crm.core.views import (
     FilteredListMixin,
     ServiceActionView,
@@ -42,7 +43,6 @@ from crm.core.views import (
     domain_error_to_form,
 )
 from customers.selectors import customer_get
-from customers.views import RevealMixin
 
 
 class ContractListView(FilteredListMixin, ListView):
@@ -64,7 +64,7 @@ class ApprovalInboxView(PermissionRequiredMixin, ListView):
         return selectors.approval_inbox(user=self.request.user)
 
 
-class ContractDetailView(RevealMixin, VisibleQuerysetMixin, DetailView):
+class ContractDetailView(VisibleQuerysetMixin, DetailView):
     model = Contract
 
     def get_queryset(self):
@@ -146,7 +146,7 @@ class ContractUpdateView(VisibleQuerysetMixin, ServiceFormMixin, UpdateView):
         return services.contract_update(actor=self.request.user, contract_id=self.object.pk, **form.cleaned_data)
 
 
-class ContractDiffView(RevealMixin, VisibleQuerysetMixin, DetailView):
+class ContractDiffView(VisibleQuerysetMixin, DetailView):
     """The difference between two versions of the terms (`?from=1&to=3`)."""
 
     model = Contract
@@ -364,7 +364,7 @@ class ContractEvidenceView(PermissionRequiredMixin, VisibleQuerysetMixin, Detail
         return response
 
 
-class ContractCertificateView(RevealMixin, VisibleQuerysetMixin, DetailView):
+class ContractCertificateView(VisibleQuerysetMixin, DetailView):
     """A printable certificate of completion."""
 
     model = Contract
@@ -430,6 +430,7 @@ class CustomerSignView(FormView):
         context = super().get_context_data(**kwargs)
         context["contract"] = self.link.contract
         context["company_name"] = settings.COMPANY_NAME
+        context["masker"] = REVEALED  # the customer reads the contract they are asked to sign
         return context
 
     def form_valid(self, form):
@@ -439,7 +440,7 @@ class CustomerSignView(FormView):
             domain_error_to_form(form, error)
             return self.form_invalid(form)
         self.request.session.pop(SIGNING_SESSION_KEY, None)
-        return render(self.request, "contracts/customer_sign_done.html", {"signature": signature})
+        return render(self.request, "contracts/customer_sign_done.html", {"signature": signature, "masker": REVEALED})
 
 
 @method_decorator(login_not_required, name="dispatch")

@@ -1,6 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.masking import masker_for
 from customers.choices import CustomerStatus, CustomerTier, Industry
 from customers.models import Contact, Customer
 from customers.permissions import can_see_contact_details, owner_candidates
@@ -40,6 +41,8 @@ class CustomerFilter(django_filters.FilterSet):
             self.filters.pop("owner")  # a rep sees only their own customers: nothing to choose
 
     def search(self, queryset, name, value):
+        if masker_for(self.request.user).hides(value):
+            return queryset.none()
         return customer_search(queryset, value, reveal=can_see_contact_details(self.request.user))
 
 
@@ -53,4 +56,6 @@ class ContactFilter(django_filters.FilterSet):
         fields = ["q", "primary"]
 
     def search(self, queryset, name, value):
+        if masker_for(self.request.user).hides(value):
+            return queryset.none()
         return contact_search(queryset, value, reveal=can_see_contact_details(self.request.user))

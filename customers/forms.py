@@ -3,6 +3,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.forms import submit_helper
+from crm.core.masking import masker_for
 from customers.models import Contact, Customer, Interaction
 from customers.permissions import can_reassign, owner_candidates
 
@@ -51,9 +52,11 @@ class InteractionForm(forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, customer, **kwargs):
+    def __init__(self, *args, customer, user, **kwargs):
         super().__init__(*args, **kwargs)
+        masker = masker_for(user)
         self.fields["contact"].queryset = customer.contacts.order_by("name")
+        self.fields["contact"].label_from_instance = lambda contact: masker.text(str(contact))
         self.helper = submit_helper(_("Add to timeline"))
         self.helper.layout = Layout(Row(Column("kind"), Column("occurred_at"), Column("contact")), "subject", "body")
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, DeleteView, DetailView, FormView, ListView, UpdateView
 
 from crm.core.exceptions import DomainError
-from crm.core.masking import mask_email, mask_phone
+from crm.core.masking import masker_for
 from crm.core.views import (
     FilteredListMixin,
     ServiceDeleteMixin,
@@ -21,19 +21,10 @@ from customers import selectors, services
 from customers.filters import ContactFilter, CustomerFilter
 from customers.forms import ContactForm, CustomerForm, InteractionForm, ReassignForm
 from customers.models import Contact, Customer, Interaction
-from customers.permissions import can_reassign, can_see_contact_details
+from customers.permissions import can_reassign
 
 
-class RevealMixin:
-    """Tells templates whether phone numbers and e-mails are shown unmasked."""
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["reveal"] = can_see_contact_details(self.request.user)
-        return context
-
-
-class CustomerListView(RevealMixin, FilteredListMixin, ListView):
+class CustomerListView(FilteredListMixin, ListView):
     model = Customer
     filterset_class = CustomerFilter
 
@@ -45,19 +36,19 @@ class CustomerExportView(CustomerListView):
     """The current filtered list as CSV, masked as on the page."""
 
     def get(self, request, *args, **kwargs):
-        reveal = can_see_contact_details(request.user)
+        masker = masker_for(request.user)
         customers = self.get_queryset().iterator(chunk_size=2000)
         header = [_("Name"), _("Kind"), _("Status"), _("Industry"), _("Tier")]
         header += [_("E-mail"), _("Phone"), _("Owner"), _("Created")]
         rows = (
             [
-                customer.name,
+                masker.text(customer.name),
                 customer.get_kind_display(),
                 customer.get_status_display(),
                 customer.get_industry_display(),
                 customer.get_tier_display(),
-                customer.email if reveal else mask_email(customer.email),
-                customer.phone if reveal else mask_phone(customer.phone),
+                masker.email(customer.email),
+                masker.phone(customer.phone),
                 customer.owner.get_username(),
                 timezone.localtime(customer.created_at).strftime("%Y-%m-%d %H:%M"),
             ]
@@ -66,7 +57,7 @@ class CustomerExportView(CustomerListView):
         return csv_response(f"customers-{timezone.localdate():%Y%m%d}.csv", header, rows)
 
 
-class CustomerDetailView(RevealMixin, VisibleQuerysetMixin, DetailView):
+class CustomerDetailView(VisibleQuerysetMixin, DetailView):
     model = Customer
 
     def get_queryset(self):
@@ -82,6 +73,7 @@ class CustomerDetailView(RevealMixin, VisibleQuerysetMixin, DetailView):
         if user.has_perm("customers.add_interaction"):
             context["interaction_form"] = InteractionForm(
                 customer=self.object,
+                user=user,
                 initial={"occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")},
             )
         return context
@@ -160,7 +152,7 @@ class CustomerReassignView(PermissionRequiredMixin, FormView):
         return redirect("customers:customer_list")
 
 
-class ContactListView(RevealMixin, FilteredListMixin, ListView):
+class ContactListView(FilteredListMixin, ListView):
     model = Contact
     filterset_class = ContactFilter
 
@@ -228,7 +220,7 @@ class InteractionCreateView(PermissionRequiredMixin, ServiceFormMixin, CreateVie
         return super().dispatch(request, *args, **kwargs)
 
     def get_extra_form_kwargs(self):
-        return {"customer": self.customer}
+        return {"customer": self.customer, "user": self.request.user}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.masking import masker_for
 from customers.filters import StableOrderingFilter
 from orders.choices import OrderStatus
 from orders.models import Order, Product
@@ -23,6 +24,8 @@ class ProductFilter(django_filters.FilterSet):
         fields = ["q", "active"]
 
     def search(self, queryset, name, value):
+        if masker_for(self.request.user).hides(value):
+            return queryset.none()
         return product_search(queryset, value)
 
 

@@ -10,6 +10,7 @@ from django.views.generic import CreateView, DetailView, ListView, UpdateView, V
 from contracts.choices import ContractStatus
 from contracts.selectors import contract_get
 from crm.core.exceptions import DomainError
+from crm.core.masking import masker_for
 from crm.core.views import (
     FilteredListMixin,
     ServiceActionView,
@@ -84,6 +85,7 @@ class OrderExportView(OrderListView):
     """The current filtered list as CSV."""
 
     def get(self, request, *args, **kwargs):
+        masker = masker_for(request.user)
         orders = self.get_queryset().iterator(chunk_size=2000)
         header = [_("Number"), _("Order date"), _("Customer"), _("Contract"), _("Status")]
         header += [_("Total"), _("Currency"), _("Owner"), _("Created")]
@@ -91,7 +93,7 @@ class OrderExportView(OrderListView):
             [
                 order.number,
                 order.order_date.isoformat(),
-                order.customer.name,
+                masker.text(order.customer.name),
                 order.contract.number if order.contract else "",
                 order.get_status_display(),
                 str(order.total),

@@ -37,17 +37,17 @@ class DemoUser:
 
 
 _REP_SEES = "only the customers they own, with their contacts and timeline"
-_SERVICE_MASKED = "customers read-only, phone/e-mail masked"
+_READ_ONLY_MASKED = "customers read-only, phone/e-mail masked"
 
 DEMO_USERS = [
     DemoUser("rep1", "Li Wei", Role.SALES_REP, _REP_SEES),
     DemoUser("rep2", "Emma Clark", Role.SALES_REP, _REP_SEES),
     DemoUser("rep3", "Zhang Min", Role.SALES_REP, _REP_SEES),
     DemoUser("manager", "Wang Fang", Role.SALES_MANAGER, "every customer; reassigns owners; first approver"),
-    DemoUser("finance", "Chen Jing", Role.FINANCE_APPROVER, "every customer read-only; approves large contracts"),
-    DemoUser("signatory", "Liu Yang", Role.SIGNATORY, "every customer read-only; signs approved contracts"),
-    DemoUser("agent", "Sun Li", Role.SERVICE_AGENT, f"their service tickets; {_SERVICE_MASKED}"),
-    DemoUser("service_manager", "Olivia Brown", Role.SERVICE_MANAGER, f"all service tickets; {_SERVICE_MASKED}"),
+    DemoUser("finance", "Chen Jing", Role.FINANCE_APPROVER, f"{_READ_ONLY_MASKED}; approves large contracts"),
+    DemoUser("signatory", "Liu Yang", Role.SIGNATORY, f"{_READ_ONLY_MASKED}; signs approved contracts"),
+    DemoUser("agent", "Sun Li", Role.SERVICE_AGENT, f"their service tickets; {_READ_ONLY_MASKED}"),
+    DemoUser("service_manager", "Olivia Brown", Role.SERVICE_MANAGER, f"all service tickets; {_READ_ONLY_MASKED}"),
     DemoUser(
         "admin",
         "Admin User",

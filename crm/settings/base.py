@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "crm.core.context_processors.masking",
             ],
         },
     },
@@ -144,6 +145,15 @@ DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "CNY")
 COMPANY_NAME = os.environ.get("COMPANY_NAME", "Our Company Ltd.")
 # Absolute links in e-mails (the customer's signing link) start with this.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# Masking of contact details (crm/core/masking.py). Phone numbers written without a
+# country code are read as numbers of this region (an ISO 3166 code).
+PHONE_REGION = os.environ.get("PHONE_REGION", "CN")
+MASKING_REVEAL_PERMISSION = "customers.view_contact_details"
+# Who approves or signs contracts reads their terms in full, even with contact details masked.
+MASKING_TERMS_PERMISSIONS = ["contracts.approve_contract", "contracts.sign_contract"]
+# The terms, by model ("app_label.model_name"), for the history of their changes.
+MASKING_TERMS_FIELDS = {"contracts.contract": ["title", "body"], "contracts.contractversion": ["title", "body"]}
 
 # Signing backends, shaped like STORAGES. The SIGNING_BACKEND environment variable picks
 # one of the kinds below:

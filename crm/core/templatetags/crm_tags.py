@@ -1,21 +1,37 @@
 from django import forms, template
 from django.utils.http import urlencode
 
-from crm.core.masking import mask_email, mask_phone, mask_text
+from crm.core.masking import as_masker
 
 register = template.Library()
 
-
-@register.filter
-def phone(value, reveal):
-    """Show a phone number, masked unless `reveal` is true."""
-    return value if reveal else mask_phone(value)
+# The masking filters. Every template shows every free-text value through one of them,
+# with the `masker` the context processor gives each page (crm/core/masking.py):
+# `{{ customer.notes|text:masker|linebreaksbr }}`, `{{ contract.body|terms:masker }}`.
 
 
 @register.filter
-def email(value, reveal):
-    """Show an e-mail address, masked unless `reveal` is true."""
-    return value if reveal else mask_email(value)
+def phone(value, masker):
+    """A phone number field, masked unless the reader may see contact details."""
+    return as_masker(masker).phone(value)
+
+
+@register.filter
+def email(value, masker):
+    """An e-mail address field, masked unless the reader may see contact details."""
+    return as_masker(masker).email(value)
+
+
+@register.filter
+def text(value, masker):
+    """Free text (names, notes, comments, reasons...) with its phones and e-mails masked."""
+    return as_masker(masker).text(value)
+
+
+@register.filter
+def terms(value, masker):
+    """Contract terms (title, body, versions): in full for those who approve or sign them."""
+    return as_masker(masker).terms(value)
 
 
 @register.simple_tag(takes_context=True)
@@ -36,17 +52,21 @@ def verbose_name(instance):
     return instance._meta.verbose_name
 
 
-MASKED_FIELDS = {"phone": mask_phone, "email": mask_email, "body": mask_text, "notes": mask_text}
-
-
 @register.simple_tag
-def change_value(field, value, reveal):
-    """An old or new value in the history, masked like the field itself."""
+def change_value(field, value, masker, event=None, limit=None):
+    """An old or new value in the history, masked by the reader's masker (see `Masker.change`).
+
+    `limit`: the page shows no more characters than this, so only they are masked (a long
+    body is not scanned for phone numbers nobody sees); a few more are kept, so that a
+    number cut at the limit is masked whole."""
     if value in (None, ""):
         return "—"
-    if not reveal and field in MASKED_FIELDS:
-        return MASKED_FIELDS[field](str(value))
-    return value
+    if limit and isinstance(value, str) and len(value) > limit + 40:
+        value = value[: limit + 40]
+    model = ""
+    if event is not None and event.target_type_id:
+        model = f"{event.target_type.app_label}.{event.target_type.model}"
+    return as_masker(masker).change(field, value, model=model)
 
 
 @register.filter
@@ -61,9 +81,3 @@ def bootstrap_widget(field):
         css = "form-control form-control-sm"
     existing = widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
-
-
-@register.filter
-def text(value, reveal):
-    """Free text, with e-mail addresses and phone numbers in it masked unless `reveal` is true."""
-    return value if reveal else mask_text(value)
