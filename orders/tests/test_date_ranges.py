@@ -177,3 +177,10 @@ def test_pages_render_dates_stored_at_the_edges_of_the_calendar(client_for, rep,
         if hasattr(response, "streaming_content"):
             b"".join(response.streaming_content)
     assert "Year one" in client.get(pages[0]).content.decode()
+
+
+def test_expire_contracts_refuses_a_window_past_the_calendar_with_one_line():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="between 0 and 3650"):
+        call_command("expire_contracts", "--within", "100000000")
