@@ -4,9 +4,10 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, ContractTemplate
+from crm.core.dates import DATE_INPUT_BOUNDS
 from crm.core.forms import submit_helper
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_INPUT = forms.DateInput(attrs={"type": "date", **DATE_INPUT_BOUNDS}, format="%Y-%m-%d")
 
 
 class ContractForm(forms.ModelForm):

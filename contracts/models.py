@@ -15,6 +15,7 @@ from contracts.choices import ApprovalDecision, ContractStatus, SigningKeyStatus
 from contracts.querysets import ApprovalStepQuerySet, ContractQuerySet
 from contracts.templating import placeholders_unknown
 from contracts.workflow import EDITABLE, TRANSITIONS
+from crm.core.dates import SensibleDatesMixin
 from crm.core.mail import MailStatus
 from crm.core.roles import Role
 from customers.models import Customer
@@ -81,7 +82,7 @@ class ContractTemplate(models.Model):
             raise ValidationError({"required_clauses": _("Give a list of clause headings.")})
 
 
-class Contract(models.Model):
+class Contract(SensibleDatesMixin, models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contracts"

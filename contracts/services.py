@@ -26,9 +26,11 @@ from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
 from crm.core.services import reference_row_save
+from crm.core.transactions import in_callers_transaction
 from customers.selectors import customer_list
 
 
+@in_callers_transaction
 def contract_locked(actor, contract_id, action="view") -> Contract:
     """The contract under a row lock, if the actor may see it (or act as the system)."""
     queryset = Contract.objects.all() if actor is None else Contract.objects.visible_to(actor, action)
@@ -52,6 +54,7 @@ def transition_check(contract, target, actor, *, by_system=False):
         raise TransitionNotAllowed(_("Your role may not take this step."))
 
 
+@in_callers_transaction
 def status_set(contract, target, *, actor, action, extra=None, extra_changes=None):
     before = contract.status
     contract.status = target
@@ -353,24 +356,28 @@ TEMPLATE_FIELDS = ["name", "body", "required_clauses", "is_active"]
 RULE_FIELDS = ["min_amount", "level", "role", "is_active"]
 
 
+@transaction.atomic
 def contract_template_save(*, actor, template) -> ContractTemplate:
     """Create or change a template (admins), recording what changed."""
     refusal = _("You may not manage contract templates.")
     return reference_row_save(actor=actor, instance=template, fields=TEMPLATE_FIELDS, refusal=refusal)
 
 
+@transaction.atomic
 def approval_rule_save(*, actor, rule) -> ApprovalRule:
     """Create or change an approval rule (admins), recording what changed."""
     refusal = _("You may not manage approval rules.")
     return reference_row_save(actor=actor, instance=rule, fields=RULE_FIELDS, refusal=refusal)
 
 
+@in_callers_transaction
 def contract_lock_for_orders(*, contract_id) -> Contract:
     """The contract row locked for an order service (call inside its transaction). Orders
     placed against one contract queue here, so their sum is checked one at a time."""
     return Contract.objects.select_for_update(of=("self",)).select_related("customer").get(pk=contract_id)
 
 
+@in_callers_transaction
 def contract_ordered_amount_set(*, contract, amount) -> None:
     """Record the sum of the contract's live orders; the caller holds the contract's lock."""
     Contract.objects.filter(pk=contract.pk).update(ordered_amount=amount)

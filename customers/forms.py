@@ -2,6 +2,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.dates import DATETIME_INPUT_BOUNDS
 from crm.core.forms import submit_helper
 from crm.core.masking import masker_for
 from customers.models import Contact, Customer, Interaction
@@ -48,7 +49,9 @@ class InteractionForm(forms.ModelForm):
         model = Interaction
         fields = ["kind", "occurred_at", "contact", "subject", "body"]
         widgets = {
-            "occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "occurred_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local", **DATETIME_INPUT_BOUNDS}, format="%Y-%m-%dT%H:%M"
+            ),
             "body": forms.Textarea(attrs={"rows": 3}),
         }
 

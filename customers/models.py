@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.dates import SensibleDatesMixin
 from customers.choices import (
     CustomerKind,
     CustomerStatus,
@@ -137,7 +138,7 @@ class Contact(models.Model):
         return reverse("customers:customer_detail", args=[self.customer_id]) + f"#contact-{self.pk}"
 
 
-class Interaction(models.Model):
+class Interaction(SensibleDatesMixin, models.Model):
     """One entry of the customer's timeline."""
 
     customer = models.ForeignKey(

@@ -34,10 +34,10 @@ def phone_key_digits(phone: str) -> str:
 
 
 class ContactQuerySet(VisibleQuerySet):
-    owner_path = "customer__owner"
+    customer_path = "customer"
     view_all_permission = "customers.view_all_customer"
 
 
 class InteractionQuerySet(VisibleQuerySet):
-    owner_path = "customer__owner"
+    customer_path = "customer"
     view_all_permission = "customers.view_all_customer"

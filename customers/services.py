@@ -217,7 +217,6 @@ def contact_create(*, actor, customer_id, **values) -> Contact:
     return contact
 
 
-@transaction.atomic
 def _contact_customer_id(actor, contact_id, action):
     """The contact's customer, read before any lock: contact services lock the customer
     first, then its contacts, as contact_create does, so two of them never deadlock."""
@@ -228,6 +227,7 @@ def _contact_customer_id(actor, contact_id, action):
     return customer_id
 
 
+@transaction.atomic
 def contact_update(*, actor, contact_id, **values) -> Contact:
     _visible_customer(actor, _contact_customer_id(actor, contact_id, "change"))
     contact = _locked(Contact.objects.visible_to(actor, "change"), contact_id, _("contact"))

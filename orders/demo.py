@@ -86,11 +86,8 @@ def demo_catalog_ensure(*, manager) -> int:
 
 
 def _placer(contract, reps_by_pk, manager):
-    """Who places orders on a contract: its owner, else the rep owning the customer."""
-    for user_id in (contract.owner_id, contract.customer.owner_id):
-        if user_id in reps_by_pk:
-            return reps_by_pk[user_id]
-    return manager
+    """Who places orders on a contract: the rep owning its customer (only they see it), else the manager."""
+    return reps_by_pk.get(contract.customer.owner_id, manager)
 
 
 def _lines(rng, products, remaining):

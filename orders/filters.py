@@ -2,13 +2,14 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.dates import DATE_INPUT_BOUNDS
 from crm.core.masking import masker_for
 from customers.filters import StableOrderingFilter
 from orders.choices import OrderStatus
 from orders.models import Order, Product
 from orders.selectors import order_search, product_search
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_INPUT = forms.DateInput(attrs={"type": "date", **DATE_INPUT_BOUNDS}, format="%Y-%m-%d")
 
 
 class ProductFilter(django_filters.FilterSet):

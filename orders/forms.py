@@ -5,11 +5,12 @@ from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.dates import DATE_INPUT_BOUNDS
 from crm.core.forms import submit_helper
 from orders.models import Order, Product
 from orders.selectors import order_contract_choices, product_choices
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_INPUT = forms.DateInput(attrs={"type": "date", **DATE_INPUT_BOUNDS}, format="%Y-%m-%d")
 LINES_PREFIX = "lines"
 
 

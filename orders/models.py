@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, default_currency, validate_currency
+from crm.core.dates import SensibleDatesMixin
 from customers.models import Customer
 from orders.choices import OrderStatus
 from orders.querysets import OrderLineQuerySet, OrderQuerySet, ProductQuerySet
@@ -48,7 +49,7 @@ class Product(models.Model):
         return reverse("orders:product_update", args=[self.pk])
 
 
-class Order(models.Model):
+class Order(SensibleDatesMixin, models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders")
     contract = models.ForeignKey(

@@ -210,11 +210,13 @@ def order_create(*, actor, customer_id, lines, contract_id=None, order_date=None
 
 
 def _validated(order):
-    """Model validation (e.g. a total too large to store) as a refusal shown with the lines."""
+    """Model validation as a refusal: an order date out of range next to the date, anything
+    else (e.g. a total too large to store) with the lines."""
     try:
         order.full_clean(exclude=["number"])
     except ValidationError as error:
-        raise DomainError(" ".join(error.messages), field="lines") from None
+        field = "order_date" if "order_date" in getattr(error, "error_dict", {}) else "lines"
+        raise DomainError(" ".join(error.messages), field=field) from None
 
 
 def _order_locked(actor, order_id, action="view") -> Order:

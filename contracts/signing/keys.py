@@ -11,6 +11,7 @@ from contracts.signing.base import SigningBackend, SigningError, key_id_for, pub
 from contracts.signing.loader import DEFAULT_ALIAS, signing_backend
 from crm.core.audit import audit_record
 from crm.core.exceptions import DomainError
+from crm.core.transactions import in_callers_transaction
 
 
 def _register(*, actor, backend: SigningBackend, public_key, action) -> SigningKey:
@@ -79,6 +80,7 @@ def signing_key_revoke(*, actor, key_id, reason) -> SigningKey:
     return key
 
 
+@in_callers_transaction
 def signing_key_for_signing(*, alias=DEFAULT_ALIAS) -> tuple[SigningBackend, SigningKey]:
     """The backend bound to its active key, and that key's record. Call inside a transaction.
 

@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from crm.core import checks, lookups, signals  # noqa: F401
+        from crm.core.dates import install_lenient_date_loaders
+
+        install_lenient_date_loaders()

@@ -1,12 +1,16 @@
 import datetime
 
+from django.core.management import CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contracts import services
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from crm.core.commands import CrmCommand
 from crm.core.exceptions import DomainError
+
+MAX_WITHIN_DAYS = 3650  # as the contract list's "expiring within" filter
 
 
 class Command(CrmCommand):
@@ -17,6 +21,8 @@ class Command(CrmCommand):
         parser.add_argument("--within", type=int, default=30, help="List contracts ending within this many days.")
 
     def run(self, *, dry_run, within, **options):
+        if not 0 <= within <= MAX_WITHIN_DAYS:
+            raise CommandError(_("--within takes a number of days between 0 and %(max)s.") % {"max": MAX_WITHIN_DAYS})
         today = timezone.localdate()
         overdue = Contract.objects.filter(status=ContractStatus.ACTIVE, end_date__lt=today).order_by("end_date", "id")
         ids = list(overdue.values_list("pk", flat=True))

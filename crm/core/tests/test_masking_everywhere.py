@@ -299,5 +299,7 @@ def test_the_customer_reads_the_terms_they_sign_in_full(client, rep, manager, si
     opened = client.get(page_url, follow=True)  # the token is exchanged for a session
     page = opened.content.decode()
     assert TERMS_TITLE in page and "terms.secret@example.com or 13700001111" in page
-    done = client.post(opened.redirect_chain[-1][0], {"full_name": f"Li {PHONES[0]}", "accepted": "on"}).content.decode()
+    done = client.post(
+        opened.redirect_chain[-1][0], {"full_name": f"Li {PHONES[0]}", "accepted": "on"}
+    ).content.decode()
     assert f"Li {PHONES[0]} accepted contract" in done

@@ -1,0 +1,374 @@
+"""Every page that writes really commits: each is POSTed outside any test transaction.
+
+Other view tests run inside a transaction, so a page whose service locks or writes in
+autocommit mode passes there and answers 500 in production (editing a contact did). Here
+one journey POSTs every write page through the test client with `transaction=True`, and
+checks the database afterwards. A new page that accepts POST fails
+`test_every_write_page_is_in_the_journey` until it is added to PAGE_POSTS (or, if it
+writes nothing of ours, to NOT_OUR_WRITES).
+"""
+
+import re
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from contracts.choices import ContractStatus
+from contracts.models import Contract, SigningLink
+from contracts.tests.factories import SMALL, default_approval_rules
+from crm.core.roles import Role
+from crm.core.tests.factories import PASSWORD, UserFactory
+from customers.models import Contact, Customer, Interaction
+from customers.tests.factories import CustomerFactory
+from orders.choices import OrderStatus
+from orders.models import Order, Product
+from orders.tests.factories import IN_PERIOD, active_contract
+
+# Pages that accept POST but write nothing of ours (Django's auth pages; the public
+# verification page only reads the upload).
+NOT_OUR_WRITES = {
+    "login",
+    "logout",
+    "password_change",
+    "password_reset",
+    "password_reset_confirm",
+    "contracts:verify",
+}
+
+
+def named_post_pages(resolver=None, namespace=""):
+    """Every named URL (outside the admin) whose view answers POST."""
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace != "admin":
+                inner = pattern.namespace or namespace
+                yield from named_post_pages(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            view_class = getattr(pattern.callback, "view_class", None)
+            if view_class is not None and hasattr(view_class, "post"):
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def posted(client, url, data=None, *, status=302, follow=False):
+    response = client.post(url, data or {}, follow=follow)
+    expected = 200 if follow else status
+    assert response.status_code == expected, f"{url} answered {response.status_code}"
+    if not follow and status == 302:
+        assert "errorlist" not in response.content.decode(), f"{url} showed form errors"
+    return response
+
+
+def contract_form(**changes):
+    data = {
+        "title": "Committed supply",
+        "amount": str(SMALL),
+        "currency": "CNY",
+        "start_date": "2026-01-01",
+        "end_date": "2026-12-31",
+        "payment_terms_days": "30",
+        "body": "1. Scope\n2. Price\n",
+    }
+    return {**data, **changes}
+
+
+def order_form(product, *, quantity=1, contract="", line_id="", initial=0, **header):
+    data = {
+        "order_date": IN_PERIOD.isoformat(),
+        "currency": "CNY",
+        "notes": "",
+        "contract": str(contract),
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": str(initial),
+        "lines-MIN_NUM_FORMS": "1",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-id": str(line_id),
+        "lines-0-product": str(product.pk),
+        "lines-0-quantity": str(quantity),
+        "lines-0-discount_percent": "0",
+    }
+    return {**data, **{key: str(value) for key, value in header.items()}}
+
+
+def url(name, *args, **query):
+    path = reverse(name, args=args)
+    return path + ("?" + "&".join(f"{key}={value}" for key, value in query.items()) if query else "")
+
+
+# --- the journey: each step POSTs one page and checks what it stored -----------------------------
+
+
+def customer_create(w):
+    data = {"kind": "company", "name": "Committed Goods Ltd", "industry": "retail", "tier": "standard"}
+    posted(w.as_rep, url("customers:customer_create"), {**data, "status": "lead", "email": "buy@committed.example.com"})
+    w.customer = Customer.objects.get(name="Committed Goods Ltd")
+    assert w.customer.owner == w.rep
+
+
+def customer_update(w):
+    data = {"kind": "company", "name": "Committed Goods Ltd", "industry": "retail", "tier": "key"}
+    posted(
+        w.as_rep,
+        url("customers:customer_update", w.customer.pk),
+        {**data, "status": "active", "email": "buy@committed.example.com", "notes": "VIP"},
+    )
+    assert Customer.objects.get(pk=w.customer.pk).notes == "VIP"
+
+
+def contact_create(w):
+    posted(w.as_rep, url("customers:contact_create", w.customer.pk), {"name": "Li Na", "title": "Buyer"})
+    w.contact = Contact.objects.get(customer=w.customer, name="Li Na")
+
+
+def contact_update(w):
+    data = {"name": "Li Na", "title": "Head of purchasing", "is_primary": "on"}
+    posted(w.as_rep, url("customers:contact_update", w.contact.pk), data)
+    assert Contact.objects.get(pk=w.contact.pk).title == "Head of purchasing"
+
+
+def contact_delete(w):
+    posted(w.as_rep, url("customers:contact_delete", w.contact.pk))
+    assert not Contact.objects.filter(pk=w.contact.pk).exists()
+
+
+def interaction_create(w):
+    data = {"kind": "call", "occurred_at": "2026-03-01T10:00", "subject": "Intro call"}
+    posted(w.as_rep, url("customers:interaction_create", w.customer.pk), data)
+    w.interaction = Interaction.objects.get(customer=w.customer, subject="Intro call")
+
+
+def interaction_delete(w):
+    posted(w.as_rep, url("customers:interaction_delete", w.interaction.pk))
+    assert not Interaction.objects.filter(pk=w.interaction.pk).exists()
+
+
+def customer_reassign(w):
+    w.spare = CustomerFactory(owner=w.rep, name="Spare Parts Ltd")
+    posted(w.as_manager, url("customers:customer_reassign"), {"customer": [w.spare.pk], "owner": w.other_rep.pk})
+    assert Customer.objects.get(pk=w.spare.pk).owner == w.other_rep
+
+
+def customer_delete(w):
+    posted(w.as_manager, url("customers:customer_delete", w.spare.pk))
+    assert not Customer.objects.filter(pk=w.spare.pk).exists()
+
+
+def contract_create(w):
+    posted(w.as_rep, url("contracts:contract_create", customer=w.customer.pk), contract_form())
+    w.draft = Contract.objects.get(customer=w.customer, title="Committed supply")
+
+
+def contract_update(w):
+    posted(w.as_rep, url("contracts:contract_update", w.draft.pk), contract_form(title="Committed supply, revised"))
+    assert Contract.objects.get(pk=w.draft.pk).title == "Committed supply, revised"
+
+
+def status_of(contract):
+    return Contract.objects.get(pk=contract.pk).status
+
+
+def contract_submit(w):
+    posted(w.as_rep, url("contracts:contract_submit", w.draft.pk))
+    assert status_of(w.draft) == ContractStatus.PENDING_APPROVAL
+
+
+def contract_reject(w):
+    posted(w.as_manager, url("contracts:contract_reject", w.draft.pk), {"comment": "Price too low"})
+    assert status_of(w.draft) == ContractStatus.REJECTED
+
+
+def contract_reopen(w):
+    posted(w.as_rep, url("contracts:contract_reopen", w.draft.pk))
+    assert status_of(w.draft) == ContractStatus.DRAFT
+
+
+def contract_cancel(w):
+    posted(w.as_rep, url("contracts:contract_cancel", w.draft.pk), {"reason": "Not needed"})
+    assert status_of(w.draft) == ContractStatus.CANCELLED
+
+
+def contract_approve(w):
+    posted(w.as_rep, url("contracts:contract_create", customer=w.customer.pk), contract_form(title="Committed deal"))
+    w.deal = Contract.objects.get(customer=w.customer, title="Committed deal")
+    posted(w.as_rep, url("contracts:contract_submit", w.deal.pk))
+    posted(w.as_manager, url("contracts:contract_approve", w.deal.pk), {"comment": "OK"})
+    assert status_of(w.deal) == ContractStatus.APPROVED
+
+
+def signing_link_send(w):
+    response = posted(w.as_rep, url("contracts:signing_link_send", w.deal.pk), {"email": "li@example.com"}, follow=True)
+    w.token = re.search(r"/contracts/sign/([^/\"'<]+)/", response.content.decode()).group(1)
+    assert SigningLink.objects.filter(contract=w.deal, email="li@example.com", revoked_at__isnull=True).exists()
+
+
+def signing_link_revoke(w):
+    link = SigningLink.objects.get(contract=w.deal, revoked_at__isnull=True)
+    posted(w.as_rep, url("contracts:signing_link_revoke", w.deal.pk, link.pk))
+    assert SigningLink.objects.get(pk=link.pk).revoked_at is not None
+
+
+def contract_sign(w):
+    posted(w.as_signatory, url("contracts:contract_sign", w.deal.pk), {"password": PASSWORD})
+    assert w.deal.signatures.filter(party="company").exists()
+
+
+def customer_sign(w):
+    signing_link_send(w)
+    sign = url("contracts:customer_sign", w.token)
+    posted(w.anonymous, sign, {"full_name": "Zhao Lei", "accepted": "on"}, status=200)
+    assert status_of(w.deal) == ContractStatus.ACTIVE
+
+
+def product_create(w):
+    data = {"sku": "COMMIT-1", "name": "Pump", "unit_price": "100.00", "currency": "CNY", "is_active": "on"}
+    posted(w.as_manager, url("orders:product_create"), data)
+    w.product = Product.objects.get(sku="COMMIT-1")
+
+
+def product_update(w):
+    data = {"sku": "COMMIT-1", "name": "Pump, large", "unit_price": "120.00", "currency": "CNY", "is_active": "on"}
+    posted(w.as_manager, url("orders:product_update", w.product.pk), data)
+    assert Product.objects.get(pk=w.product.pk).unit_price == Decimal("120.00")
+
+
+def order_create(w):
+    posted(w.as_rep, url("orders:order_create", contract=w.deal.pk), order_form(w.product, contract=w.deal.pk))
+    w.order = Order.objects.get(contract=w.deal)
+
+
+def order_update(w):
+    line = w.order.lines.get()
+    data = order_form(w.product, quantity=3, contract=w.deal.pk, line_id=line.pk, initial=1, notes="Three")
+    posted(w.as_rep, url("orders:order_update", w.order.pk), data)
+    assert Order.objects.get(pk=w.order.pk).total == Decimal("360.00")
+
+
+def order_status(order):
+    return Order.objects.get(pk=order.pk).status
+
+
+def order_submit(w):
+    posted(w.as_rep, url("orders:order_submit", w.order.pk))
+    assert order_status(w.order) == OrderStatus.APPROVED  # against a contract, small: approved at once
+
+
+def order_start_fulfilment(w):
+    posted(w.as_manager, url("orders:order_start_fulfilment", w.order.pk))
+    assert order_status(w.order) == OrderStatus.IN_FULFILMENT
+
+
+def order_deliver(w):
+    posted(w.as_manager, url("orders:order_deliver", w.order.pk))
+    assert order_status(w.order) == OrderStatus.DELIVERED
+
+
+def order_close(w):
+    posted(w.as_manager, url("orders:order_close", w.order.pk))
+    assert order_status(w.order) == OrderStatus.CLOSED
+
+
+def loose_order(w, notes):
+    """A submitted order outside any contract: it waits for a manager."""
+    posted(w.as_rep, url("orders:order_create", customer=w.customer.pk), order_form(w.product, notes=notes))
+    order = Order.objects.get(notes=notes)
+    posted(w.as_rep, url("orders:order_submit", order.pk))
+    assert order_status(order) == OrderStatus.PENDING_APPROVAL
+    return order
+
+
+def order_approve(w):
+    order = loose_order(w, "to approve")
+    posted(w.as_manager, url("orders:order_approve", order.pk), {"comment": "OK"})
+    assert order_status(order) == OrderStatus.APPROVED
+
+
+def order_reject(w):
+    w.sent_back = loose_order(w, "to send back")
+    posted(w.as_manager, url("orders:order_reject", w.sent_back.pk), {"comment": "Wrong pump"})
+    assert order_status(w.sent_back) == OrderStatus.DRAFT
+
+
+def order_cancel(w):
+    posted(w.as_rep, url("orders:order_cancel", w.sent_back.pk), {"reason": "Changed their mind"})
+    assert order_status(w.sent_back) == OrderStatus.CANCELLED
+
+
+def contract_complete(w):
+    posted(w.as_manager, url("contracts:contract_complete", w.deal.pk))
+    assert status_of(w.deal) == ContractStatus.COMPLETED
+
+
+def contract_terminate(w):
+    other = active_contract(w.rep, w.customer, "1000.00", manager=w.manager, signatory=w.signatory)
+    posted(w.as_manager, url("contracts:contract_terminate", other.pk), {"reason": "Breach"})
+    assert status_of(other) == ContractStatus.TERMINATED
+
+
+PAGE_POSTS = {
+    "customers:customer_create": customer_create,
+    "customers:customer_update": customer_update,
+    "customers:contact_create": contact_create,
+    "customers:contact_update": contact_update,
+    "customers:contact_delete": contact_delete,
+    "customers:interaction_create": interaction_create,
+    "customers:interaction_delete": interaction_delete,
+    "customers:customer_reassign": customer_reassign,
+    "customers:customer_delete": customer_delete,
+    "contracts:contract_create": contract_create,
+    "contracts:contract_update": contract_update,
+    "contracts:contract_submit": contract_submit,
+    "contracts:contract_reject": contract_reject,
+    "contracts:contract_reopen": contract_reopen,
+    "contracts:contract_cancel": contract_cancel,
+    "contracts:contract_approve": contract_approve,
+    "contracts:signing_link_send": signing_link_send,
+    "contracts:signing_link_revoke": signing_link_revoke,
+    "contracts:contract_sign": contract_sign,
+    "contracts:customer_sign": customer_sign,
+    "orders:product_create": product_create,
+    "orders:product_update": product_update,
+    "orders:order_create": order_create,
+    "orders:order_update": order_update,
+    "orders:order_submit": order_submit,
+    "orders:order_start_fulfilment": order_start_fulfilment,
+    "orders:order_deliver": order_deliver,
+    "orders:order_close": order_close,
+    "orders:order_approve": order_approve,
+    "orders:order_reject": order_reject,
+    "orders:order_cancel": order_cancel,
+    "contracts:contract_complete": contract_complete,
+    "contracts:contract_terminate": contract_terminate,
+}
+
+
+def test_every_write_page_is_in_the_journey():
+    pages = set(named_post_pages())
+    missing = pages - set(PAGE_POSTS) - NOT_OUR_WRITES
+    assert not missing, f"add a step to PAGE_POSTS for: {missing}"
+    assert not set(PAGE_POSTS) - pages, "PAGE_POSTS names pages that no longer exist"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_write_page_commits_outside_any_transaction():
+    default_approval_rules()  # a transactional test starts from a flushed database
+
+    def logged_in(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    w = SimpleNamespace(
+        rep=UserFactory(username="pages_rep", role=Role.SALES_REP),
+        other_rep=UserFactory(username="pages_other_rep", role=Role.SALES_REP),
+        manager=UserFactory(username="pages_manager", role=Role.SALES_MANAGER),
+        signatory=UserFactory(username="pages_signatory", role=Role.SIGNATORY),
+        anonymous=Client(),
+    )
+    w.as_rep, w.as_manager, w.as_signatory = logged_in(w.rep), logged_in(w.manager), logged_in(w.signatory)
+    for name, step in PAGE_POSTS.items():
+        try:
+            step(w)
+        except Exception as error:
+            pytest.fail(f"{name}: {type(error).__name__}: {error}")  # later steps build on this one

@@ -1,0 +1,383 @@
+"""Every public service is atomic on its own, and works outside any transaction.
+
+Every other test runs inside a transaction, which hides a service that locks or writes in
+autocommit mode (`select_for_update cannot be used outside of a transaction`, or half a
+change committed). Here each public function of the service modules is one of:
+
+- a service: decorated with `transaction.atomic`, and called below in SERVICE_CALLS from a
+  test that runs outside any transaction (`transaction=True`), asserting that it committed
+  its audit event;
+- a helper marked `in_callers_transaction` (it locks or writes for another service), which
+  refuses to run outside a transaction;
+- a read, listed in READS with the reason, whose code neither writes nor locks.
+
+A new public function fails `test_every_public_function_of_the_service_modules_is_classified`
+until it is put in one of the three.
+"""
+
+import datetime
+import importlib
+import inspect
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.db import connection, transaction
+from django.db.models import Max
+from django.db.transaction import TransactionManagementError
+from django.utils.module_loading import module_has_submodule
+
+from contracts.choices import ContractStatus, SigningKeyStatus
+from contracts.models import ApprovalRule, ContractTemplate, SigningKey
+from contracts.tests.factories import SMALL, default_approval_rules
+from crm.core.models import AuditEvent
+from crm.core.roles import Role
+from crm.core.tests.factories import PASSWORD, UserFactory
+from customers.tests.factories import CustomerFactory
+from orders.choices import OrderStatus
+from orders.tests.factories import IN_PERIOD, active_contract, line
+
+# Modules whose public functions write, besides every app's `services`.
+OTHER_WRITER_MODULES = ["contracts.signatures", "contracts.signing.keys"]
+
+READS = {
+    "contracts.services.transition_check": "checks the transition table and a permission",
+    "contracts.services.approval_levels": "reads the approval rules",
+    "contracts.services.template_values": "builds a dict from its arguments",
+    "contracts.services.round_levels": "reads the contract's approval steps",
+    "contracts.services.next_approval_level": "reads the contract's approval steps",
+    "customers.services.customer_check_duplicates": "looks up customers with the same key",
+    "orders.services.contract_fit_check": "sums the contract's live orders (the caller holds the lock)",
+    "orders.services.order_approval_reasons": "reads the order and its lines",
+    "contracts.signatures.signing_link_get": "finds the link of a token",
+    "contracts.signatures.contract_signature_checks": "verifies the stored signatures",
+}
+WRITE_MARKERS = [".save(", ".create(", ".update(", ".delete(", "bulk_create", "get_or_create", "select_for_update"]
+WRITE_MARKERS += ["audit_record(", "number_allocate("]
+
+
+def writer_modules():
+    names = [
+        f"{config.name}.services"
+        for config in apps.get_app_configs()
+        if module_has_submodule(config.module, "services")
+    ]
+    return [importlib.import_module(name) for name in [*names, *OTHER_WRITER_MODULES]]
+
+
+def public_functions():
+    """{"module.function": function} for every public function defined in a writer module."""
+    return {
+        f"{module.__name__}.{name}": value
+        for module in writer_modules()
+        for name, value in vars(module).items()
+        if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_")
+    }
+
+
+def is_atomic(function) -> bool:
+    """Decorated with `transaction.atomic`: the wrapper closes over an `Atomic`."""
+    return any(isinstance(cell.cell_contents, transaction.Atomic) for cell in function.__closure__ or ())
+
+
+def needs_callers_transaction(function) -> bool:
+    return getattr(function, "in_callers_transaction", False)
+
+
+# --- the services, each called once outside any transaction, in an order that builds what
+# the next one needs. `w` collects the objects; setup code may call other services too.
+
+
+def _people(w):
+    default_approval_rules()  # a transactional test starts from a flushed database
+    w.rep = UserFactory(username="atomic_rep", role=Role.SALES_REP)
+    w.other_rep = UserFactory(username="atomic_other_rep", role=Role.SALES_REP)
+    w.manager = UserFactory(username="atomic_manager", role=Role.SALES_MANAGER)
+    w.signatory = UserFactory(username="atomic_signatory", role=Role.SIGNATORY)
+    w.admin = UserFactory(username="atomic_admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+def _terms(**changes):
+    terms = {
+        "title": "Atomic supply",
+        "body": "1. Scope\n2. Price\n",
+        "amount": SMALL,
+        "currency": "CNY",
+        "start_date": datetime.date(2026, 1, 1),
+        "end_date": datetime.date(2026, 12, 31),
+        "payment_terms_days": 30,
+    }
+    return {**terms, **changes}
+
+
+def _submitted(w, title):
+    from contracts import services
+
+    contract = services.contract_create(actor=w.rep, customer_id=w.customer.pk, **_terms(title=title))
+    return services.contract_submit(actor=w.rep, contract_id=contract.pk)
+
+
+def _token(url):
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _loose_order(w):
+    """A draft order outside any contract (it needs a manager's approval)."""
+    from orders import services
+
+    return services.order_create(actor=w.rep, customer_id=w.customer.pk, lines=[line(w.product)], order_date=IN_PERIOD)
+
+
+def _call(path, **kwargs):
+    module, name = path.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)(**kwargs)
+
+
+SERVICE_CALLS = {
+    "customers.services.customer_create": lambda w: setattr(
+        w,
+        "customer",
+        _call(
+            "customers.services.customer_create", actor=w.rep, name="Atomic Trading Ltd", email="buy@atomic.example.com"
+        ),
+    ),
+    "customers.services.customer_update": lambda w: _call(
+        "customers.services.customer_update", actor=w.rep, customer_id=w.customer.pk, notes="Met at the fair"
+    ),
+    "customers.services.contact_create": lambda w: setattr(
+        w,
+        "contact",
+        _call("customers.services.contact_create", actor=w.rep, customer_id=w.customer.pk, name="Li Na"),
+    ),
+    "customers.services.contact_update": lambda w: _call(
+        "customers.services.contact_update", actor=w.rep, contact_id=w.contact.pk, title="Buyer", is_primary=True
+    ),
+    "customers.services.contact_delete": lambda w: _call(
+        "customers.services.contact_delete", actor=w.rep, contact_id=w.contact.pk
+    ),
+    "customers.services.interaction_create": lambda w: setattr(
+        w,
+        "interaction",
+        _call(
+            "customers.services.interaction_create",
+            actor=w.rep,
+            customer_id=w.customer.pk,
+            kind="call",
+            subject="Intro call",
+        ),
+    ),
+    "customers.services.interaction_delete": lambda w: _call(
+        "customers.services.interaction_delete", actor=w.rep, interaction_id=w.interaction.pk
+    ),
+    "customers.services.customer_reassign": lambda w: _call(
+        "customers.services.customer_reassign",
+        actor=w.manager,
+        customer_ids=[setattr(w, "spare", CustomerFactory(owner=w.rep)) or w.spare.pk],
+        new_owner=w.other_rep,
+    ),
+    "customers.services.customer_delete": lambda w: _call(
+        "customers.services.customer_delete", actor=w.other_rep, customer_id=w.spare.pk
+    ),
+    "crm.core.services.reference_row_save": lambda w: _call(
+        "crm.core.services.reference_row_save",
+        actor=w.admin,
+        instance=ContractTemplate(name="Atomic reference", body="1. Scope"),
+        fields=["name", "body"],
+        refusal="refused",
+    ),
+    "contracts.services.contract_template_save": lambda w: _call(
+        "contracts.services.contract_template_save",
+        actor=w.admin,
+        template=ContractTemplate(name="Atomic template", body="1. Scope"),
+    ),
+    "contracts.services.approval_rule_save": lambda w: _call(
+        "contracts.services.approval_rule_save",
+        actor=w.admin,
+        rule=ApprovalRule(level=3, min_amount=Decimal("1000000000"), role=Role.FINANCE_APPROVER, is_active=False),
+    ),
+    "contracts.services.contract_create": lambda w: setattr(
+        w, "draft", _call("contracts.services.contract_create", actor=w.rep, customer_id=w.customer.pk, **_terms())
+    ),
+    "contracts.services.contract_update": lambda w: _call(
+        "contracts.services.contract_update", actor=w.rep, contract_id=w.draft.pk, title="Atomic supply, revised"
+    ),
+    "contracts.services.contract_submit": lambda w: _call(
+        "contracts.services.contract_submit", actor=w.rep, contract_id=w.draft.pk
+    ),
+    "contracts.services.contract_reject": lambda w: _call(
+        "contracts.services.contract_reject", actor=w.manager, contract_id=w.draft.pk, comment="Price too low"
+    ),
+    "contracts.services.contract_reopen": lambda w: _call(
+        "contracts.services.contract_reopen", actor=w.rep, contract_id=w.draft.pk
+    ),
+    "contracts.services.contract_cancel": lambda w: _call(
+        "contracts.services.contract_cancel", actor=w.rep, contract_id=w.draft.pk, reason="Not needed"
+    ),
+    "contracts.services.contract_approve": lambda w: setattr(
+        w,
+        "deal",
+        _call("contracts.services.contract_approve", actor=w.manager, contract_id=_submitted(w, "Atomic deal").pk),
+    ),
+    "contracts.signing.keys.signing_key_create": lambda w: _call(
+        "contracts.signing.keys.signing_key_create", actor=w.admin
+    ),
+    "contracts.signing.keys.signing_key_rotate": lambda w: _call(
+        "contracts.signing.keys.signing_key_rotate", actor=w.admin
+    ),
+    "contracts.signing.keys.signing_key_revoke": lambda w: _call(
+        "contracts.signing.keys.signing_key_revoke",
+        actor=w.admin,
+        key_id=SigningKey.objects.filter(status=SigningKeyStatus.RETIRED).first().key_id,
+        reason="Rotated in a drill",
+    ),
+    "contracts.signatures.signing_link_send": lambda w: setattr(
+        w, "link", _call("contracts.signatures.signing_link_send", actor=w.rep, contract_id=w.deal.pk)[0]
+    ),
+    "contracts.signatures.signing_link_revoke": lambda w: _call(
+        "contracts.signatures.signing_link_revoke", actor=w.rep, contract_id=w.deal.pk, link_id=w.link.pk
+    ),
+    "contracts.signatures.contract_sign_company": lambda w: _call(
+        "contracts.signatures.contract_sign_company", actor=w.signatory, contract_id=w.deal.pk, password=PASSWORD
+    ),
+    "contracts.signatures.contract_sign_customer": lambda w: _call(
+        "contracts.signatures.contract_sign_customer",
+        token=_token(_call("contracts.signatures.signing_link_send", actor=w.rep, contract_id=w.deal.pk)[1]),
+        full_name="Zhao Lei",
+        accepted=True,
+    ),
+    "orders.services.product_create": lambda w: setattr(
+        w,
+        "product",
+        _call(
+            "orders.services.product_create",
+            actor=w.manager,
+            sku="ATOMIC-1",
+            name="Pump",
+            unit_price=Decimal("100.00"),
+            currency="CNY",
+        ),
+    ),
+    "orders.services.product_update": lambda w: _call(
+        "orders.services.product_update", actor=w.manager, product_id=w.product.pk, name="Pump, large"
+    ),
+    "orders.services.order_create": lambda w: setattr(
+        w,
+        "order",
+        _call(
+            "orders.services.order_create",
+            actor=w.rep,
+            customer_id=w.customer.pk,
+            contract_id=w.deal.pk,
+            lines=[line(w.product)],
+            order_date=IN_PERIOD,
+        ),
+    ),
+    "orders.services.order_update": lambda w: _call(
+        "orders.services.order_update",
+        actor=w.rep,
+        order_id=w.order.pk,
+        contract_id=w.deal.pk,
+        lines=[line(w.product, 2)],
+        notes="Two, please",
+    ),
+    "orders.services.order_submit": lambda w: _call("orders.services.order_submit", actor=w.rep, order_id=w.order.pk),
+    "orders.services.order_start_fulfilment": lambda w: _call(
+        "orders.services.order_start_fulfilment", actor=w.manager, order_id=w.order.pk
+    ),
+    "orders.services.order_deliver": lambda w: _call(
+        "orders.services.order_deliver", actor=w.manager, order_id=w.order.pk
+    ),
+    "orders.services.order_close": lambda w: _call("orders.services.order_close", actor=w.manager, order_id=w.order.pk),
+    "orders.services.order_approve": lambda w: _call(
+        "orders.services.order_approve",
+        actor=w.manager,
+        order_id=_call("orders.services.order_submit", actor=w.rep, order_id=_loose_order(w).pk).pk,
+    ),
+    "orders.services.order_reject": lambda w: setattr(
+        w,
+        "sent_back",
+        _call(
+            "orders.services.order_reject",
+            actor=w.manager,
+            order_id=_call("orders.services.order_submit", actor=w.rep, order_id=_loose_order(w).pk).pk,
+            comment="Wrong pump",
+        ),
+    ),
+    "orders.services.order_cancel": lambda w: _call(
+        "orders.services.order_cancel", actor=w.rep, order_id=w.sent_back.pk, reason="Customer changed their mind"
+    ),
+    "contracts.services.contract_complete": lambda w: _call(
+        "contracts.services.contract_complete", actor=w.manager, contract_id=w.deal.pk
+    ),
+    "contracts.services.contract_terminate": lambda w: _call(
+        "contracts.services.contract_terminate",
+        actor=w.manager,
+        contract_id=active_contract(w.rep, w.customer, "1000.00", manager=w.manager, signatory=w.signatory).pk,
+        reason="Breach",
+    ),
+    "contracts.services.contract_expire": lambda w: _call(
+        "contracts.services.contract_expire",
+        contract_id=active_contract(w.rep, w.customer, "1000.00", manager=w.manager, signatory=w.signatory).pk,
+        today=datetime.date(2027, 1, 1),
+    ),
+}
+
+
+def test_every_public_function_of_the_service_modules_is_classified():
+    found = public_functions()
+    helpers = {path for path, function in found.items() if needs_callers_transaction(function)}
+    unclassified = set(found) - set(SERVICE_CALLS) - set(READS) - helpers
+    assert not unclassified, (
+        f"add these to SERVICE_CALLS (or READS, or mark them in_callers_transaction): {unclassified}"
+    )
+    assert not (set(SERVICE_CALLS) | set(READS)) - set(found), "the tables name functions that no longer exist"
+    assert not set(SERVICE_CALLS) & (set(READS) | helpers)
+
+
+def test_every_service_is_atomic_by_itself():
+    found = public_functions()
+    not_atomic = [path for path in SERVICE_CALLS if not is_atomic(found[path])]
+    assert not not_atomic, f"decorate with @transaction.atomic: {not_atomic}"
+
+
+def test_the_reads_neither_write_nor_lock():
+    found = public_functions()
+    for path in READS:
+        source = inspect.getsource(inspect.unwrap(found[path]))
+        assert not [marker for marker in WRITE_MARKERS if marker in source], path
+
+
+def test_helpers_that_need_the_callers_transaction_refuse_to_run_without_one():
+    helpers = [function for function in public_functions().values() if needs_callers_transaction(function)]
+    assert helpers
+    assert not connection.in_atomic_block
+    for helper in helpers:
+        with pytest.raises(TransactionManagementError, match="inside a transaction"):
+            helper()
+
+
+def _last_seq():
+    return AuditEvent.objects.aggregate(last=Max("seq"))["last"] or 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_service_commits_when_called_outside_any_transaction():
+    w = SimpleNamespace()
+    _people(w)
+    failures = {}
+    for path, call in SERVICE_CALLS.items():
+        assert not connection.in_atomic_block
+        before = _last_seq()
+        try:
+            call(w)
+        except Exception as error:  # collect them all, then fail naming each
+            failures[path] = f"{type(error).__name__}: {error}"
+            continue
+        if _last_seq() <= before:
+            failures[path] = "no audit event was committed"
+    assert not failures, failures
+    # The journey really ran: spot-check its end states.
+    w.deal.refresh_from_db()
+    w.order.refresh_from_db()
+    assert (w.deal.status, w.order.status) == (ContractStatus.COMPLETED, OrderStatus.CLOSED)
