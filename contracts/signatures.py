@@ -182,6 +182,7 @@ def signing_link_send(*, actor, contract_id, email="", send_email=True) -> tuple
 
 
 @transaction.atomic
+@transaction.atomic
 def signing_link_mail_record(link_id: int, error: str) -> None:
     """Record whether the link's e-mail reached the mail server; a failure is audited,
     so the contract's history says why the customer never got it."""

@@ -1,6 +1,7 @@
 """Test settings: only what tests need differs from base."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 
@@ -15,3 +16,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SIGNING_BACKENDS = {"default": SIGNING_BACKEND_KINDS["memory"]}  # noqa: F405
 # Each request closes its connection, so no live-server thread holds the test database open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Checkpoint files of the test run go to a scratch folder, not the developer's var/.
+AUDIT_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="crm-test-audit-checkpoints-")

@@ -216,8 +216,9 @@ def contract_sign(w):
 
 def customer_sign(w):
     signing_link_send(w)
-    sign = url("contracts:customer_sign", w.token)
-    posted(w.anonymous, sign, {"full_name": "Zhao Lei", "accepted": "on"}, status=200)
+    opened = w.anonymous.get(url("contracts:customer_sign", w.token))  # the token becomes a session
+    assert opened.status_code == 302 and opened.url == url("contracts:customer_sign_page")
+    posted(w.anonymous, opened.url, {"full_name": "Zhao Lei", "accepted": "on"}, status=200)
     assert status_of(w.deal) == ContractStatus.ACTIVE
 
 
@@ -326,7 +327,7 @@ PAGE_POSTS = {
     "contracts:signing_link_send": signing_link_send,
     "contracts:signing_link_revoke": signing_link_revoke,
     "contracts:contract_sign": contract_sign,
-    "contracts:customer_sign": customer_sign,
+    "contracts:customer_sign_page": customer_sign,
     "orders:product_create": product_create,
     "orders:product_update": product_update,
     "orders:order_create": order_create,

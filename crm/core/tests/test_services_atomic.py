@@ -22,6 +22,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from axes.models import AccessAttempt
 from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Max
@@ -52,6 +53,7 @@ READS = {
     "orders.services.order_approval_reasons": "reads the order and its lines",
     "contracts.signatures.signing_link_get": "finds the link of a token",
     "contracts.signatures.contract_signature_checks": "verifies the stored signatures",
+    "contracts.signatures.signing_link_by_id": "finds the usable link kept in the customer's session",
 }
 WRITE_MARKERS = [".save(", ".create(", ".update(", ".delete(", "bulk_create", "get_or_create", "select_for_update"]
 WRITE_MARKERS += ["audit_record(", "number_allocate("]
@@ -234,6 +236,9 @@ SERVICE_CALLS = {
     "contracts.signatures.signing_link_send": lambda w: setattr(
         w, "link", _call("contracts.signatures.signing_link_send", actor=w.rep, contract_id=w.deal.pk)[0]
     ),
+    "contracts.signatures.signing_link_mail_record": lambda w: _call(
+        "contracts.signatures.signing_link_mail_record", link_id=w.link.pk, error="SMTPConnectError: refused"
+    ),
     "contracts.signatures.signing_link_revoke": lambda w: _call(
         "contracts.signatures.signing_link_revoke", actor=w.rep, contract_id=w.deal.pk, link_id=w.link.pk
     ),
@@ -320,6 +325,21 @@ SERVICE_CALLS = {
         "contracts.services.contract_expire",
         contract_id=active_contract(w.rep, w.customer, "1000.00", manager=w.manager, signatory=w.signatory).pk,
         today=datetime.date(2027, 1, 1),
+    ),
+    "crm.core.services.login_lockout_record": lambda w: _call(
+        "crm.core.services.login_lockout_record", username=w.rep.username, ip_address="203.0.113.9"
+    ),
+    "crm.core.services.login_lockout_clear": lambda w: _call(
+        "crm.core.services.login_lockout_clear",
+        actor=w.admin,
+        attempts=AccessAttempt.objects.filter(
+            pk=AccessAttempt.objects.create(
+                username=w.rep.username, ip_address="203.0.113.9", user_agent="", failures_since_start=5
+            ).pk
+        ),
+    ),
+    "crm.core.services.audit_checkpoint_write": lambda w: _call(
+        "crm.core.services.audit_checkpoint_write", actor=w.admin
     ),
 }
 
