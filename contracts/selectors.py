@@ -16,6 +16,8 @@ from contracts.choices import ContractStatus
 from contracts.models import CONTRACT_TERMS, ApprovalStep, Contract, ContractSignature
 from contracts.services import next_approval_level, round_levels
 from contracts.signatures import contract_signature_checks
+from contracts.signed_terms import contract_signature_integrity
+from contracts.signed_terms import contract_signed_terms as contract_signed_terms  # orders read signed terms here
 from contracts.signing.evidence import evidence_bundle_check, verification_code
 from contracts.templating import clauses_missing
 from contracts.workflow import transition_permission
@@ -163,10 +165,21 @@ def contract_can_decide(*, contract, user) -> bool:
     return user.groups.filter(name=contract.awaiting_role).exists()
 
 
+def contract_integrity(*, contract, checks=None):
+    """What changed after signing, for the red banner: {"tampered_fields", "signature_problems"},
+    both empty when every signature verifies (or there is none). Verifies one contract's
+    signatures; never call it per row of a list."""
+    if checks is None:
+        checks = contract_signature_checks(contract)
+    changed, problems = contract_signature_integrity(checks)
+    return {"tampered_fields": changed, "signature_problems": problems}
+
+
 def contract_signing_context(*, contract):
     """Signatures with their checks, open links and the verification code of a contract."""
     checks = contract_signature_checks(contract)
     return {
+        **contract_integrity(contract=contract, checks=checks),
         "signature_checks": checks,
         "signing_links": contract.signing_links.select_related("created_by")[:10],
         "verification_code": verification_code([check.signature for check in checks]) if checks else "",
