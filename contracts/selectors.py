@@ -1,11 +1,9 @@
 """Reads of contracts that start from what the user may see."""
 
 import difflib
-import json
 import re
-import zipfile
-from io import BytesIO
 
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -18,7 +16,7 @@ from contracts.services import next_approval_level, round_levels
 from contracts.signatures import contract_signature_checks
 from contracts.signed_terms import contract_signature_integrity
 from contracts.signed_terms import contract_signed_terms as contract_signed_terms  # orders read signed terms here
-from contracts.signing.evidence import evidence_bundle_check, verification_code
+from contracts.signing.evidence import bundle_manifest, bundle_members, evidence_bundle_check, verification_code
 from contracts.templating import clauses_missing
 from contracts.workflow import transition_permission
 from crm.core.audit import audit_history
@@ -199,13 +197,19 @@ def contract_verify_by_code(number: str, code: str):
 
 
 def bundle_verify(data: bytes):
-    """Check an uploaded evidence bundle against its own keys and against our records."""
-    try:
-        number = json.loads(zipfile.ZipFile(BytesIO(data)).read("manifest.json"))["contract"]
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
-        raise ValueError(_("This is not an evidence bundle from this system.")) from error
+    """Check an uploaded evidence bundle against its own keys and against our records.
+
+    The upload is unpacked once, within the VERIFY_* limits; BundleRefused (a ValueError)
+    says why a file is not checked."""
+    members = bundle_members(
+        data,
+        max_members=settings.VERIFY_BUNDLE_MAX_MEMBERS,
+        max_unpacked_bytes=settings.VERIFY_BUNDLE_MAX_UNCOMPRESSED_BYTES,
+    )
+    manifest = bundle_manifest(members)
+    number = manifest["contract"]
     stored = ContractSignature.objects.filter(contract__number=number).select_related("key")
-    return {"number": number, "entries": evidence_bundle_check(data, stored)}
+    return {"number": number, "entries": evidence_bundle_check(members, manifest, stored)}
 
 
 def contract_signing_actions(*, contract, user, context):

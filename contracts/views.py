@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView, View
+from django_ratelimit.core import is_ratelimited
 
 from contracts import selectors, services, signatures
 from contracts.assistant import approval_recommendation
@@ -23,12 +24,14 @@ from contracts.forms import (
     ReasonForm,
     SigningLinkForm,
     VerifyForm,
+    upload_too_large_message,
 )
 from contracts.models import Contract
 from contracts.signing.evidence import evidence_bundle
 from contracts.similarity import similar_contracts
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
+from crm.core.middleware import client_ip
 from crm.core.views import (
     FilteredListMixin,
     ServiceActionView,
@@ -390,12 +393,51 @@ class CustomerSignView(FormView):
         return render(self.request, "contracts/customer_sign_done.html", {"signature": signature})
 
 
+_RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _verify_rate(group, request) -> str:
+    return settings.VERIFY_RATE_LIMIT
+
+
+def _rate_period_seconds(rate: str) -> int:
+    """The period of a "count/period" rate such as "20/m" or "100/5m", in seconds."""
+    period = rate.partition("/")[2]
+    multiplier = int(period[:-1]) if period[:-1].isdigit() else 1
+    return multiplier * _RATE_UNITS.get(period[-1:], 60)
+
+
+def _client_key(group, request) -> str:
+    return client_ip(request) or ""
+
+
 @method_decorator(login_not_required, name="dispatch")
 class VerifyView(FormView):
-    """Public: anyone holding the certificate or the bundle can check the signatures."""
+    """Public: anyone holding the certificate or the bundle can check the signatures.
+
+    Each client address may verify VERIFY_RATE_LIMIT times (counted in the shared cache,
+    so across server processes); an upload above VERIFY_UPLOAD_MAX_BYTES is refused
+    before its body is read, and a bundle is unpacked once, within the member and size limits."""
 
     form_class = VerifyForm
     template_name = "contracts/verify.html"
+
+    def post(self, request, *args, **kwargs):
+        if is_ratelimited(
+            request, group="contracts:verify", key=_client_key, rate=_verify_rate, method="POST", increment=True
+        ):
+            response = render(request, "contracts/verify_limited.html", status=429)
+            response["Retry-After"] = str(_rate_period_seconds(settings.VERIFY_RATE_LIMIT))
+            return response
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.VERIFY_UPLOAD_MAX_BYTES + 64 * 1024:  # the form fields and multipart framing
+            return self.render_to_response(
+                self.get_context_data(form=VerifyForm(), upload_refused=upload_too_large_message())
+            )
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         context = self.get_context_data(form=form)

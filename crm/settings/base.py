@@ -160,6 +160,20 @@ if CONTRACT_SIGNING_KIND not in SIGNING_BACKEND_KINDS:
 SIGNING_BACKENDS = {"default": SIGNING_BACKEND_KINDS[CONTRACT_SIGNING_KIND]}
 SIGNING_LINK_DAYS = int(os.environ.get("SIGNING_LINK_DAYS", "14"))
 
+# One cache every server process shares: a database table (`manage.py createcachetable`,
+# run by `make migrate`), with an atomic increment for counters such as rate limits.
+CACHES = {"default": {"BACKEND": "crm.core.cache.DatabaseCache", "LOCATION": "crm_cache"}}
+RATELIMIT_USE_CACHE = "default"
+# The public verification page: uploads larger than this are refused before they are read,
+# bundles with more members or unpacking to more bytes are refused while being read, and
+# each client address may verify this often (count/period, period s, m, h or d).
+VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("VERIFY_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
+VERIFY_BUNDLE_MAX_MEMBERS = int(os.environ.get("VERIFY_BUNDLE_MAX_MEMBERS", "50"))
+VERIFY_BUNDLE_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("VERIFY_BUNDLE_MAX_UNCOMPRESSED_BYTES", str(20 * 1024 * 1024))
+)
+VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "20/m")
+
 # An order needs a sales manager's approval above this total, with a line discount above
 # this percent, or without a contract.
 ORDER_APPROVAL_TOTAL_ABOVE = os.environ.get("ORDER_APPROVAL_TOTAL_ABOVE", "200000")
