@@ -2,6 +2,7 @@
 
 import difflib
 import re
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
@@ -14,7 +15,7 @@ from contracts.choices import ContractStatus
 from contracts.models import CONTRACT_TERMS, ApprovalStep, Contract, ContractSignature
 from contracts.services import next_approval_level, round_levels
 from contracts.signatures import contract_signature_checks
-from contracts.signed_terms import contract_signature_integrity
+from contracts.signed_terms import contract_signature_integrity, statement_terms
 from contracts.signed_terms import contract_signed_terms as contract_signed_terms  # orders read signed terms here
 from contracts.signing.evidence import bundle_manifest, bundle_members, evidence_bundle_check, verification_code
 from contracts.templating import clauses_missing
@@ -185,15 +186,37 @@ def contract_signing_context(*, contract):
     }
 
 
+def verification_address(contract, code: str) -> str:
+    """The public verification page's address for this contract and code (printed as link and QR code)."""
+    query = urlencode({"number": contract.number, "code": code})
+    return f"{settings.SITE_URL.rstrip('/')}{reverse('contracts:verify')}?{query}"
+
+
+def _terms_of(statement: bytes):
+    try:
+        return statement_terms(statement)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def contract_verify_by_code(number: str, code: str):
-    """Public verification: the contract's signature checks when number and code match."""
+    """Public verification: one verdict ("valid" or "invalid"), the signature checks and the
+    terms as signed, when number and code match; None when they do not."""
     contract = Contract.objects.filter(number=number.strip().upper()).select_related("customer").first()
     if contract is None:
         return None
     context = contract_signing_context(contract=contract)
     if not context["verification_code"] or context["verification_code"] != code.strip().upper():
         return None
-    return {"verified_contract": contract, "signature_checks": context["signature_checks"]}
+    checks = context["signature_checks"]
+    return {
+        "verified_contract": contract,
+        "signature_checks": checks,
+        "verdict": "valid" if all(check.valid for check in checks) else "invalid",
+        # What the parties signed (the newest statement), for the holder to compare with their copy.
+        "signed_terms": _terms_of(bytes(checks[-1].signature.statement)),
+        "company_name": settings.COMPANY_NAME,
+    }
 
 
 def bundle_verify(data: bytes):
@@ -209,7 +232,18 @@ def bundle_verify(data: bytes):
     manifest = bundle_manifest(members)
     number = manifest["contract"]
     stored = ContractSignature.objects.filter(contract__number=number).select_related("key")
-    return {"number": number, "entries": evidence_bundle_check(members, manifest, stored)}
+    entries = evidence_bundle_check(members, manifest, stored)
+    statements = [members.get(entry.get("statement")) for entry in manifest["signatures"]]
+    signed_terms = [terms for terms in map(_terms_of, filter(None, statements)) if terms is not None]
+    return {
+        "number": number,
+        "entries": entries,
+        "verdict": "valid"
+        if entries and all(entry["signature_valid"] and entry["on_record"] for entry in entries)
+        else "invalid",
+        "signed_terms": signed_terms[-1] if signed_terms else None,
+        "company_name": settings.COMPANY_NAME,
+    }
 
 
 def contract_signing_actions(*, contract, user, context):

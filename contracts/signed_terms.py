@@ -87,7 +87,12 @@ def contract_signed_terms(contract, *, field=None) -> SignedTerms:
     if changed or problems:
         raise _refusal(contract, changed, problems, field)
     # Every signature verified over the stored statement; the newest states the terms.
-    terms = json.loads(bytes(checks[-1].signature.statement))["contract"]
+    return statement_terms(bytes(checks[-1].signature.statement))
+
+
+def statement_terms(statement: bytes) -> SignedTerms:
+    """The contract terms a statement names (ValueError, KeyError or TypeError if it names none)."""
+    terms = json.loads(statement)["contract"]
     return SignedTerms(
         number=terms["number"],
         version=terms["version"],

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView, View
+from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 
 from contracts import selectors, services, signatures
@@ -359,7 +360,7 @@ class ContractCertificateView(RevealMixin, VisibleQuerysetMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(selectors.contract_signing_context(contract=self.object))
-        context["verify_url"] = settings.SITE_URL.rstrip("/") + reverse("contracts:verify")
+        context["verify_url"] = selectors.verification_address(self.object, context["verification_code"])
         context["company_name"] = settings.COMPANY_NAME
         return context
 
@@ -422,13 +423,15 @@ class VerifyView(FormView):
     form_class = VerifyForm
     template_name = "contracts/verify.html"
 
+    def get(self, request, *args, **kwargs):
+        # The certificate's link and QR code carry the number and the code: verify at once.
+        if request.GET.get("number") and request.GET.get("code"):
+            return self._limited(request) or self._verify(VerifyForm(data=request.GET))
+        return super().get(request, *args, **kwargs)
+
     def post(self, request, *args, **kwargs):
-        if is_ratelimited(
-            request, group="contracts:verify", key=_client_key, rate=_verify_rate, method="POST", increment=True
-        ):
-            response = render(request, "contracts/verify_limited.html", status=429)
-            response["Retry-After"] = str(_rate_period_seconds(settings.VERIFY_RATE_LIMIT))
-            return response
+        if limited := self._limited(request):
+            return limited
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -437,7 +440,20 @@ class VerifyView(FormView):
             return self.render_to_response(
                 self.get_context_data(form=VerifyForm(), upload_refused=upload_too_large_message())
             )
-        return super().post(request, *args, **kwargs)
+        return self._verify(VerifyForm(data=request.POST, files=request.FILES))
+
+    def _limited(self, request):
+        """The 429 page once this address has verified VERIFY_RATE_LIMIT times; None before."""
+        if not is_ratelimited(
+            request, group="contracts:verify", key=_client_key, rate=_verify_rate, method=ALL, increment=True
+        ):
+            return None
+        response = render(request, "contracts/verify_limited.html", status=429)
+        response["Retry-After"] = str(_rate_period_seconds(settings.VERIFY_RATE_LIMIT))
+        return response
+
+    def _verify(self, form):
+        return self.form_valid(form) if form.is_valid() else self.form_invalid(form)
 
     def form_valid(self, form):
         context = self.get_context_data(form=form)
@@ -452,6 +468,6 @@ class VerifyView(FormView):
             result = selectors.contract_verify_by_code(form.cleaned_data["number"], form.cleaned_data["code"])
             if result is None:
                 form.add_error(None, _("No signed contract has this number and verification code."))
-                return self.form_invalid(form)
+                return self.render_to_response(self.get_context_data(form=form, verdict="unknown"))
             context.update(result)
         return self.render_to_response(context)

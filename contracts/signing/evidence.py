@@ -34,7 +34,12 @@ def _key_file(key_id: str) -> str:
 def evidence_bundle(contract, signatures, audit_events) -> bytes:
     """The zip file's bytes."""
     buffer = io.BytesIO()
-    manifest = {"contract": contract.number, "verification_code": verification_code(signatures), "signatures": []}
+    manifest = {
+        "contract": contract.number,
+        "verification_code": verification_code(signatures),
+        "body": "body.txt",
+        "signatures": [],
+    }
     commands = []
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for index, signature in enumerate(signatures, start=1):
@@ -62,6 +67,8 @@ def evidence_bundle(contract, signatures, audit_events) -> bytes:
                 salt=SALT_LENGTH, key=key_file, signature=signature_file, statement=statement_file
             )
             commands.append(f"# {signature.get_party_display()}: {signature.signer_name}\n{command}")
+        # The exact bytes whose SHA-256 each statement names as body_sha256.
+        bundle.writestr("body.txt", contract.body.encode("utf-8"))
         bundle.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
         trail = [
             {
@@ -93,6 +100,10 @@ def _readme(contract, commands) -> str:
         "of the previous signature. Key id = sha256: + SHA-256 of the public key's DER\n"
         "SubjectPublicKeyInfo:  openssl pkey -pubin -in KEY.pem -outform DER | sha256sum\n\n"
         "Unzip this file, then run in its folder (each prints 'Verified OK'):\n\n" + "\n\n".join(commands) + "\n\n"
+        "body.txt is the contract's body, the exact UTF-8 bytes whose SHA-256 each statement names\n"
+        'as "body_sha256". Check it with either of:\n\n'
+        "openssl dgst -sha256 body.txt\n"
+        "sha256sum body.txt\n\n"
         "manifest.json lists every file; audit-trail.json is the contract's history, each event\n"
         "carrying the hash of the one before it.\n"
     )
