@@ -38,11 +38,22 @@ def refusal(response) -> str:
 
 @override_settings(VERIFY_UPLOAD_MAX_BYTES=10_000)
 def test_an_oversized_upload_is_refused_before_it_is_read(client):
+    data = bundle_with({"manifest.json": MANIFEST, "padding.bin": os.urandom(200_000)})
+
+    page = refusal(upload(client, data))
+
+    assert 'data-testid="upload-refused"' in page
+    assert "The file is larger than 9.8 KB; an evidence bundle is much smaller." in page
+
+
+@override_settings(VERIFY_UPLOAD_MAX_BYTES=10_000)
+def test_an_upload_slightly_over_the_limit_is_a_form_error(client):
     data = bundle_with({"manifest.json": MANIFEST, "padding.bin": os.urandom(20_000)})
     assert len(data) > 10_000
 
     page = refusal(upload(client, data))
 
+    assert 'data-testid="upload-refused"' not in page
     assert "The file is larger than 9.8 KB; an evidence bundle is much smaller." in page
 
 
@@ -128,5 +139,9 @@ def test_the_page_is_rate_limited_per_client_address(client):
     page = response.content.decode()
     assert "Too many verification attempts from your address" in page
     assert "Retry-After" in response.headers
+    # The certificate's link (number and code in the address) counts the same way.
+    linked = client.get(URL, {"number": "CT-2026-000001", "code": "AAAA-BBBB-CCCC-DDDD"}, REMOTE_ADDR="203.0.113.9")
+    assert linked.status_code == 429
+    assert client.get(URL, REMOTE_ADDR="203.0.113.9").status_code == 200  # the empty form is not a verification
     # Another address is not affected.
     assert verify("198.51.100.4").status_code == 200

@@ -15,3 +15,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SIGNING_BACKENDS = {"default": SIGNING_BACKEND_KINDS["memory"]}  # noqa: F405
 # Each request closes its connection, so no live-server thread holds the test database open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Tests that verify many times in one test are not slowed to a halt; the rate-limit test sets its own.
+VERIFY_RATE_LIMIT = "1000/m"
