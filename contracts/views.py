@@ -1,7 +1,10 @@
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -394,6 +397,7 @@ class CustomerSignView(FormView):
         return render(self.request, "contracts/customer_sign_done.html", {"signature": signature})
 
 
+logger = logging.getLogger(__name__)
 _RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -444,9 +448,14 @@ class VerifyView(FormView):
 
     def _limited(self, request):
         """The 429 page once this address has verified VERIFY_RATE_LIMIT times; None before."""
-        if not is_ratelimited(
-            request, group="contracts:verify", key=_client_key, rate=_verify_rate, method=ALL, increment=True
-        ):
+        try:
+            limited = is_ratelimited(
+                request, group="contracts:verify", key=_client_key, rate=_verify_rate, method=ALL, increment=True
+            )
+        except DatabaseError:  # no cache table: the page keeps working, and the log says what to do
+            logger.exception("The verification page is not rate-limited: run `manage.py createcachetable`.")
+            return None
+        if not limited:
             return None
         response = render(request, "contracts/verify_limited.html", status=429)
         response["Retry-After"] = str(_rate_period_seconds(settings.VERIFY_RATE_LIMIT))

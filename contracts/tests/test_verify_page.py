@@ -145,3 +145,21 @@ def test_the_page_is_rate_limited_per_client_address(client):
     assert client.get(URL, REMOTE_ADDR="203.0.113.9").status_code == 200  # the empty form is not a verification
     # Another address is not affected.
     assert verify("198.51.100.4").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_the_cache_table_the_page_still_answers(client, caplog):
+    """As served (autocommit, no test transaction around the request)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE crm_cache RENAME TO crm_cache_away")
+    try:
+        response = client.post(URL, {"number": "CT-2026-000001", "code": "AAAA-BBBB-CCCC-DDDD"})
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE crm_cache_away RENAME TO crm_cache")
+
+    assert response.status_code == 200
+    assert "No signed contract has this number and verification code." in response.content.decode()
+    assert "createcachetable" in caplog.text
