@@ -12,6 +12,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView, View
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
@@ -417,12 +418,15 @@ def _client_key(group, request) -> str:
 
 
 @method_decorator(login_not_required, name="dispatch")
+@method_decorator(csrf_exempt, name="dispatch")  # checked in post(), once the upload's size is known to be fine
 class VerifyView(FormView):
     """Public: anyone holding the certificate or the bundle can check the signatures.
 
     Each client address may verify VERIFY_RATE_LIMIT times (counted in the shared cache,
-    so across server processes); an upload above VERIFY_UPLOAD_MAX_BYTES is refused
-    before its body is read, and a bundle is unpacked once, within the member and size limits."""
+    so across server processes); an upload whose Content-Length is above
+    VERIFY_UPLOAD_MAX_BYTES is refused before its body is read (so before the CSRF check,
+    which reads the body, and which post() runs itself), a smaller one above it by the form,
+    and a bundle is unpacked once, within the member and size limits."""
 
     form_class = VerifyForm
     template_name = "contracts/verify.html"
@@ -441,9 +445,13 @@ class VerifyView(FormView):
         except ValueError:
             length = 0
         if length > settings.VERIFY_UPLOAD_MAX_BYTES + 64 * 1024:  # the form fields and multipart framing
+            # Refused without reading the body (the CSRF check would read it all first).
             return self.render_to_response(
                 self.get_context_data(form=VerifyForm(), upload_refused=upload_too_large_message())
             )
+        return csrf_protect(self._post_checked)(request, *args, **kwargs)
+
+    def _post_checked(self, request, *args, **kwargs):
         return self._verify(VerifyForm(data=request.POST, files=request.FILES))
 
     def _limited(self, request):

@@ -163,3 +163,26 @@ def test_without_the_cache_table_the_page_still_answers(client, caplog):
     assert response.status_code == 200
     assert "No signed contract has this number and verification code." in response.content.decode()
     assert "createcachetable" in caplog.text
+
+
+@override_settings(VERIFY_UPLOAD_MAX_BYTES=10_000)
+def test_csrf_is_still_checked_and_an_oversized_upload_is_refused_before_it(db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(URL)
+    token = page.cookies["csrftoken"].value
+    big = io.BytesIO(bundle_with({"manifest.json": MANIFEST, "padding.bin": os.urandom(200_000)}))
+    big.name = "evidence.zip"
+
+    refused = client.post(URL, {"bundle": big})  # no token: the size is refused first, nothing was read
+
+    assert refused.status_code == 200
+    assert 'data-testid="upload-refused"' in refused.content.decode()
+    without_token = client.post(URL, {"number": "CT-2026-000001", "code": "AAAA-BBBB-CCCC-DDDD"})
+    assert without_token.status_code == 403
+    with_token = client.post(
+        URL, {"number": "CT-2026-000001", "code": "AAAA-BBBB-CCCC-DDDD", "csrfmiddlewaretoken": token}
+    )
+    assert with_token.status_code == 200
+    assert "No signed contract has this number and verification code." in with_token.content.decode()
