@@ -160,6 +160,11 @@ if CONTRACT_SIGNING_KIND not in SIGNING_BACKEND_KINDS:
 SIGNING_BACKENDS = {"default": SIGNING_BACKEND_KINDS[CONTRACT_SIGNING_KIND]}
 SIGNING_LINK_DAYS = int(os.environ.get("SIGNING_LINK_DAYS", "14"))
 
+# An order needs a sales manager's approval above this total, with a line discount above
+# this percent, or without a contract.
+ORDER_APPROVAL_TOTAL_ABOVE = os.environ.get("ORDER_APPROVAL_TOTAL_ABOVE", "200000")
+ORDER_APPROVAL_DISCOUNT_ABOVE = os.environ.get("ORDER_APPROVAL_DISCOUNT_ABOVE", "15")
+
 # One cache every server process shares: a database table (`manage.py createcachetable`,
 # run by `make migrate`), with an atomic increment for counters such as rate limits.
 CACHES = {"default": {"BACKEND": "crm.core.cache.DatabaseCache", "LOCATION": "crm_cache"}}
@@ -173,11 +178,6 @@ VERIFY_BUNDLE_MAX_UNCOMPRESSED_BYTES = int(
     os.environ.get("VERIFY_BUNDLE_MAX_UNCOMPRESSED_BYTES", str(20 * 1024 * 1024))
 )
 VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "20/m")
-
-# An order needs a sales manager's approval above this total, with a line discount above
-# this percent, or without a contract.
-ORDER_APPROVAL_TOTAL_ABOVE = os.environ.get("ORDER_APPROVAL_TOTAL_ABOVE", "200000")
-ORDER_APPROVAL_DISCOUNT_ABOVE = os.environ.get("ORDER_APPROVAL_DISCOUNT_ABOVE", "15")
 
 # Behind TLS in production; plain HTTP with DEBUG on for `make run`.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
