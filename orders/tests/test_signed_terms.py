@@ -174,3 +174,18 @@ def test_nobody_signs_terms_changed_after_the_first_signature(rep, manager, sign
         signatures.contract_sign_customer(token=url.rstrip("/").rsplit("/", 1)[-1], full_name="Li Wei", accepted=True)
     assert reload(contract).status == "signing"
     assert reload(contract).signatures.count() == 1
+
+
+def test_the_complete_page_refuses_a_tampered_contract_with_the_field_named(client_for, manager, contract):
+    tamper(contract, "end_date")
+
+    response = client_for(manager).post(reverse("contracts:contract_complete", args=[contract.pk]))
+
+    assert response.status_code == 200
+    assert "changed after signing: end_date" in response.content.decode()
+    assert reload(contract).status == "active"
+    terminated = client_for(manager).post(
+        reverse("contracts:contract_terminate", args=[contract.pk]), {"reason": "Signed terms changed in the DB"}
+    )
+    assert terminated.status_code == 302
+    assert reload(contract).status == "terminated"
