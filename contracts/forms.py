@@ -1,6 +1,7 @@
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, ContractTemplate
@@ -82,6 +83,12 @@ class CustomerSignForm(forms.Form):
         self.helper = submit_helper(_("Sign and accept"), button_class="btn-success")
 
 
+def upload_too_large_message() -> str:
+    return _("The file is larger than %(size)s; an evidence bundle is much smaller.") % {
+        "size": str(filesizeformat(settings.VERIFY_UPLOAD_MAX_BYTES)).replace("\xa0", " ")
+    }
+
+
 class VerifyForm(forms.Form):
     number = forms.CharField(label=_("Contract number"), max_length=20, required=False)
     code = forms.CharField(label=_("Verification code"), max_length=24, required=False)
@@ -90,6 +97,12 @@ class VerifyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = submit_helper(_("Verify"))
+
+    def clean_bundle(self):
+        bundle = self.cleaned_data.get("bundle")
+        if bundle and bundle.size > settings.VERIFY_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(upload_too_large_message())
+        return bundle
 
     def clean(self):
         cleaned = super().clean()

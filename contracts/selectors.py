@@ -1,11 +1,10 @@
 """Reads of contracts that start from what the user may see."""
 
 import difflib
-import json
 import re
-import zipfile
-from io import BytesIO
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -16,7 +15,9 @@ from contracts.choices import ContractStatus
 from contracts.models import CONTRACT_TERMS, ApprovalStep, Contract, ContractSignature
 from contracts.services import next_approval_level, round_levels
 from contracts.signatures import contract_signature_checks
-from contracts.signing.evidence import evidence_bundle_check, verification_code
+from contracts.signed_terms import contract_signature_integrity, statement_terms
+from contracts.signed_terms import contract_signed_terms as contract_signed_terms  # orders read signed terms here
+from contracts.signing.evidence import bundle_manifest, bundle_members, evidence_bundle_check, verification_code
 from contracts.templating import clauses_missing
 from contracts.workflow import transition_permission
 from crm.core.audit import audit_history
@@ -163,10 +164,21 @@ def contract_can_decide(*, contract, user) -> bool:
     return user.groups.filter(name=contract.awaiting_role).exists()
 
 
+def contract_integrity(*, contract, checks=None):
+    """What changed after signing, for the red banner: {"tampered_fields", "signature_problems"},
+    both empty when every signature verifies (or there is none). Verifies one contract's
+    signatures; never call it per row of a list."""
+    if checks is None:
+        checks = contract_signature_checks(contract)
+    changed, problems = contract_signature_integrity(checks)
+    return {"tampered_fields": changed, "signature_problems": problems}
+
+
 def contract_signing_context(*, contract):
     """Signatures with their checks, open links and the verification code of a contract."""
     checks = contract_signature_checks(contract)
     return {
+        **contract_integrity(contract=contract, checks=checks),
         "signature_checks": checks,
         "signing_links": contract.signing_links.select_related("created_by")[:10],
         "verification_code": verification_code([check.signature for check in checks]) if checks else "",
@@ -174,25 +186,64 @@ def contract_signing_context(*, contract):
     }
 
 
+def verification_address(contract, code: str) -> str:
+    """The public verification page's address for this contract and code (printed as link and QR code)."""
+    query = urlencode({"number": contract.number, "code": code})
+    return f"{settings.SITE_URL.rstrip('/')}{reverse('contracts:verify')}?{query}"
+
+
+def _terms_of(statement: bytes):
+    try:
+        return statement_terms(statement)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def contract_verify_by_code(number: str, code: str):
-    """Public verification: the contract's signature checks when number and code match."""
+    """Public verification: one verdict ("valid" or "invalid"), the signature checks and the
+    terms as signed, when number and code match; None when they do not."""
     contract = Contract.objects.filter(number=number.strip().upper()).select_related("customer").first()
     if contract is None:
         return None
     context = contract_signing_context(contract=contract)
     if not context["verification_code"] or context["verification_code"] != code.strip().upper():
         return None
-    return {"verified_contract": contract, "signature_checks": context["signature_checks"]}
+    checks = context["signature_checks"]
+    return {
+        "verified_contract": contract,
+        "signature_checks": checks,
+        "verdict": "valid" if all(check.valid for check in checks) else "invalid",
+        # What the parties signed (the newest statement), for the holder to compare with their copy.
+        "signed_terms": _terms_of(bytes(checks[-1].signature.statement)),
+        "company_name": settings.COMPANY_NAME,
+    }
 
 
 def bundle_verify(data: bytes):
-    """Check an uploaded evidence bundle against its own keys and against our records."""
-    try:
-        number = json.loads(zipfile.ZipFile(BytesIO(data)).read("manifest.json"))["contract"]
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
-        raise ValueError(_("This is not an evidence bundle from this system.")) from error
+    """Check an uploaded evidence bundle against its own keys and against our records.
+
+    The upload is unpacked once, within the VERIFY_* limits; BundleRefused (a ValueError)
+    says why a file is not checked."""
+    members = bundle_members(
+        data,
+        max_members=settings.VERIFY_BUNDLE_MAX_MEMBERS,
+        max_unpacked_bytes=settings.VERIFY_BUNDLE_MAX_UNCOMPRESSED_BYTES,
+    )
+    manifest = bundle_manifest(members)
+    number = manifest["contract"]
     stored = ContractSignature.objects.filter(contract__number=number).select_related("key")
-    return {"number": number, "entries": evidence_bundle_check(data, stored)}
+    entries = evidence_bundle_check(members, manifest, stored)
+    statements = [members.get(entry.get("statement")) for entry in manifest["signatures"]]
+    signed_terms = [terms for terms in map(_terms_of, filter(None, statements)) if terms is not None]
+    return {
+        "number": number,
+        "entries": entries,
+        "verdict": "valid"
+        if entries and all(entry["signature_valid"] and entry["on_record"] for entry in entries)
+        else "invalid",
+        "signed_terms": signed_terms[-1] if signed_terms else None,
+        "company_name": settings.COMPANY_NAME,
+    }
 
 
 def contract_signing_actions(*, contract, user, context):

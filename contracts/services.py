@@ -20,6 +20,7 @@ from contracts.models import (
     ContractTemplate,
     ContractVersion,
 )
+from contracts.signed_terms import contract_signatures_verified
 from contracts.templating import clauses_missing, template_render
 from contracts.workflow import transition_permission
 from crm.core.audit import audit_record, diff, snapshot
@@ -325,6 +326,8 @@ def contract_cancel(*, actor, contract_id, reason="") -> Contract:
 
 @transaction.atomic
 def contract_terminate(*, actor, contract_id, reason) -> Contract:
+    """End an active contract early. Allowed also when its signatures no longer verify:
+    terminating is how a contract changed behind the application's back is stopped."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Say why the contract is terminated."), field="reason")
@@ -338,12 +341,15 @@ def contract_terminate(*, actor, contract_id, reason) -> Contract:
 def contract_complete(*, actor, contract_id) -> Contract:
     contract = contract_locked(actor, contract_id)
     transition_check(contract, S.COMPLETED, actor)
+    # Completing says the signed terms were fulfilled: not when they no longer verify.
+    contract_signatures_verified(contract)
     return status_set(contract, S.COMPLETED, actor=actor, action="contract.completed")
 
 
 @transaction.atomic
 def contract_expire(*, contract_id, today=None) -> Contract:
-    """The system expires an active contract whose end date has passed."""
+    """The system expires an active contract whose end date has passed (also one whose
+    signatures no longer verify: expiring, like terminating, stops business)."""
     contract = contract_locked(None, contract_id)
     today = today or timezone.localdate()
     if contract.end_date >= today:

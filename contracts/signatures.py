@@ -21,6 +21,7 @@ from contracts.choices import ContractStatus as S
 from contracts.choices import SigningParty
 from contracts.models import Contract, ContractSignature, SigningLink
 from contracts.services import contract_locked, status_set, transition_check
+from contracts.signed_terms import contract_signatures_verified
 from contracts.signing.base import SigningError, algorithm_parameters
 from contracts.signing.keys import signing_key_for_signing
 from contracts.signing.statement import signature_check, statement_build
@@ -39,6 +40,8 @@ def _check_signable(contract, party):
         )
     if contract.signatures.filter(party=party).exists():
         raise TransitionNotAllowed(_("The %(party)s has already signed this contract.") % {"party": party})
+    # Nobody signs (or is sent a link to sign) terms that differ from what the other party signed.
+    contract_signatures_verified(contract)
 
 
 def _start_signing(contract, actor):

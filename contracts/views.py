@@ -1,9 +1,11 @@
 import datetime
+import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +15,10 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView, View
+from django_ratelimit import ALL
+from django_ratelimit.core import is_ratelimited
 
 from contracts import selectors, services, signatures
 from contracts.assistant import approval_recommendation
@@ -27,6 +32,7 @@ from contracts.forms import (
     ReasonForm,
     SigningLinkForm,
     VerifyForm,
+    upload_too_large_message,
 )
 from contracts.models import Contract
 from contracts.signing.evidence import evidence_bundle
@@ -35,6 +41,7 @@ from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
 from crm.core.mail import MailStatus
 from crm.core.masking import REVEALED
+from crm.core.middleware import client_ip
 from crm.core.views import (
     FilteredListMixin,
     ServiceActionView,
@@ -373,7 +380,7 @@ class ContractCertificateView(VisibleQuerysetMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(selectors.contract_signing_context(contract=self.object))
-        context["verify_url"] = settings.SITE_URL.rstrip("/") + reverse("contracts:verify")
+        context["verify_url"] = selectors.verification_address(self.object, context["verification_code"])
         context["company_name"] = settings.COMPANY_NAME
         return context
 
@@ -443,12 +450,79 @@ class CustomerSignView(FormView):
         return render(self.request, "contracts/customer_sign_done.html", {"signature": signature, "masker": REVEALED})
 
 
+logger = logging.getLogger(__name__)
+_RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _verify_rate(group, request) -> str:
+    return settings.VERIFY_RATE_LIMIT
+
+
+def _rate_period_seconds(rate: str) -> int:
+    """The period of a "count/period" rate such as "20/m" or "100/5m", in seconds."""
+    period = rate.partition("/")[2]
+    multiplier = int(period[:-1]) if period[:-1].isdigit() else 1
+    return multiplier * _RATE_UNITS.get(period[-1:], 60)
+
+
+def _client_key(group, request) -> str:
+    return client_ip(request) or ""
+
+
 @method_decorator(login_not_required, name="dispatch")
+@method_decorator(csrf_exempt, name="dispatch")  # checked in post(), once the upload's size is known to be fine
 class VerifyView(FormView):
-    """Public: anyone holding the certificate or the bundle can check the signatures."""
+    """Public: anyone holding the certificate or the bundle can check the signatures.
+
+    Each client address may verify VERIFY_RATE_LIMIT times (counted in the shared cache,
+    so across server processes); an upload whose Content-Length is above
+    VERIFY_UPLOAD_MAX_BYTES is refused before its body is read (so before the CSRF check,
+    which reads the body, and which post() runs itself), a smaller one above it by the form,
+    and a bundle is unpacked once, within the member and size limits."""
 
     form_class = VerifyForm
     template_name = "contracts/verify.html"
+
+    def get(self, request, *args, **kwargs):
+        # The certificate's link and QR code carry the number and the code: verify at once.
+        if request.GET.get("number") and request.GET.get("code"):
+            return self._limited(request) or self._verify(VerifyForm(data=request.GET))
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if limited := self._limited(request):
+            return limited
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.VERIFY_UPLOAD_MAX_BYTES + 64 * 1024:  # the form fields and multipart framing
+            # Refused without reading the body (the CSRF check would read it all first).
+            return self.render_to_response(
+                self.get_context_data(form=VerifyForm(), upload_refused=upload_too_large_message())
+            )
+        return csrf_protect(self._post_checked)(request, *args, **kwargs)
+
+    def _post_checked(self, request, *args, **kwargs):
+        return self._verify(VerifyForm(data=request.POST, files=request.FILES))
+
+    def _limited(self, request):
+        """The 429 page once this address has verified VERIFY_RATE_LIMIT times; None before."""
+        try:
+            limited = is_ratelimited(
+                request, group="contracts:verify", key=_client_key, rate=_verify_rate, method=ALL, increment=True
+            )
+        except DatabaseError:  # no cache table: the page keeps working, and the log says what to do
+            logger.exception("The verification page is not rate-limited: run `manage.py createcachetable`.")
+            return None
+        if not limited:
+            return None
+        response = render(request, "contracts/verify_limited.html", status=429)
+        response["Retry-After"] = str(_rate_period_seconds(settings.VERIFY_RATE_LIMIT))
+        return response
+
+    def _verify(self, form):
+        return self.form_valid(form) if form.is_valid() else self.form_invalid(form)
 
     def form_valid(self, form):
         context = self.get_context_data(form=form)
@@ -463,6 +537,6 @@ class VerifyView(FormView):
             result = selectors.contract_verify_by_code(form.cleaned_data["number"], form.cleaned_data["code"])
             if result is None:
                 form.add_error(None, _("No signed contract has this number and verification code."))
-                return self.form_invalid(form)
+                return self.render_to_response(self.get_context_data(form=form, verdict="unknown"))
             context.update(result)
         return self.render_to_response(context)

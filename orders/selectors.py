@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import ContractStatus
-from contracts.selectors import contract_list
+from contracts.selectors import contract_integrity, contract_list
 from crm.core.audit import audit_history
 from customers.selectors import customer_list
 from orders.choices import OrderStatus
@@ -78,6 +78,8 @@ def order_detail_context(*, order):
     }
     if order.status == OrderStatus.DRAFT:
         context["approval_preview"] = order_approval_reasons(order)
+    if order.contract is not None:
+        context.update(contract_integrity(contract=order.contract))
     return context
 
 

@@ -3,6 +3,8 @@
 An order against a contract is checked under a lock on the contract row: same customer,
 contract active, order date inside its period, same currency, and the sum of the
 contract's live orders never above its amount — also when many orders arrive at once.
+Period, currency and amount are the *signed* terms, read from the contract's verified
+signatures: a contract changed behind the application's back takes no orders.
 """
 
 from decimal import Decimal
@@ -16,7 +18,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus
-from contracts.selectors import contract_list
+from contracts.selectors import contract_list, contract_signed_terms
 from contracts.services import contract_lock_for_orders, contract_ordered_amount_set
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, TransitionNotAllowed
@@ -122,7 +124,8 @@ def _lines_snapshot(lines):
 
 
 def contract_fit_check(*, contract, customer, order_date, currency, total, exclude_order_id=None):
-    """Refuse an order that does not fit its contract; the caller holds the contract's lock.
+    """Refuse an order that does not fit its contract's signed terms; the caller holds the
+    contract's lock. A contract whose signatures do not verify refuses, naming what changed.
 
     Returns the contract's ordered amount including this order."""
     if contract.customer_id != customer.pk:
@@ -133,23 +136,24 @@ def contract_fit_check(*, contract, customer, order_date, currency, total, exclu
             % {"number": contract.number, "status": contract.get_status_display().lower()},
             field="contract",
         )
-    if not contract.start_date <= order_date <= contract.end_date:
+    signed = contract_signed_terms(contract, field="contract")
+    if not signed.start_date <= order_date <= signed.end_date:
         raise DomainError(
             _("The order date must lie within the contract period, %(start)s to %(end)s.")
-            % {"start": contract.start_date, "end": contract.end_date},
+            % {"start": signed.start_date, "end": signed.end_date},
             field="order_date",
         )
-    if currency != contract.currency:
-        raise DomainError(_("The contract is in %(currency)s.") % {"currency": contract.currency}, field="currency")
+    if currency != signed.currency:
+        raise DomainError(_("The contract is in %(currency)s.") % {"currency": signed.currency}, field="currency")
     others = Order.objects.filter(contract=contract, status__in=LIVE)
     if exclude_order_id is not None:
         others = others.exclude(pk=exclude_order_id)
     used = others.aggregate(total=Sum("total"))["total"] or Decimal(0)
-    remaining = contract.amount - used
+    remaining = signed.amount - used
     if total > remaining:
         raise DomainError(
             _("The order total %(total)s exceeds the contract's remaining %(remaining)s.")
-            % {"total": _money(total, currency), "remaining": _money(remaining, contract.currency)},
+            % {"total": _money(total, currency), "remaining": _money(remaining, signed.currency)},
             field="contract",
         )
     return used + total

@@ -9,6 +9,8 @@ import json
 import zipfile
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
 from contracts.signing.base import SALT_LENGTH, SigningError, verify
 
@@ -32,7 +34,12 @@ def _key_file(key_id: str) -> str:
 def evidence_bundle(contract, signatures, audit_events) -> bytes:
     """The zip file's bytes."""
     buffer = io.BytesIO()
-    manifest = {"contract": contract.number, "verification_code": verification_code(signatures), "signatures": []}
+    manifest = {
+        "contract": contract.number,
+        "verification_code": verification_code(signatures),
+        "body": "body.txt",
+        "signatures": [],
+    }
     commands = []
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for index, signature in enumerate(signatures, start=1):
@@ -60,6 +67,8 @@ def evidence_bundle(contract, signatures, audit_events) -> bytes:
                 salt=SALT_LENGTH, key=key_file, signature=signature_file, statement=statement_file
             )
             commands.append(f"# {signature.get_party_display()}: {signature.signer_name}\n{command}")
+        # The exact bytes whose SHA-256 each statement names as body_sha256.
+        bundle.writestr("body.txt", contract.body.encode("utf-8"))
         bundle.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
         trail = [
             {
@@ -91,31 +100,98 @@ def _readme(contract, commands) -> str:
         "of the previous signature. Key id = sha256: + SHA-256 of the public key's DER\n"
         "SubjectPublicKeyInfo:  openssl pkey -pubin -in KEY.pem -outform DER | sha256sum\n\n"
         "Unzip this file, then run in its folder (each prints 'Verified OK'):\n\n" + "\n\n".join(commands) + "\n\n"
+        "body.txt is the contract's body, the exact UTF-8 bytes whose SHA-256 each statement names\n"
+        'as "body_sha256". Check it with either of:\n\n'
+        "openssl dgst -sha256 body.txt\n"
+        "sha256sum body.txt\n\n"
         "manifest.json lists every file; audit-trail.json is the contract's history, each event\n"
         "carrying the hash of the one before it.\n"
     )
 
 
-def evidence_bundle_check(data: bytes, stored_signatures) -> list[dict]:
-    """Check an uploaded bundle: each signature against its statement and public key, and
-    whether this system holds the same signature. Raises ValueError for a malformed file."""
+class BundleRefused(ValueError):
+    """An upload that is not a bundle this page reads; the message says why."""
+
+
+def _not_a_bundle() -> str:
+    return _("This is not an evidence bundle from this system.")
+
+
+_CHUNK = 64 * 1024
+
+
+def bundle_members(data: bytes, *, max_members: int, max_unpacked_bytes: int) -> dict[str, bytes]:
+    """Unpack an uploaded bundle once: {member name: bytes}.
+
+    Refuses more than `max_members` members, and stops reading as soon as the unpacked
+    bytes pass `max_unpacked_bytes` — counted while decompressing, not taken from the
+    headers, which a zip bomb may fill with any sizes."""
     try:
-        bundle = zipfile.ZipFile(io.BytesIO(data))
-        manifest = json.loads(bundle.read("manifest.json"))
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        raise BundleRefused(_not_a_bundle()) from error
+    if len(infos) > max_members:
+        raise BundleRefused(
+            _("The bundle holds more than %(count)s files; an evidence bundle holds far fewer.")
+            % {"count": max_members}
+        )
+    too_large = BundleRefused(
+        _("Unpacked, the bundle would be larger than %(size)s; an evidence bundle is much smaller.")
+        % {"size": _size(max_unpacked_bytes)}
+    )
+    members, unpacked = {}, 0
+    for info in infos:
+        if info.is_dir():
+            continue
+        if unpacked + info.file_size > max_unpacked_bytes:  # an honest header says so at once
+            raise too_large
+        chunks = []
+        try:
+            with archive.open(info) as member:
+                while chunk := member.read(_CHUNK):
+                    unpacked += len(chunk)
+                    if unpacked > max_unpacked_bytes:
+                        raise too_large
+                    chunks.append(chunk)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError, EOFError) as error:
+            if error is too_large:
+                raise
+            raise BundleRefused(_not_a_bundle()) from error  # damaged, encrypted or lying about its sizes
+        members[info.filename] = b"".join(chunks)
+    return members
+
+
+def _size(count: int) -> str:
+    return str(filesizeformat(count)).replace("\xa0", " ")
+
+
+def bundle_manifest(members: dict[str, bytes]) -> dict:
+    """The bundle's manifest, checked for shape; BundleRefused when it has none that works."""
+    try:
+        manifest = json.loads(members["manifest.json"])
         entries = manifest["signatures"]
+        if not isinstance(manifest["contract"], str):
+            raise ValueError("the manifest names no contract")
         if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
             raise ValueError("the manifest lists no signatures")
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
-        raise ValueError("This is not an evidence bundle from this system.") from error
+    except (KeyError, ValueError, TypeError) as error:
+        raise BundleRefused(_not_a_bundle()) from error
+    return manifest
+
+
+def evidence_bundle_check(members: dict[str, bytes], manifest: dict, stored_signatures) -> list[dict]:
+    """Check an unpacked bundle: each signature against its statement and public key, and
+    whether this system holds the same signature. Raises BundleRefused for a malformed one."""
     known = {signature.statement_sha256: signature for signature in stored_signatures}
     results = []
-    for entry in entries:
+    for entry in manifest["signatures"]:
         try:
-            statement = bundle.read(entry["statement"])
-            signature = bundle.read(entry["signature"])
-            public_key = bundle.read(entry["public_key"])
+            statement = members[entry["statement"]]
+            signature = members[entry["signature"]]
+            public_key = members[entry["public_key"]]
         except (KeyError, TypeError) as error:
-            raise ValueError("The bundle is missing a file its manifest names.") from error
+            raise BundleRefused(_("The bundle is missing a file its manifest names.")) from error
         digest = hashlib.sha256(statement).hexdigest()
         stored = known.get(digest)
         try:

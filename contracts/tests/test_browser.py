@@ -276,6 +276,8 @@ def test_signatory_and_customer_sign_and_anyone_can_verify(
     expect(page.locator("main")).to_contain_text(f"{settings.COMPANY_NAME} · {customer.name}")
     code = page.get_by_test_id("verification-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){3}", code), code
+    expect(page.get_by_test_id("verify-qr")).to_be_visible()
+    verify_link = page.get_by_test_id("verify-link").get_attribute("href")
     log_out(page)
 
     # Anyone holding the certificate checks it on the public page.
@@ -297,7 +299,13 @@ def test_signatory_and_customer_sign_and_anyone_can_verify(
         expect(entries.filter(has_text=f"Company: {full_name(signatory)}")).to_contain_text("valid")
         expect(entries.filter(has_text="Customer: Li Wei")).to_contain_text("valid")
         expect(result).not_to_contain_text("INVALID")
+        expect(public.get_by_test_id("verdict")).to_contain_text("Valid")
+        expect(public.get_by_test_id("signed-terms")).to_contain_text(f"{settings.COMPANY_NAME} · {customer.name}")
         screenshot(public, request, "verified")
+
+        # The certificate's link (and QR code) opens the same verdict at once.
+        public.goto(verify_link.replace(settings.SITE_URL.rstrip("/"), live_server.url))
+        expect(public.get_by_test_id("verdict")).to_contain_text("Valid")
 
 
 def test_the_policy_refuses_inline_script_and_says_so(page):

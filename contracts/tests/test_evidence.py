@@ -1,6 +1,8 @@
 """Evidence a third party checks without us: the bundle's openssl commands, the public
 verify page (bundle upload, number + code) and the certificate of completion."""
 
+import datetime
+import hashlib
 import io
 import json
 import re
@@ -8,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import zipfile
+import zoneinfo
 
 import pytest
 from django.urls import reverse
@@ -80,9 +83,10 @@ def download(client, user, contract) -> bytes:
 
 
 def readme_commands(folder):
-    """Every `openssl dgst ...` line of the bundle's README."""
+    """Every `openssl dgst ... -verify ...` line of the bundle's README."""
     readme = (folder / "README.txt").read_text()
-    return [line.strip() for line in readme.splitlines() if line.strip().startswith("openssl dgst")]
+    lines = [line.strip() for line in readme.splitlines()]
+    return [line for line in lines if line.startswith("openssl dgst") and " -verify " in line]
 
 
 def run_openssl(openssl, command, folder):
@@ -188,6 +192,8 @@ def test_a_genuine_bundle_matches_our_records(signed, people, client):
     assert page.count("matches our records") == 2
     assert page.count("signature valid") == 2
     assert "INVALID" not in page and "NOT in our records" not in page
+    assert "<strong>Valid</strong>" in re.search(r'data-testid="verdict"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert signed.customer.name in re.search(r'data-testid="signed-terms">(.*?)</dl>', page, re.S).group(1)
 
 
 def test_a_tampered_bundle_is_flagged(signed, people, client):
@@ -204,6 +210,7 @@ def test_a_tampered_bundle_is_flagged(signed, people, client):
     assert page.count("signature INVALID") == 1
     assert page.count("NOT in our records") == 1
     assert page.count("matches our records") == 1  # the customer's signature is untouched
+    assert "<strong>Invalid</strong>" in re.search(r'data-testid="verdict"[^>]*>(.*?)</div>', page, re.S).group(1)
 
 
 def test_a_bundle_signed_with_another_key_is_not_in_our_records(signed, people, client):
@@ -336,3 +343,93 @@ def test_the_certificate_shows_signers_ips_hashes_keys_and_the_code(signed, peop
     assert f'data-testid="verification-code">{code}<' in page
     assert page.count("✔") == 2
     assert reverse("contracts:verify") in page
+
+
+# -- times, verdicts and terms people can read ---------------------------------------------
+
+
+def test_the_certificate_names_the_zone_of_each_time_and_gives_utc(signed, people, client):
+    client.force_login(people.rep)
+
+    page = client.get(reverse("contracts:contract_certificate", args=[signed.pk])).content.decode()
+
+    assert "Signed at (UTC)" not in page
+    for signature in signed.signatures.all():
+        local = signature.signed_at.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
+        utc = signature.signed_at.astimezone(datetime.UTC)
+        assert f"{local:%Y-%m-%d %H:%M:%S} CST (UTC+08:00)" in page
+        assert f"{utc:%Y-%m-%d %H:%M:%S} UTC" in page
+
+
+def test_the_certificate_links_the_verification_address_and_shows_its_qr_code(signed, people, client):
+    client.force_login(people.rep)
+    code = verification_code(list(signed.signatures.all()))
+
+    page = client.get(reverse("contracts:contract_certificate", args=[signed.pk])).content.decode()
+
+    address = f"http://127.0.0.1:8000{reverse('contracts:verify')}?number={signed.number}&amp;code={code}"
+    assert f'<a href="{address}"' in page
+    qr = re.search(r'<svg[^>]*data-testid="verify-qr"[^>]*>.*?</svg>', page, re.S)
+    assert qr, "an inline SVG QR code"
+    assert "<path" in qr.group(0)
+    assert "data:image" not in page and "<img" not in qr.group(0)
+
+
+def test_the_verification_address_shows_the_verdict_and_the_signed_terms(signed, client):
+    code = verification_code(list(signed.signatures.all()))
+
+    page = client.get(reverse("contracts:verify"), {"number": signed.number, "code": code}).content.decode()
+
+    verdict = re.search(r'data-testid="verdict"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert "Valid" in verdict
+    terms = re.search(r'data-testid="signed-terms">(.*?)</dl>', page, re.S).group(1)
+    body_sha256 = hashlib.sha256(signed.body.encode()).hexdigest()
+    for shown in (signed.number, "Our Company Ltd.", signed.customer.name, "50,000.00", "CNY", body_sha256):
+        assert shown in terms
+    assert f"{signed.start_date:%Y-%m-%d}" in terms and f"{signed.end_date:%Y-%m-%d}" in terms
+
+
+def test_a_tampered_contract_gets_the_invalid_verdict_with_the_signed_terms(signed, client):
+    code = verification_code(list(signed.signatures.all()))
+    disable_trigger(FREEZE_TRIGGER)
+    raw_sql("UPDATE contracts_contract SET amount = 1 WHERE id = %s", signed.pk)
+
+    page = client.post(reverse("contracts:verify"), {"number": signed.number, "code": code}).content.decode()
+
+    verdict = re.search(r'data-testid="verdict"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert "Invalid" in verdict
+    terms = re.search(r'data-testid="signed-terms">(.*?)</dl>', page, re.S).group(1)
+    assert "50,000.00" in terms  # what was signed, not the changed row
+
+
+def test_an_unknown_code_gets_the_unknown_verdict(signed, client):
+    page = client.post(
+        reverse("contracts:verify"), {"number": signed.number, "code": "AAAA-BBBB-CCCC-DDDD"}
+    ).content.decode()
+
+    verdict = re.search(r'data-testid="verdict"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert "Unknown" in verdict
+    assert 'data-testid="signed-terms"' not in page
+
+
+def test_the_bundle_holds_the_body_whose_hash_the_statements_sign(signed, people, client, tmp_path, openssl):
+    zipfile.ZipFile(io.BytesIO(download(client, people.rep, signed))).extractall(tmp_path)
+
+    digest = subprocess.run(
+        [openssl, "dgst", "-sha256", "-r", "body.txt"], cwd=tmp_path, capture_output=True, check=True, text=True
+    ).stdout.split()[0]
+
+    assert (tmp_path / "body.txt").read_bytes() == signed.body.encode("utf-8")
+    for statement in tmp_path.glob("statement-*.json"):
+        assert json.loads(statement.read_bytes())["contract"]["body_sha256"] == digest
+    readme = (tmp_path / "README.txt").read_text()
+    assert "openssl dgst -sha256 body.txt" in readme and "sha256sum body.txt" in readme
+
+
+def test_the_certificate_has_no_inline_script(signed, people, client):
+    client.force_login(people.rep)
+
+    page = client.get(reverse("contracts:contract_certificate", args=[signed.pk])).content.decode()
+
+    assert "onclick=" not in page and "data-print" in page
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page) is None

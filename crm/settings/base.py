@@ -199,6 +199,20 @@ AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "va
 ORDER_APPROVAL_TOTAL_ABOVE = os.environ.get("ORDER_APPROVAL_TOTAL_ABOVE", "200000")
 ORDER_APPROVAL_DISCOUNT_ABOVE = os.environ.get("ORDER_APPROVAL_DISCOUNT_ABOVE", "15")
 
+# One cache every server process shares: a database table (`manage.py createcachetable`,
+# run by `make migrate`), with an atomic increment for counters such as rate limits.
+CACHES = {"default": {"BACKEND": "crm.core.cache.DatabaseCache", "LOCATION": "crm_cache"}}
+RATELIMIT_USE_CACHE = "default"
+# The public verification page: uploads larger than this are refused before they are read,
+# bundles with more members or unpacking to more bytes are refused while being read, and
+# each client address may verify this often (count/period, period s, m, h or d).
+VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("VERIFY_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
+VERIFY_BUNDLE_MAX_MEMBERS = int(os.environ.get("VERIFY_BUNDLE_MAX_MEMBERS", "50"))
+VERIFY_BUNDLE_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("VERIFY_BUNDLE_MAX_UNCOMPRESSED_BYTES", str(20 * 1024 * 1024))
+)
+VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "20/m")
+
 # Behind TLS in production; plain HTTP with DEBUG on for `make run`.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG

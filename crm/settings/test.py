@@ -18,3 +18,5 @@ SIGNING_BACKENDS = {"default": SIGNING_BACKEND_KINDS["memory"]}  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Checkpoint files of the test run go to a scratch folder, not the developer's var/.
 AUDIT_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="crm-test-audit-checkpoints-")
+# Tests that verify many times in one test are not slowed to a halt; the rate-limit test sets its own.
+VERIFY_RATE_LIMIT = "1000/m"
