@@ -29,6 +29,7 @@ from contracts.signing.evidence import evidence_bundle
 from contracts.similarity import similar_contracts
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
+from crm.core.querystring import query_id, query_int
 from crm.core.views import (
     FilteredListMixin,
     ServiceActionView,
@@ -102,11 +103,11 @@ class ContractCreateView(PermissionRequiredMixin, ServiceFormMixin, CreateView):
     success_message = gettext_lazy("Drafted contract %(object)s.")
 
     def dispatch(self, request, *args, **kwargs):
-        customer_id = request.GET.get("customer", "")
-        if not customer_id.isdigit():
+        customer_id = query_id(request, "customer")
+        if customer_id is None:
             messages.info(request, _("Open the customer the contract is for, then choose “New contract”."))
             return redirect("customers:customer_list")
-        self.customer = customer_get(user=request.user, pk=int(customer_id))
+        self.customer = customer_get(user=request.user, pk=customer_id)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -153,8 +154,7 @@ class ContractDiffView(RevealMixin, VisibleQuerysetMixin, DetailView):
         numbers = list(range(1, contract.version + 1))
 
         def chosen(name, default):
-            value = self.request.GET.get(name, "")
-            return int(value) if value.isdigit() and int(value) in numbers else default
+            return query_int(self.request, name, default=default, minimum=1, maximum=contract.version)
 
         old, new = chosen("from", max(contract.version - 1, 1)), chosen("to", contract.version)
         context.update(

@@ -10,6 +10,7 @@ from django.views.generic import CreateView, DetailView, ListView, UpdateView, V
 from contracts.choices import ContractStatus
 from contracts.selectors import contract_get
 from crm.core.exceptions import DomainError
+from crm.core.querystring import query_id, query_int
 from crm.core.views import (
     FilteredListMixin,
     ServiceActionView,
@@ -109,8 +110,7 @@ class ContractOrdersView(View):
     and the latest orders the user may see (`?contract=<id>`)."""
 
     def get(self, request):
-        contract_id = request.GET.get("contract", "")
-        contract = contract_get(user=request.user, pk=int(contract_id) if contract_id.isdigit() else 0)
+        contract = contract_get(user=request.user, pk=query_id(request, "contract") or 0)
         context = {
             "contract": contract,
             "orders": selectors.contract_orders(user=request.user, contract=contract),
@@ -199,14 +199,13 @@ class OrderCreateView(PermissionRequiredMixin, OrderFormMixin, CreateView):
     success_message = gettext_lazy("Placed order %(object)s as a draft.")
 
     def dispatch(self, request, *args, **kwargs):
-        contract_id = request.GET.get("contract", "")
-        customer_id = request.GET.get("customer", "")
+        contract_id, customer_id = query_id(request, "contract"), query_id(request, "customer")
         self.contract = None
-        if contract_id.isdigit():
-            self.contract = contract_get(user=request.user, pk=int(contract_id))
+        if contract_id is not None:
+            self.contract = contract_get(user=request.user, pk=contract_id)
             self.customer = customer_get(user=request.user, pk=self.contract.customer_id)
-        elif customer_id.isdigit():
-            self.customer = customer_get(user=request.user, pk=int(customer_id))
+        elif customer_id is not None:
+            self.customer = customer_get(user=request.user, pk=customer_id)
         else:
             messages.info(request, _("Open the customer or the contract the order is for, then choose “New order”."))
             return redirect("customers:customer_list")
@@ -267,8 +266,7 @@ class OrderLineFormView(PermissionRequiredMixin, View):
     permission_required = "orders.add_order"
 
     def get(self, request):
-        index = request.GET.get("index", "")
-        form = line_form(index=int(index) if index.isdigit() and int(index) < 1000 else 0)
+        form = line_form(index=query_int(request, "index", default=0, maximum=999))
         return render(request, "orders/_order_line_row.html", {"line": form})
 
 

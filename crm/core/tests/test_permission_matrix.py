@@ -7,7 +7,10 @@ you do. Object URLs are built from objects owned by `rep`, so `other_rep` must g
 
 import pytest
 from django.contrib.auth.views import redirect_to_login
+from django.core.handlers.wsgi import WSGIRequest, get_bytes_from_wsgi
+from django.http import QueryDict
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 
 from contracts.tests.factories import ContractFactory
@@ -234,3 +237,142 @@ def test_get_answers_the_expected_status(request, client, objects, url_name, rol
         assert response["Location"] == redirect_to_login(url)["Location"]
     if expected in (FORBIDDEN, NOT_FOUND):
         assert "Matrix Customer" not in response.content.decode()
+
+
+# --- the fuzz pass: hostile query values never answer 500 ----------------------------------
+#
+# The parameters a URL reads are discovered, not listed (a list would go stale): during one
+# normal GET, `request.GET` is a QueryDict that records every key a view, form, FilterSet,
+# paginator or middleware asks it for. Each of those keys then gets every hostile value.
+
+HOSTILE = [
+    "²",  # str.isdigit() accepts it, int() does not
+    "٣",  # an Arabic-Indic digit: isdigit() and int() both accept it
+    "-1",
+    "0",
+    "-0",
+    "1.5",
+    "1e309",  # a float overflows to infinity; a Decimal keeps it
+    "NaN",
+    "Infinity",
+    "9" * 30,  # beyond bigint
+    "",
+    "x" * 10_000,
+    "\x00",
+    "<script>alert(1)</script>",
+    "1' OR '1'='1",
+    "%",
+    "合同 ☃ 🙂",
+    "0001-01-01",
+    "99999-01-01",
+    "2026-02-30",
+]
+MARKUP = "<script>alert(1)</script>"
+FUZZ_ROLES = ["anonymous", "rep", "manager"]
+
+
+class RecordingQueryDict(QueryDict):
+    """A QueryDict that remembers which keys were asked for (in `reads`)."""
+
+    reads: set[str] = set()
+
+    def __getitem__(self, key):
+        RecordingQueryDict.reads.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        RecordingQueryDict.reads.add(key)
+        return super().__contains__(key)
+
+    def get(self, key, default=None):
+        RecordingQueryDict.reads.add(key)
+        return super().get(key, default)
+
+    def getlist(self, key, default=None):
+        RecordingQueryDict.reads.add(key)
+        return super().getlist(key, default)
+
+
+@pytest.fixture
+def recorded_query_reads(monkeypatch):
+    """Every request's GET records its reads; the fixture returns the set (cleared here)."""
+
+    def recording_get(self):
+        return RecordingQueryDict(get_bytes_from_wsgi(self.environ, "QUERY_STRING", ""), encoding=self._encoding)
+
+    prop = cached_property(recording_get)
+    prop.__set_name__(WSGIRequest, "GET")
+    monkeypatch.setattr(WSGIRequest, "GET", prop)
+    RecordingQueryDict.reads = set()
+    return RecordingQueryDict.reads
+
+
+def matrix_url(url_name, objects):
+    args = [objects[arg].pk if isinstance(arg, str) else arg for arg in URL_ARGS.get(url_name, [])]
+    query = {param: objects[name].pk for param, name in URL_QUERY.get(url_name, {}).items()}
+    return reverse(url_name, args=args, kwargs=URL_KWARGS.get(url_name)), query
+
+
+def body(response):
+    if response.streaming:
+        return b"".join(response.streaming_content)  # runs the generator: a CSV must not break half-way
+    return response.content
+
+
+def discover_query_params(client, url, query, reads):
+    """The keys one ordinary GET reads. A marker key makes the query string non-empty, so a
+    FilterSet is bound and its form reads each of its fields."""
+    reads.clear()
+    body(client.get(url, {**query, "fuzz-marker": "1"}))
+    return sorted(reads - {"fuzz-marker"})
+
+
+def test_the_discovery_finds_the_parameters_views_read(client, manager, objects, recorded_query_reads):
+    """Guard for the fuzz pass itself: a discovery that finds nothing would pass vacuously."""
+    client.force_login(manager)
+    found = {
+        url_name: set(discover_query_params(client, *matrix_url(url_name, objects), recorded_query_reads))
+        for url_name in [
+            "contracts:contract_list",
+            "orders:order_create",
+            "orders:order_line_form",
+            "contracts:contract_diff",
+        ]
+    }
+    assert {"q", "status", "customer", "owner", "amount_min", "expiring_within", "sort", "page"} <= found[
+        "contracts:contract_list"
+    ]
+    assert {"customer", "contract"} <= found["orders:order_create"]
+    assert "index" in found["orders:order_line_form"]
+    assert {"from", "to"} <= found["contracts:contract_diff"]
+
+
+FUZZ_CASES = [
+    (url_name, role)
+    for url_name in sorted(EXPECTED)
+    for role in FUZZ_ROLES
+    if role != "anonymous" or EXPECTED[url_name]["anonymous"] != LOGIN  # a redirect reads no parameter
+]
+
+
+@pytest.mark.parametrize(("url_name", "role"), FUZZ_CASES)
+def test_hostile_query_values_never_answer_500(request, client, objects, recorded_query_reads, url_name, role):
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(ROLE_FIXTURES.get(role, role)))
+    url, query = matrix_url(url_name, objects)
+    params = discover_query_params(client, url, query, recorded_query_reads)
+
+    failures = []
+    for param in params:
+        for value in HOSTILE:
+            try:
+                response = client.get(url, {**query, param: value})
+                content = body(response)
+            except Exception as error:  # the test client re-raises what would have been a 500
+                failures.append(f"?{param}={value[:20]!r}: {type(error).__name__}: {str(error)[:120]}")
+                continue
+            if response.status_code >= 500:
+                failures.append(f"?{param}={value[:20]!r}: {response.status_code}")
+            elif response.get("Content-Type", "").startswith("text/html") and MARKUP.encode() in content:
+                failures.append(f"?{param}={value[:20]!r}: markup reflected unescaped")
+    assert not failures, f"GET {url} as {role}:\n" + "\n".join(failures)
