@@ -27,6 +27,7 @@ from contracts.forms import (
 from contracts.models import Contract
 from contracts.signing.evidence import evidence_bundle
 from contracts.similarity import similar_contracts
+from contracts.workflow import STEP_PERMISSIONS
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
 from crm.core.querystring import query_id, query_int
@@ -171,7 +172,7 @@ class ContractActionView(ServiceActionView):
 
 
 class ContractSubmitView(ContractActionView):
-    permission_required = "contracts.submit_contract"
+    permission_required = STEP_PERMISSIONS["submit"]
     visibility_action = "change"
     title = gettext_lazy("Submit for approval")
     success_message = gettext_lazy("%(object)s was submitted for approval.")
@@ -188,7 +189,7 @@ class ContractSubmitView(ContractActionView):
 
 
 class ContractApproveView(ContractActionView):
-    permission_required = "contracts.approve_contract"
+    permission_required = STEP_PERMISSIONS["approve"]
     form_class = CommentForm
     title = gettext_lazy("Approve")
     button_class = "btn-success"
@@ -204,7 +205,7 @@ class ContractApproveView(ContractActionView):
 
 
 class ContractRejectView(ContractActionView):
-    permission_required = "contracts.approve_contract"
+    permission_required = STEP_PERMISSIONS["reject"]
     form_class = CommentForm
     title = gettext_lazy("Reject")
     button_class = "btn-danger"
@@ -227,7 +228,7 @@ def _next_after_decision(request, contract):
 
 
 class ContractReopenView(ContractActionView):
-    permission_required = "contracts.change_contract"
+    permission_required = STEP_PERMISSIONS["reopen"]
     visibility_action = "change"
     title = gettext_lazy("Reopen as draft")
     success_message = gettext_lazy("%(object)s is a draft again.")
@@ -237,7 +238,7 @@ class ContractReopenView(ContractActionView):
 
 
 class ContractCancelView(ContractActionView):
-    permission_required = "contracts.cancel_contract"
+    permission_required = STEP_PERMISSIONS["cancel"]
     visibility_action = "change"
     form_class = ReasonForm
     title = gettext_lazy("Cancel contract")
@@ -251,7 +252,7 @@ class ContractCancelView(ContractActionView):
 
 
 class ContractTerminateView(ContractActionView):
-    permission_required = "contracts.terminate_contract"
+    permission_required = STEP_PERMISSIONS["terminate"]
     form_class = ReasonForm
     title = gettext_lazy("Terminate contract")
     button_class = "btn-danger"
@@ -264,7 +265,7 @@ class ContractTerminateView(ContractActionView):
 
 
 class ContractCompleteView(ContractActionView):
-    permission_required = "contracts.complete_contract"
+    permission_required = STEP_PERMISSIONS["complete"]
     title = gettext_lazy("Mark completed")
     success_message = gettext_lazy("%(object)s is completed.")
 
@@ -275,7 +276,7 @@ class ContractCompleteView(ContractActionView):
 class ContractSignView(ContractActionView):
     """The company signatory signs, confirming with their password."""
 
-    permission_required = "contracts.sign_contract"
+    permission_required = STEP_PERMISSIONS["sign"]
 
     form_class = CompanySignForm
     title = gettext_lazy("Sign for the company")
@@ -291,7 +292,7 @@ class ContractSignView(ContractActionView):
 class SigningLinkSendView(ContractActionView):
     """The owner e-mails the customer a one-time signing link (and sees it once)."""
 
-    permission_required = "contracts.change_contract"
+    permission_required = STEP_PERMISSIONS["signing_link_send"]
 
     visibility_action = "change"
     form_class = SigningLinkForm
@@ -315,7 +316,7 @@ class SigningLinkSendView(ContractActionView):
 
 
 class SigningLinkRevokeView(PermissionRequiredMixin, View):
-    permission_required = "contracts.change_contract"
+    permission_required = STEP_PERMISSIONS["signing_link_revoke"]
 
     def post(self, request, pk, link_pk):
         contract = selectors.contract_get(user=request.user, pk=pk, action="change")

@@ -25,6 +25,7 @@ from orders.choices import OrderStatus
 from orders.filters import OrderFilter, ProductFilter
 from orders.forms import CommentForm, OrderForm, OrderLineFormSet, ProductForm, ReasonForm, RejectForm, line_form
 from orders.models import Order, Product
+from orders.workflow import STEP_PERMISSIONS
 
 # --- catalog -------------------------------------------------------------------------------
 
@@ -278,6 +279,7 @@ class OrderActionView(ServiceActionView):
 
 
 class OrderSubmitView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["submit"]
     visibility_action = "change"
     title = gettext_lazy("Submit order")
     template_name = "orders/order_submit.html"
@@ -296,6 +298,7 @@ class OrderSubmitView(OrderActionView):
 
 
 class OrderApproveView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["approve"]
     form_class = CommentForm
     title = gettext_lazy("Approve")
     button_class = "btn-success"
@@ -306,6 +309,7 @@ class OrderApproveView(OrderActionView):
 
 
 class OrderRejectView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["reject"]
     form_class = RejectForm
     title = gettext_lazy("Reject")
     button_class = "btn-danger"
@@ -316,6 +320,7 @@ class OrderRejectView(OrderActionView):
 
 
 class OrderStartFulfilmentView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["start_fulfilment"]
     title = gettext_lazy("Start fulfilment")
     success_message = gettext_lazy("%(object)s is in fulfilment.")
 
@@ -324,6 +329,7 @@ class OrderStartFulfilmentView(OrderActionView):
 
 
 class OrderDeliverView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["deliver"]
     title = gettext_lazy("Mark delivered")
     success_message = gettext_lazy("%(object)s is delivered.")
 
@@ -332,6 +338,7 @@ class OrderDeliverView(OrderActionView):
 
 
 class OrderCloseView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["close"]
     title = gettext_lazy("Close order")
     success_message = gettext_lazy("%(object)s is closed.")
 
@@ -340,6 +347,7 @@ class OrderCloseView(OrderActionView):
 
 
 class OrderCancelView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["cancel"]
     visibility_action = "change"
     form_class = ReasonForm
     title = gettext_lazy("Cancel order")
