@@ -37,11 +37,13 @@ from contracts.forms import (
 from contracts.models import Contract
 from contracts.signing.evidence import evidence_bundle
 from contracts.similarity import similar_contracts
+from contracts.workflow import STEP_PERMISSIONS
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
 from crm.core.mail import MailStatus
 from crm.core.masking import REVEALED
 from crm.core.middleware import client_ip
+from crm.core.querystring import query_id, query_int
 from crm.core.views import (
     FilteredListMixin,
     ServiceActionView,
@@ -114,11 +116,11 @@ class ContractCreateView(PermissionRequiredMixin, ServiceFormMixin, CreateView):
     success_message = gettext_lazy("Drafted contract %(object)s.")
 
     def dispatch(self, request, *args, **kwargs):
-        customer_id = request.GET.get("customer", "")
-        if not customer_id.isdigit():
+        customer_id = query_id(request, "customer")
+        if customer_id is None:
             messages.info(request, _("Open the customer the contract is for, then choose “New contract”."))
             return redirect("customers:customer_list")
-        self.customer = customer_get(user=request.user, pk=int(customer_id))
+        self.customer = customer_get(user=request.user, pk=customer_id)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -165,8 +167,7 @@ class ContractDiffView(VisibleQuerysetMixin, DetailView):
         numbers = list(range(1, contract.version + 1))
 
         def chosen(name, default):
-            value = self.request.GET.get(name, "")
-            return int(value) if value.isdigit() and int(value) in numbers else default
+            return query_int(self.request, name, default=default, minimum=1, maximum=contract.version)
 
         old, new = chosen("from", max(contract.version - 1, 1)), chosen("to", contract.version)
         context.update(
@@ -183,7 +184,7 @@ class ContractActionView(ServiceActionView):
 
 
 class ContractSubmitView(ContractActionView):
-    permission_required = "contracts.submit_contract"
+    permission_required = STEP_PERMISSIONS["submit"]
     visibility_action = "change"
     title = gettext_lazy("Submit for approval")
     success_message = gettext_lazy("%(object)s was submitted for approval.")
@@ -200,7 +201,7 @@ class ContractSubmitView(ContractActionView):
 
 
 class ContractApproveView(ContractActionView):
-    permission_required = "contracts.approve_contract"
+    permission_required = STEP_PERMISSIONS["approve"]
     form_class = CommentForm
     title = gettext_lazy("Approve")
     button_class = "btn-success"
@@ -216,7 +217,7 @@ class ContractApproveView(ContractActionView):
 
 
 class ContractRejectView(ContractActionView):
-    permission_required = "contracts.approve_contract"
+    permission_required = STEP_PERMISSIONS["reject"]
     form_class = CommentForm
     title = gettext_lazy("Reject")
     button_class = "btn-danger"
@@ -239,7 +240,7 @@ def _next_after_decision(request, contract):
 
 
 class ContractReopenView(ContractActionView):
-    permission_required = "contracts.change_contract"
+    permission_required = STEP_PERMISSIONS["reopen"]
     visibility_action = "change"
     title = gettext_lazy("Reopen as draft")
     success_message = gettext_lazy("%(object)s is a draft again.")
@@ -249,7 +250,7 @@ class ContractReopenView(ContractActionView):
 
 
 class ContractCancelView(ContractActionView):
-    permission_required = "contracts.cancel_contract"
+    permission_required = STEP_PERMISSIONS["cancel"]
     visibility_action = "change"
     form_class = ReasonForm
     title = gettext_lazy("Cancel contract")
@@ -263,7 +264,7 @@ class ContractCancelView(ContractActionView):
 
 
 class ContractTerminateView(ContractActionView):
-    permission_required = "contracts.terminate_contract"
+    permission_required = STEP_PERMISSIONS["terminate"]
     form_class = ReasonForm
     title = gettext_lazy("Terminate contract")
     button_class = "btn-danger"
@@ -276,7 +277,7 @@ class ContractTerminateView(ContractActionView):
 
 
 class ContractCompleteView(ContractActionView):
-    permission_required = "contracts.complete_contract"
+    permission_required = STEP_PERMISSIONS["complete"]
     title = gettext_lazy("Mark completed")
     success_message = gettext_lazy("%(object)s is completed.")
 
@@ -287,7 +288,7 @@ class ContractCompleteView(ContractActionView):
 class ContractSignView(ContractActionView):
     """The company signatory signs, confirming with their password."""
 
-    permission_required = "contracts.sign_contract"
+    permission_required = STEP_PERMISSIONS["sign"]
 
     form_class = CompanySignForm
     title = gettext_lazy("Sign for the company")
@@ -303,7 +304,7 @@ class ContractSignView(ContractActionView):
 class SigningLinkSendView(ContractActionView):
     """The owner e-mails the customer a one-time signing link (and sees it once)."""
 
-    permission_required = "contracts.change_contract"
+    permission_required = STEP_PERMISSIONS["signing_link_send"]
 
     visibility_action = "change"
     form_class = SigningLinkForm
@@ -339,7 +340,7 @@ class SigningLinkSendView(ContractActionView):
 
 
 class SigningLinkRevokeView(PermissionRequiredMixin, View):
-    permission_required = "contracts.change_contract"
+    permission_required = STEP_PERMISSIONS["signing_link_revoke"]
 
     def post(self, request, pk, link_pk):
         contract = selectors.contract_get(user=request.user, pk=pk, action="change")

@@ -44,3 +44,21 @@ EDITABLE = {S.DRAFT, S.REJECTED, S.APPROVED}
 def transition_permission(source, target):
     """The permission a step needs; KeyError when the step is not in the table."""
     return TRANSITIONS[source][target]
+
+
+# The permission each step page needs. Where the step is a transition of the table above,
+# its permission is read from there. Approving records one level's decision (the last one
+# moves the contract on as a system step), so it needs the decider's permission, the one
+# rejecting needs; signing and signing links start system steps.
+STEP_PERMISSIONS = {
+    "submit": transition_permission(S.DRAFT, S.PENDING_APPROVAL),
+    "approve": transition_permission(S.PENDING_APPROVAL, S.REJECTED),
+    "reject": transition_permission(S.PENDING_APPROVAL, S.REJECTED),
+    "reopen": transition_permission(S.REJECTED, S.DRAFT),
+    "cancel": transition_permission(S.DRAFT, S.CANCELLED),
+    "terminate": transition_permission(S.ACTIVE, S.TERMINATED),
+    "complete": transition_permission(S.ACTIVE, S.COMPLETED),
+    "sign": "contracts.sign_contract",
+    "signing_link_send": "contracts.change_contract",
+    "signing_link_revoke": "contracts.change_contract",
+}

@@ -9,6 +9,7 @@ from django.views.generic import CreateView, DeleteView, DetailView, FormView, L
 
 from crm.core.exceptions import DomainError
 from crm.core.masking import masker_for
+from crm.core.querystring import parse_id
 from crm.core.views import (
     FilteredListMixin,
     ServiceDeleteMixin,
@@ -126,7 +127,7 @@ class CustomerReassignView(PermissionRequiredMixin, FormView):
 
     def selected_customers(self):
         ids = self.request.POST.getlist("customer") or self.request.GET.getlist("customer")
-        ids = [value for value in ids if value.isdigit()]
+        ids = [number for number in map(parse_id, ids) if number is not None]
         return selectors.customer_list(user=self.request.user).filter(pk__in=ids)
 
     def get_context_data(self, **kwargs):

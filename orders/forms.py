@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.dates import DATE_INPUT_BOUNDS
 from crm.core.forms import submit_helper
+from crm.core.querystring import parse_id
 from orders.models import Order, Product
 from orders.selectors import order_contract_choices, product_choices
 
@@ -146,8 +147,8 @@ class OrderLineForm(forms.Form):
 
     def kept_line(self):
         """The existing line this row edits (it keeps the price it was added at), if any."""
-        value = str(self["id"].value() or "")
-        return self.kept.get(int(value)) if value.isdigit() else None
+        line_id = parse_id(self["id"].value())
+        return self.kept.get(line_id) if line_id is not None else None
 
     def line_values(self):
         values = {

@@ -11,6 +11,7 @@ from contracts.choices import ContractStatus
 from contracts.selectors import contract_get
 from crm.core.exceptions import DomainError
 from crm.core.masking import masker_for
+from crm.core.querystring import query_id, query_int
 from crm.core.views import (
     FilteredListMixin,
     ServiceActionView,
@@ -25,6 +26,7 @@ from orders.choices import OrderStatus
 from orders.filters import OrderFilter, ProductFilter
 from orders.forms import CommentForm, OrderForm, OrderLineFormSet, ProductForm, ReasonForm, RejectForm, line_form
 from orders.models import Order, Product
+from orders.workflow import STEP_PERMISSIONS
 
 # --- catalog -------------------------------------------------------------------------------
 
@@ -111,8 +113,7 @@ class ContractOrdersView(View):
     and the latest orders the user may see (`?contract=<id>`)."""
 
     def get(self, request):
-        contract_id = request.GET.get("contract", "")
-        contract = contract_get(user=request.user, pk=int(contract_id) if contract_id.isdigit() else 0)
+        contract = contract_get(user=request.user, pk=query_id(request, "contract") or 0)
         context = {
             "contract": contract,
             "orders": selectors.contract_orders(user=request.user, contract=contract),
@@ -201,14 +202,13 @@ class OrderCreateView(PermissionRequiredMixin, OrderFormMixin, CreateView):
     success_message = gettext_lazy("Placed order %(object)s as a draft.")
 
     def dispatch(self, request, *args, **kwargs):
-        contract_id = request.GET.get("contract", "")
-        customer_id = request.GET.get("customer", "")
+        contract_id, customer_id = query_id(request, "contract"), query_id(request, "customer")
         self.contract = None
-        if contract_id.isdigit():
-            self.contract = contract_get(user=request.user, pk=int(contract_id))
+        if contract_id is not None:
+            self.contract = contract_get(user=request.user, pk=contract_id)
             self.customer = customer_get(user=request.user, pk=self.contract.customer_id)
-        elif customer_id.isdigit():
-            self.customer = customer_get(user=request.user, pk=int(customer_id))
+        elif customer_id is not None:
+            self.customer = customer_get(user=request.user, pk=customer_id)
         else:
             messages.info(request, _("Open the customer or the contract the order is for, then choose “New order”."))
             return redirect("customers:customer_list")
@@ -269,8 +269,7 @@ class OrderLineFormView(PermissionRequiredMixin, View):
     permission_required = "orders.add_order"
 
     def get(self, request):
-        index = request.GET.get("index", "")
-        form = line_form(index=int(index) if index.isdigit() and int(index) < 1000 else 0)
+        form = line_form(index=query_int(request, "index", default=0, maximum=999))
         return render(request, "orders/_order_line_row.html", {"line": form})
 
 
@@ -282,6 +281,7 @@ class OrderActionView(ServiceActionView):
 
 
 class OrderSubmitView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["submit"]
     visibility_action = "change"
     title = gettext_lazy("Submit order")
     template_name = "orders/order_submit.html"
@@ -300,6 +300,7 @@ class OrderSubmitView(OrderActionView):
 
 
 class OrderApproveView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["approve"]
     form_class = CommentForm
     title = gettext_lazy("Approve")
     button_class = "btn-success"
@@ -310,6 +311,7 @@ class OrderApproveView(OrderActionView):
 
 
 class OrderRejectView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["reject"]
     form_class = RejectForm
     title = gettext_lazy("Reject")
     button_class = "btn-danger"
@@ -320,6 +322,7 @@ class OrderRejectView(OrderActionView):
 
 
 class OrderStartFulfilmentView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["start_fulfilment"]
     title = gettext_lazy("Start fulfilment")
     success_message = gettext_lazy("%(object)s is in fulfilment.")
 
@@ -328,6 +331,7 @@ class OrderStartFulfilmentView(OrderActionView):
 
 
 class OrderDeliverView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["deliver"]
     title = gettext_lazy("Mark delivered")
     success_message = gettext_lazy("%(object)s is delivered.")
 
@@ -336,6 +340,7 @@ class OrderDeliverView(OrderActionView):
 
 
 class OrderCloseView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["close"]
     title = gettext_lazy("Close order")
     success_message = gettext_lazy("%(object)s is closed.")
 
@@ -344,6 +349,7 @@ class OrderCloseView(OrderActionView):
 
 
 class OrderCancelView(OrderActionView):
+    permission_required = STEP_PERMISSIONS["cancel"]
     visibility_action = "change"
     form_class = ReasonForm
     title = gettext_lazy("Cancel order")

@@ -33,3 +33,17 @@ LIVE = [status for status in S if status != S.CANCELLED]
 
 def transition_permission(source, target):
     return TRANSITIONS[source][target]
+
+
+# The permission each step page needs, read from the table above (the view refuses a role
+# without it; the service checks the exact transition again). Cancelling needs the same
+# permission from every state it leaves, submitting the same for either outcome.
+STEP_PERMISSIONS = {
+    "submit": transition_permission(S.DRAFT, S.PENDING_APPROVAL),
+    "approve": transition_permission(S.PENDING_APPROVAL, S.APPROVED),
+    "reject": transition_permission(S.PENDING_APPROVAL, S.DRAFT),
+    "start_fulfilment": transition_permission(S.APPROVED, S.IN_FULFILMENT),
+    "deliver": transition_permission(S.IN_FULFILMENT, S.DELIVERED),
+    "close": transition_permission(S.DELIVERED, S.CLOSED),
+    "cancel": transition_permission(S.DRAFT, S.CANCELLED),
+}

@@ -1,18 +1,29 @@
-"""Every named URL x every role -> the status a GET answers.
+"""Every named URL x every role -> the status a GET answers, and the status a POST answers.
 
-When you add a URL, add its row here: `test_every_named_url_is_in_the_matrix` fails until
-you do. Object URLs are built from objects owned by `rep`, so `other_rep` must get 404
-(the object is invisible to them, never 403 which would confirm it exists).
+When you add a URL, add its row to EXPECTED and EXPECTED_POST: `test_every_named_url_is_in_the_matrix`
+and `test_every_named_url_is_in_the_post_matrix` fail until you do. Object URLs are built from
+objects owned by `rep`, so `other_rep` must get 404 (the object is invisible to them, never 403
+which would confirm it exists). Each test builds its own objects, so a POST that succeeds
+spoils nothing for the next one. A workflow step's row comes from the step permissions of
+the app's workflow table, the ones its view checks.
 """
 
 import pytest
 from django.contrib.auth.views import redirect_to_login
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.core.handlers.wsgi import WSGIRequest, get_bytes_from_wsgi
+from django.http import QueryDict
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 
 from contracts.tests.factories import ContractFactory
+from contracts.workflow import STEP_PERMISSIONS as CONTRACT_STEPS
+from crm.core.models import AuditEvent
+from crm.core.roles import Role, declared_role_permissions
+from crm.core.views import ServiceActionView
 from customers.tests.factories import ContactFactory, CustomerFactory, InteractionFactory
 from orders.tests.factories import ProductFactory, line, order_for
+from orders.workflow import STEP_PERMISSIONS as ORDER_STEPS
 
 ROLES = ["anonymous", "rep", "other_rep", "manager", "finance", "signatory", "agent", "service_manager", "admin"]
 ROLE_FIXTURES = {"admin": "admin_user"}
@@ -35,6 +46,59 @@ READ_ONLY = ("finance", "signatory", "agent", "service_manager")
 
 def read_only(status):
     return dict.fromkeys(READ_ONLY, status)
+
+
+ROLE_OF = {
+    "rep": Role.SALES_REP,
+    "other_rep": Role.SALES_REP,
+    "manager": Role.SALES_MANAGER,
+    "finance": Role.FINANCE_APPROVER,
+    "signatory": Role.SIGNATORY,
+    "agent": Role.SERVICE_AGENT,
+    "service_manager": Role.SERVICE_MANAGER,
+}
+DECLARED_PERMISSIONS = declared_role_permissions()[0]
+
+
+def may(role, permission):
+    """Whether a role holds a permission as the apps declare it (the admin holds every one)."""
+    return role == "admin" or permission in DECLARED_PERMISSIONS[ROLE_OF[role].value]
+
+
+def step_row(permission, *, changes=False, ok=OK):
+    """A workflow step's page: 404 for whoever may not see the object (or, for a step that
+    changes it, may not change it), then 403 for a role without the step's permission."""
+    hidden = {"other_rep", *(READ_ONLY if changes else ())}
+    return row(
+        **{role: NOT_FOUND if role in hidden else ok if may(role, permission) else FORBIDDEN for role in ROLES[1:]}
+    )
+
+
+# Each workflow step URL: (its step permission, whether the step changes the object).
+STEP_URLS = {
+    "contracts:contract_submit": (CONTRACT_STEPS["submit"], True),
+    "contracts:contract_reopen": (CONTRACT_STEPS["reopen"], True),
+    "contracts:contract_cancel": (CONTRACT_STEPS["cancel"], True),
+    "contracts:contract_approve": (CONTRACT_STEPS["approve"], False),
+    "contracts:contract_reject": (CONTRACT_STEPS["reject"], False),
+    "contracts:contract_terminate": (CONTRACT_STEPS["terminate"], False),
+    "contracts:contract_complete": (CONTRACT_STEPS["complete"], False),
+    "contracts:contract_sign": (CONTRACT_STEPS["sign"], False),
+    "contracts:signing_link_send": (CONTRACT_STEPS["signing_link_send"], True),
+    "orders:order_submit": (ORDER_STEPS["submit"], True),
+    "orders:order_cancel": (ORDER_STEPS["cancel"], True),
+    "orders:order_approve": (ORDER_STEPS["approve"], False),
+    "orders:order_reject": (ORDER_STEPS["reject"], False),
+    "orders:order_start_fulfilment": (ORDER_STEPS["start_fulfilment"], False),
+    "orders:order_deliver": (ORDER_STEPS["deliver"], False),
+    "orders:order_close": (ORDER_STEPS["close"], False),
+}
+
+
+def step_rows(ok=OK):
+    return {
+        url_name: step_row(permission, changes=changes, ok=ok) for url_name, (permission, changes) in STEP_URLS.items()
+    }
 
 
 EXPECTED = {
@@ -64,8 +128,7 @@ EXPECTED = {
     "customers:contact_delete": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
     "customers:interaction_create": row(other_rep=NOT_FOUND, finance=FORBIDDEN, signatory=FORBIDDEN),
     "customers:interaction_delete": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
-    # One draft contract of `rep`'s for that customer. A step's page answers 403 to a role
-    # without the step's permission (after 404 for whoever may not see the contract).
+    # One draft contract of `rep`'s for that customer. Its step pages: see STEP_URLS.
     "contracts:contract_list": row(),
     "contracts:approval_inbox": row(FORBIDDEN, manager=OK, finance=OK, admin=OK),
     "contracts:contract_create": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
@@ -73,25 +136,17 @@ EXPECTED = {
     "contracts:contract_update": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
     "contracts:contract_diff": row(other_rep=NOT_FOUND),
     "contracts:contract_similar": row(other_rep=NOT_FOUND),
-    "contracts:contract_submit": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
-    "contracts:contract_reopen": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
-    "contracts:contract_cancel": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
-    "contracts:contract_approve": row(FORBIDDEN, other_rep=NOT_FOUND, manager=OK, finance=OK, admin=OK),
-    "contracts:contract_reject": row(FORBIDDEN, other_rep=NOT_FOUND, manager=OK, finance=OK, admin=OK),
-    "contracts:contract_terminate": row(FORBIDDEN, other_rep=NOT_FOUND, manager=OK, admin=OK),
-    "contracts:contract_complete": row(FORBIDDEN, other_rep=NOT_FOUND, manager=OK, admin=OK),
-    "contracts:contract_sign": row(FORBIDDEN, other_rep=NOT_FOUND, signatory=OK, admin=OK),
     "contracts:contract_certificate": row(other_rep=NOT_FOUND),
     # A draft has no signatures, so no evidence yet; roles that may not see contact details
     # never download it (the signed statements hold e-mail addresses).
     "contracts:contract_evidence": row(NOT_FOUND, **read_only(FORBIDDEN)),
-    "contracts:signing_link_send": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
     "contracts:signing_link_revoke": row(NOT_ALLOWED, **read_only(FORBIDDEN)),  # POST only
     # Public: the customer's one-time signing link (unknown token: gone) and the verification page.
     "contracts:customer_sign": row(GONE, anonymous=GONE),
     "contracts:customer_sign_page": row(GONE, anonymous=GONE),  # without a session from a link
     "contracts:verify": row(anonymous=OK),
     # Orders: one draft order of `rep`'s for that customer, without a contract, and one product.
+    # Its step pages: see STEP_URLS.
     "orders:order_list": row(),
     "orders:order_export": row(),
     "orders:order_create": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
@@ -99,16 +154,81 @@ EXPECTED = {
     "orders:contract_orders": row(other_rep=NOT_FOUND),
     "orders:order_detail": row(other_rep=NOT_FOUND),
     "orders:order_update": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
-    "orders:order_submit": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
-    "orders:order_cancel": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
-    "orders:order_approve": row(other_rep=NOT_FOUND),
-    "orders:order_reject": row(other_rep=NOT_FOUND),
-    "orders:order_start_fulfilment": row(other_rep=NOT_FOUND),
-    "orders:order_deliver": row(other_rep=NOT_FOUND),
-    "orders:order_close": row(other_rep=NOT_FOUND),
     "orders:product_list": row(),
     "orders:product_create": row(FORBIDDEN, manager=OK, admin=OK),
     "orders:product_update": row(FORBIDDEN, manager=OK, admin=OK),
+    # A workflow step's page answers 403 to a role without the step's permission, after 404
+    # for whoever may not see the object.
+    **step_rows(),
+}
+
+# What a POST (with no data) answers. DONE: a role that may take the step or send the
+# form gets its success redirect, or the form shown again with its errors (200).
+DONE = "done"
+
+
+def posts(get_row):
+    """A form page: whoever may open it may send it."""
+    return {role: DONE if status == OK else status for role, status in get_row.items()}
+
+
+GET_ONLY = row(NOT_ALLOWED)
+PUBLIC_GET_ONLY = row(NOT_ALLOWED, anonymous=NOT_ALLOWED)
+
+EXPECTED_POST = {
+    "health": PUBLIC_GET_ONLY,
+    "login": posts(EXPECTED["login"]),
+    "logout": row(DONE),
+    "password_change": posts(EXPECTED["password_change"]),
+    "password_change_done": GET_ONLY,
+    "password_reset": posts(EXPECTED["password_reset"]),
+    "password_reset_done": PUBLIC_GET_ONLY,
+    "password_reset_confirm": posts(EXPECTED["password_reset_confirm"]),
+    "password_reset_complete": PUBLIC_GET_ONLY,
+    "dashboard:home": GET_ONLY,
+    "customers:customer_list": GET_ONLY,
+    "customers:customer_export": GET_ONLY,
+    "customers:contact_list": GET_ONLY,
+    "customers:customer_detail": GET_ONLY,
+    **{
+        name: posts(EXPECTED[name])
+        for name in [
+            "customers:customer_create",
+            "customers:customer_reassign",
+            "customers:customer_update",
+            "customers:customer_delete",
+            "customers:contact_create",
+            "customers:contact_update",
+            "customers:contact_delete",
+            "customers:interaction_create",
+            "customers:interaction_delete",
+            "contracts:contract_create",
+            "contracts:contract_update",
+            "orders:order_create",
+            "orders:order_update",
+            "orders:product_create",
+            "orders:product_update",
+        ]
+    },
+    "contracts:contract_list": GET_ONLY,
+    "contracts:approval_inbox": row(FORBIDDEN, manager=NOT_ALLOWED, finance=NOT_ALLOWED, admin=NOT_ALLOWED),
+    "contracts:contract_detail": GET_ONLY,
+    "contracts:contract_diff": GET_ONLY,
+    "contracts:contract_similar": GET_ONLY,
+    "contracts:contract_certificate": GET_ONLY,
+    "contracts:contract_evidence": row(NOT_ALLOWED, **read_only(FORBIDDEN)),  # the permission is checked first
+    # The permission first, then the contract (404 for other_rep), then the link (a message).
+    "contracts:signing_link_revoke": row(DONE, other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
+    "contracts:customer_sign": row(GONE, anonymous=GONE),
+    "contracts:verify": posts(EXPECTED["contracts:verify"]),
+    "orders:order_list": GET_ONLY,
+    "orders:order_export": GET_ONLY,
+    "orders:order_line_form": row(NOT_ALLOWED, **read_only(FORBIDDEN)),
+    "orders:contract_orders": GET_ONLY,
+    "orders:order_detail": GET_ONLY,
+    "orders:product_list": GET_ONLY,
+    # A workflow step: refused (404, then 403) exactly as its page is.
+    **step_rows(ok=DONE),
 }
 
 # Which fixture object (or literal value) fills each URL's arguments.
@@ -191,9 +311,40 @@ def test_matrix_names_only_urls_that_exist():
     assert not sorted(set(EXPECTED) - project_urls())
 
 
+def test_every_named_url_is_in_the_post_matrix():
+    missing = sorted(project_urls() - set(EXPECTED_POST))
+    assert not missing, f"Add these URLs to EXPECTED_POST in {__name__}: {missing}"
+    assert not sorted(set(EXPECTED_POST) - project_urls())
+
+
 def test_every_matrix_row_covers_every_role():
-    for url_name, statuses in EXPECTED.items():
+    for url_name, statuses in [*EXPECTED.items(), *EXPECTED_POST.items()]:
         assert list(statuses) == ROLES, url_name
+
+
+def step_views():
+    """Every URL served by a workflow step view, with its view class."""
+    views = {}
+    for url_name in project_urls():
+        view_class = getattr(resolve_name(url_name).func, "view_class", None)
+        if view_class is not None and issubclass(view_class, ServiceActionView):
+            views[url_name] = view_class
+    return views
+
+
+def resolve_name(url_name):
+    args = [1] * len(URL_ARGS.get(url_name, []))
+    return resolve(reverse(url_name, args=args, kwargs=URL_KWARGS.get(url_name)))
+
+
+def test_every_step_view_checks_the_permission_of_its_workflow_step():
+    """A step view without `permission_required` let any role open it (orders did); the
+    matrix's step rows and the views read the same workflow table."""
+    views = step_views()
+    assert {"orders:order_approve", "contracts:contract_approve"} <= set(views)
+    assert set(views) == set(STEP_URLS), "Add the step URL to STEP_URLS"
+    for url_name, view_class in views.items():
+        assert view_class.permission_required == STEP_URLS[url_name][0], url_name
 
 
 def test_the_walk_finds_urls_of_every_kind():
@@ -235,3 +386,172 @@ def test_get_answers_the_expected_status(request, client, objects, url_name, rol
         assert response["Location"] == redirect_to_login(url)["Location"]
     if expected in (FORBIDDEN, NOT_FOUND):
         assert "Matrix Customer" not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", sorted(EXPECTED_POST))
+def test_post_answers_the_expected_status(request, client, objects, url_name, role):
+    url, query = matrix_url(url_name, objects)
+    if query:
+        url = f"{url}?{urlencode(query)}"
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(ROLE_FIXTURES.get(role, role)))
+    events = AuditEvent.objects.count()
+
+    response = client.post(url)
+
+    expected = EXPECTED_POST[url_name][role]
+    if expected == DONE:
+        assert response.status_code in (200, 302), f"POST {url} as {role}"
+        if response.status_code == 302:
+            assert response["Location"] != redirect_to_login(url)["Location"], f"POST {url} as {role}"
+        return
+    assert response.status_code == expected, f"POST {url} as {role}"
+    if expected == LOGIN:
+        assert response["Location"] == redirect_to_login(url)["Location"]
+    if expected in (FORBIDDEN, NOT_FOUND, NOT_ALLOWED, LOGIN):
+        assert AuditEvent.objects.count() == events, f"a refused POST {url} as {role} wrote to the audit trail"
+        assert "Matrix Customer" not in response.content.decode()
+
+
+# --- the fuzz pass: hostile query values never answer 500 ----------------------------------
+#
+# The parameters a URL reads are discovered, not listed (a list would go stale): during one
+# normal GET, `request.GET` is a QueryDict that records every key a view, form, FilterSet,
+# paginator or middleware asks it for. Each of those keys then gets every hostile value.
+
+HOSTILE = [
+    "²",  # str.isdigit() accepts it, int() does not
+    "٣",  # an Arabic-Indic digit: isdigit() and int() both accept it
+    "-1",
+    "0",
+    "-0",
+    "1.5",
+    "1e309",  # a float overflows to infinity; a Decimal keeps it
+    "NaN",
+    "Infinity",
+    "9" * 30,  # beyond bigint
+    "",
+    "x" * 10_000,
+    "\x00",
+    "<script>alert(1)</script>",
+    "1' OR '1'='1",
+    "%",
+    "合同 ☃ 🙂",
+    "0001-01-01",
+    "99999-01-01",
+    "2026-02-30",
+]
+MARKUP = "<script>alert(1)</script>"
+FUZZ_ROLES = ["anonymous", "rep", "manager"]
+
+
+class RecordingQueryDict(QueryDict):
+    """A QueryDict that remembers which keys were asked for (in `reads`)."""
+
+    reads: set[str] = set()
+
+    def __getitem__(self, key):
+        RecordingQueryDict.reads.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        RecordingQueryDict.reads.add(key)
+        return super().__contains__(key)
+
+    def get(self, key, default=None):
+        RecordingQueryDict.reads.add(key)
+        return super().get(key, default)
+
+    def getlist(self, key, default=None):
+        RecordingQueryDict.reads.add(key)
+        return super().getlist(key, default)
+
+
+@pytest.fixture
+def recorded_query_reads(monkeypatch):
+    """Every request's GET records its reads; the fixture returns the set (cleared here)."""
+
+    def recording_get(self):
+        return RecordingQueryDict(get_bytes_from_wsgi(self.environ, "QUERY_STRING", ""), encoding=self._encoding)
+
+    prop = cached_property(recording_get)
+    prop.__set_name__(WSGIRequest, "GET")
+    monkeypatch.setattr(WSGIRequest, "GET", prop)
+    RecordingQueryDict.reads = set()
+    return RecordingQueryDict.reads
+
+
+def matrix_url(url_name, objects):
+    args = [objects[arg].pk if isinstance(arg, str) else arg for arg in URL_ARGS.get(url_name, [])]
+    query = {param: objects[name].pk for param, name in URL_QUERY.get(url_name, {}).items()}
+    return reverse(url_name, args=args, kwargs=URL_KWARGS.get(url_name)), query
+
+
+def body(response):
+    if response.streaming:
+        return b"".join(response.streaming_content)  # runs the generator: a CSV must not break half-way
+    return response.content
+
+
+def discover_query_params(client, url, query, reads):
+    """The keys one ordinary GET reads. A marker key makes the query string non-empty, so a
+    FilterSet is bound and its form reads each of its fields."""
+    reads.clear()
+    body(client.get(url, {**query, "fuzz-marker": "1"}))
+    return sorted(reads - {"fuzz-marker"})
+
+
+def test_the_discovery_finds_the_parameters_views_read(client, manager, objects, recorded_query_reads):
+    """Guard for the fuzz pass itself: a discovery that finds nothing would pass vacuously."""
+    client.force_login(manager)
+    found = {
+        url_name: set(discover_query_params(client, *matrix_url(url_name, objects), recorded_query_reads))
+        for url_name in [
+            "contracts:contract_list",
+            "orders:order_create",
+            "orders:order_line_form",
+            "contracts:contract_diff",
+        ]
+    }
+    assert {"q", "status", "customer", "owner", "amount_min", "expiring_within", "sort", "page"} <= found[
+        "contracts:contract_list"
+    ]
+    assert {"customer", "contract"} <= found["orders:order_create"]
+    assert "index" in found["orders:order_line_form"]
+    assert {"from", "to"} <= found["contracts:contract_diff"]
+
+
+def fuzz_roles(url_name):
+    """Rep and manager everywhere; anonymous where the page is public (a redirect reads nothing)."""
+    return [role for role in FUZZ_ROLES if role != "anonymous" or EXPECTED[url_name]["anonymous"] != LOGIN]
+
+
+@pytest.mark.parametrize("url_name", sorted(EXPECTED))
+def test_hostile_query_values_never_answer_500(request, client, objects, recorded_query_reads, url_name):
+    url, query = matrix_url(url_name, objects)
+    failures = []
+    for role in fuzz_roles(url_name):
+        client.logout()
+        if role != "anonymous":
+            client.force_login(request.getfixturevalue(ROLE_FIXTURES.get(role, role)))
+        for param in discover_query_params(client, url, query, recorded_query_reads):
+            for value in HOSTILE:
+                failure = hostile_get(client, url, {**query, param: value})
+                if failure:
+                    failures.append(f"as {role} ?{param}={value[:20]!r}: {failure}")
+    assert not failures, f"GET {url}:\n" + "\n".join(failures)
+
+
+def hostile_get(client, url, query):
+    """What is wrong with the answer to one hostile query, or None."""
+    try:
+        response = client.get(url, query)
+        content = body(response)
+    except Exception as error:  # the test client re-raises what would have been a 500
+        return f"{type(error).__name__}: {str(error)[:120]}"
+    if response.status_code >= 500:
+        return str(response.status_code)
+    if response.get("Content-Type", "").startswith("text/html") and MARKUP.encode() in content:
+        return "markup reflected unescaped"
+    return None
