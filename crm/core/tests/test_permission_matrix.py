@@ -219,7 +219,9 @@ EXPECTED_POST = {
     "contracts:contract_evidence": row(NOT_ALLOWED, **read_only(FORBIDDEN)),  # the permission is checked first
     # The permission first, then the contract (404 for other_rep), then the link (a message).
     "contracts:signing_link_revoke": row(DONE, other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
-    "contracts:customer_sign": row(GONE, anonymous=GONE),
+    # The link's token is only exchanged (GET); the signing form posts to the token-free page.
+    "contracts:customer_sign": PUBLIC_GET_ONLY,
+    "contracts:customer_sign_page": row(GONE, anonymous=GONE),  # without a session from a link
     "contracts:verify": posts(EXPECTED["contracts:verify"]),
     "orders:order_list": GET_ONLY,
     "orders:order_export": GET_ONLY,
