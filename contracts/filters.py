@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.selectors import contract_search
+from crm.core.filters import StableOrderingFilter
 from crm.core.masking import masker_for
-from customers.filters import StableOrderingFilter
-from customers.permissions import owner_candidates
+from crm.core.roles import owner_candidates
 
 
 class ContractFilter(django_filters.FilterSet):

@@ -4,9 +4,10 @@ from django.core.exceptions import ValidationError
 
 from crm.core.admin_mixins import ServiceAdminMixin, VisibleAdminMixin
 from crm.core.exceptions import DomainError
+from crm.core.roles import owner_candidates
 from customers import services
 from customers.models import Contact, Customer, Interaction
-from customers.permissions import can_see_contact_details, owner_candidates
+from customers.permissions import can_see_contact_details
 from customers.selectors import customer_search
 
 

@@ -1,22 +1,13 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.filters import StableOrderingFilter
 from crm.core.masking import masker_for
+from crm.core.roles import owner_candidates
 from customers.choices import CustomerStatus, CustomerTier, Industry
 from customers.models import Contact, Customer
-from customers.permissions import can_see_contact_details, owner_candidates
+from customers.permissions import can_see_contact_details
 from customers.selectors import contact_search, customer_search
-
-
-class StableOrderingFilter(django_filters.OrderingFilter):
-    """Sorting with the primary key as a tie-breaker, so pages never overlap."""
-
-    def filter(self, qs, value):
-        qs = super().filter(qs, value)
-        ordering = list(qs.query.order_by) or list(qs.model._meta.ordering)
-        if "pk" not in ordering and "id" not in ordering and "-id" not in ordering:
-            ordering.append("-pk" if ordering and str(ordering[0]).startswith("-") else "pk")
-        return qs.order_by(*ordering)
 
 
 class CustomerFilter(django_filters.FilterSet):

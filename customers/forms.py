@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from crm.core.dates import DATETIME_INPUT_BOUNDS
 from crm.core.forms import submit_helper
 from crm.core.masking import masker_for
+from crm.core.roles import owner_candidates
 from customers.models import Contact, Customer, Interaction
-from customers.permissions import can_reassign, owner_candidates
+from customers.permissions import can_reassign
 
 
 class CustomerForm(forms.ModelForm):

@@ -1,7 +1,5 @@
 """What each role may do with customers, and the checks built on it."""
 
-from django.contrib.auth import get_user_model
-
 from crm.core.masking import masker_for
 from crm.core.roles import Role
 
@@ -32,8 +30,6 @@ ROLE_PERMISSIONS = {
     Role.SERVICE_MANAGER: [*_READ_ALL, "customers.view_interaction", "customers.add_interaction"],
 }
 
-SALES_ROLES = [Role.SALES_REP, Role.SALES_MANAGER]
-
 
 def can_see_contact_details(user) -> bool:
     """The masking layer's own answer, so search and pages never disagree."""
@@ -42,13 +38,3 @@ def can_see_contact_details(user) -> bool:
 
 def can_reassign(user) -> bool:
     return user.has_perm("customers.reassign_customer")
-
-
-def owner_candidates():
-    """Users who can own customers: active members of the sales roles."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[role.value for role in SALES_ROLES])
-        .distinct()
-        .order_by("username")
-    )

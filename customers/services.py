@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, DuplicateRecord
+from crm.core.roles import owner_candidates
 from customers.models import (
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
@@ -20,7 +21,7 @@ from customers.models import (
     Customer,
     Interaction,
 )
-from customers.permissions import can_reassign, owner_candidates
+from customers.permissions import can_reassign
 from customers.querysets import phone_key_digits
 
 

@@ -3,8 +3,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.dates import DATE_INPUT_BOUNDS
+from crm.core.filters import StableOrderingFilter
 from crm.core.masking import masker_for
-from customers.filters import StableOrderingFilter
 from orders.choices import OrderStatus
 from orders.models import Order, Product
 from orders.selectors import order_search, product_search

@@ -8,6 +8,7 @@ import domain apps.
 from importlib import import_module
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -23,6 +24,19 @@ class Role(TextChoices):
     SERVICE_AGENT = "Service agent", _("Service agent")
     SERVICE_MANAGER = "Service manager", _("Service manager")
     ADMIN = "Admin", _("Admin")
+
+
+SALES_ROLES = [Role.SALES_REP, Role.SALES_MANAGER]
+
+
+def owner_candidates():
+    """Users who can own customers, contracts and orders: active members of the sales roles."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[role.value for role in SALES_ROLES])
+        .distinct()
+        .order_by("username")
+    )
 
 
 def declared_role_permissions() -> tuple[dict[str, set[str]], set[str]]:
