@@ -75,7 +75,7 @@ def approval_levels(amount):
 TEMPLATE_TERMS = ["title", "amount", "currency", "start_date", "end_date", "payment_terms_days"]
 
 
-def template_values(*, customer, title, amount, currency, start_date, end_date, payment_terms_days):
+def _template_values(*, customer, title, amount, currency, start_date, end_date, payment_terms_days):
     return {
         "customer_name": customer.name,
         "customer_address": customer.address,
@@ -110,7 +110,7 @@ def contract_create(*, actor, customer_id, template_id=None, body="", **terms) -
         contract.full_clean(exclude=["number", "body"])
         contract.body = template_render(
             template.body,
-            template_values(customer=customer, **{name: getattr(contract, name) for name in TEMPLATE_TERMS}),
+            _template_values(customer=customer, **{name: getattr(contract, name) for name in TEMPLATE_TERMS}),
         )
     contract.full_clean(exclude=["number"])
     contract.number = number_allocate("CT")

@@ -8,7 +8,7 @@ from crm.core.roles import owner_candidates
 from customers import services
 from customers.models import Contact, Customer, Interaction
 from customers.permissions import can_see_contact_details
-from customers.selectors import customer_search
+from customers.selectors import customer_check_duplicates, customer_search
 
 
 class CustomerAdminForm(forms.ModelForm):
@@ -24,7 +24,7 @@ class CustomerAdminForm(forms.ModelForm):
         """The service's duplicate rule, shown next to the field before anything is saved."""
         cleaned = super().clean()
         try:
-            services.customer_check_duplicates(
+            customer_check_duplicates(
                 actor=self.request_user,
                 name=cleaned.get("name", ""),
                 email=cleaned.get("email", ""),

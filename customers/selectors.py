@@ -1,24 +1,51 @@
 """Reads of customers that start from what the user may see."""
 
 import re
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from crm.core.audit import audit_history
+from crm.core.exceptions import DuplicateRecord
+from crm.core.types import Viewer
 from customers.models import Contact, Customer, Interaction
 from customers.querysets import phone_key_digits
 
 
-def customer_list(*, user):
+def customer_list(*, user: Viewer) -> QuerySet[Customer]:
     return Customer.objects.visible_to(user).select_related("owner")
 
 
-def customer_get(*, user, pk, action="view") -> Customer:
+def customer_get(*, user: Viewer, pk: int, action: str = "view") -> Customer:
     return get_object_or_404(Customer.objects.visible_to(user, action).select_related("owner"), pk=pk)
 
 
-def customer_search(queryset, text: str, *, reveal: bool):
+def customer_check_duplicates(
+    *, actor: Viewer, name: str, email: str, phone: str, exclude_pk: int | None = None
+) -> None:
+    """Refuse a customer whose name, e-mail or phone matches an existing one's, naming it
+    when the actor may see it."""
+    for field, label, value in (
+        ("name", _("name"), name),
+        ("email", _("e-mail"), email),
+        ("phone", _("phone number"), phone),
+    ):
+        blank = not phone_key_digits(value) if field == "phone" else not value.strip()
+        if blank:
+            continue
+        existing = Customer.objects.duplicates_of(field, value).exclude(pk=exclude_pk).first()
+        if existing is None:
+            continue
+        if Customer.objects.visible_to(actor).filter(pk=existing.pk).exists():
+            message = _("A customer with this %(label)s already exists: %(name)s.")
+            raise DuplicateRecord(message % {"label": label, "name": existing.name}, field, existing)
+        message = _("A customer with this %(label)s already exists and belongs to another owner; ask a sales manager.")
+        raise DuplicateRecord(message % {"label": label}, field)
+
+
+def customer_search(queryset: QuerySet[Customer], text: str, *, reveal: bool) -> QuerySet[Customer]:
     """Customers whose name, e-mail or phone contains the text.
 
     E-mail and phone are searched only for users who may see them unmasked, so a
@@ -36,7 +63,7 @@ def customer_search(queryset, text: str, *, reveal: bool):
     return queryset.filter(condition)
 
 
-def customer_detail_context(*, customer, user):
+def customer_detail_context(*, customer: Customer, user: Viewer) -> dict[str, Any]:
     """Contacts, timeline and history shown on a customer's page, as far as the user may see them."""
     return {
         "contacts": Contact.objects.visible_to(user).filter(customer=customer).order_by("-is_primary", "name"),
@@ -47,11 +74,11 @@ def customer_detail_context(*, customer, user):
     }
 
 
-def contact_list(*, user):
+def contact_list(*, user: Viewer) -> QuerySet[Contact]:
     return Contact.objects.visible_to(user).select_related("customer", "customer__owner")
 
 
-def contact_search(queryset, text: str, *, reveal: bool):
+def contact_search(queryset: QuerySet[Contact], text: str, *, reveal: bool) -> QuerySet[Contact]:
     text = text.strip()
     if not text:
         return queryset

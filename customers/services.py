@@ -5,8 +5,13 @@ row through `visible_to` under a lock, writes, and records the audit event in th
 same transaction.
 """
 
+from collections.abc import Iterable
+from typing import Any, NoReturn, TypeVar
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import Model, ProtectedError, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,39 +27,20 @@ from customers.models import (
     Interaction,
 )
 from customers.permissions import can_reassign
-from customers.querysets import phone_key_digits
+from customers.selectors import customer_check_duplicates
+
+M = TypeVar("M", bound=Model)
 
 
-def _locked(queryset, pk, what):
+def _locked(queryset: QuerySet[M], pk: int, what: str) -> M:
     try:
         return queryset.select_for_update(of=("self",)).get(pk=pk)
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:
         message = _("This %(what)s does not exist or you may not change it.") % {"what": what}
         raise DomainError(message) from None
 
 
-def customer_check_duplicates(*, actor, name, email, phone, exclude_pk=None):
-    """Refuse a customer whose name, e-mail or phone matches an existing one's, naming it
-    when the actor may see it."""
-    for field, label, value in (
-        ("name", _("name"), name),
-        ("email", _("e-mail"), email),
-        ("phone", _("phone number"), phone),
-    ):
-        blank = not phone_key_digits(value) if field == "phone" else not value.strip()
-        if blank:
-            continue
-        existing = Customer.objects.duplicates_of(field, value).exclude(pk=exclude_pk).first()
-        if existing is None:
-            continue
-        if Customer.objects.visible_to(actor).filter(pk=existing.pk).exists():
-            message = _("A customer with this %(label)s already exists: %(name)s.")
-            raise DuplicateRecord(message % {"label": label, "name": existing.name}, field, existing)
-        message = _("A customer with this %(label)s already exists and belongs to another owner; ask a sales manager.")
-        raise DuplicateRecord(message % {"label": label}, field)
-
-
-def _raise_duplicate_from(error: IntegrityError):
+def _raise_duplicate_from(error: IntegrityError) -> NoReturn:
     """Two requests may pass the check at the same moment; the constraint decides."""
     constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
     field = {
@@ -67,7 +53,7 @@ def _raise_duplicate_from(error: IntegrityError):
     raise DuplicateRecord(_("A customer with this %(field)s already exists.") % {"field": field}, field=field)
 
 
-def _owner_for(actor, requested_owner):
+def _owner_for(actor: User, requested_owner: User | None) -> User:
     if requested_owner is None or requested_owner == actor:
         return actor
     if not can_reassign(actor):
@@ -78,7 +64,7 @@ def _owner_for(actor, requested_owner):
 
 
 @transaction.atomic
-def customer_create(*, actor, owner=None, **values) -> Customer:
+def customer_create(*, actor: User, owner: User | None = None, **values: Any) -> Customer:
     if not actor.has_perm("customers.add_customer"):
         raise DomainError(_("You may not create customers."))
     customer_check_duplicates(
@@ -101,7 +87,7 @@ def customer_create(*, actor, owner=None, **values) -> Customer:
 
 
 @transaction.atomic
-def customer_update(*, actor, customer_id, **values) -> Customer:
+def customer_update(*, actor: User, customer_id: int, **values: Any) -> Customer:
     customer = _locked(Customer.objects.visible_to(actor, "change"), customer_id, _("customer"))
     before = snapshot(customer, CUSTOMER_FIELDS)
     if "owner" in values:
@@ -128,7 +114,7 @@ def customer_update(*, actor, customer_id, **values) -> Customer:
 
 
 @transaction.atomic
-def customer_delete(*, actor, customer_id) -> None:
+def customer_delete(*, actor: User, customer_id: int) -> None:
     customer = _locked(Customer.objects.visible_to(actor, "delete"), customer_id, _("customer"))
     audit_record(
         actor=actor,
@@ -148,7 +134,7 @@ def customer_delete(*, actor, customer_id) -> None:
 
 
 @transaction.atomic
-def customer_reassign(*, actor, customer_ids, new_owner) -> int:
+def customer_reassign(*, actor: User, customer_ids: Iterable[int], new_owner: User) -> int:
     """Give customers to another owner; returns how many changed hands."""
     if not can_reassign(actor):
         raise DomainError(_("Only a sales manager can reassign customers."))
@@ -179,12 +165,12 @@ def customer_reassign(*, actor, customer_ids, new_owner) -> int:
     return moved
 
 
-def _visible_customer(actor, customer_id, action="change") -> Customer:
+def _visible_customer(actor: User, customer_id: int, action: str = "change") -> Customer:
     """Contacts and the timeline are edited by whoever may change their customer."""
     return _locked(Customer.objects.visible_to(actor, action), customer_id, _("customer"))
 
 
-def _clear_other_primary(actor, contact):
+def _clear_other_primary(actor: User, contact: Contact) -> None:
     """Only one primary contact per customer: the previous one stops being it, on the record."""
     if not contact.is_primary:
         return
@@ -202,7 +188,7 @@ def _clear_other_primary(actor, contact):
 
 
 @transaction.atomic
-def contact_create(*, actor, customer_id, **values) -> Contact:
+def contact_create(*, actor: User, customer_id: int, **values: Any) -> Contact:
     customer = _visible_customer(actor, customer_id)
     contact = Contact(customer=customer, **values)
     contact.full_clean(exclude=["customer"], validate_constraints=False)
@@ -218,7 +204,7 @@ def contact_create(*, actor, customer_id, **values) -> Contact:
     return contact
 
 
-def _contact_customer_id(actor, contact_id, action):
+def _contact_customer_id(actor: User, contact_id: int, action: str) -> int:
     """The contact's customer, read before any lock: contact services lock the customer
     first, then its contacts, as contact_create does, so two of them never deadlock."""
     customer_id = Contact.objects.visible_to(actor, action).filter(pk=contact_id).values_list("customer_id", flat=True)
@@ -229,7 +215,7 @@ def _contact_customer_id(actor, contact_id, action):
 
 
 @transaction.atomic
-def contact_update(*, actor, contact_id, **values) -> Contact:
+def contact_update(*, actor: User, contact_id: int, **values: Any) -> Contact:
     _visible_customer(actor, _contact_customer_id(actor, contact_id, "change"))
     contact = _locked(Contact.objects.visible_to(actor, "change"), contact_id, _("contact"))
     before = snapshot(contact, CONTACT_FIELDS)
@@ -245,7 +231,7 @@ def contact_update(*, actor, contact_id, **values) -> Contact:
 
 
 @transaction.atomic
-def contact_delete(*, actor, contact_id) -> None:
+def contact_delete(*, actor: User, contact_id: int) -> None:
     _visible_customer(actor, _contact_customer_id(actor, contact_id, "delete"))
     contact = _locked(Contact.objects.visible_to(actor, "delete"), contact_id, _("contact"))
     audit_record(
@@ -259,7 +245,7 @@ def contact_delete(*, actor, contact_id) -> None:
 
 
 @transaction.atomic
-def interaction_create(*, actor, customer_id, **values) -> Interaction:
+def interaction_create(*, actor: User, customer_id: int, **values: Any) -> Interaction:
     customer = _visible_customer(actor, customer_id, action="view")
     if not actor.has_perm("customers.add_interaction"):
         raise DomainError(_("You may not add to the customer's timeline."))
@@ -280,7 +266,7 @@ def interaction_create(*, actor, customer_id, **values) -> Interaction:
 
 
 @transaction.atomic
-def interaction_delete(*, actor, interaction_id) -> None:
+def interaction_delete(*, actor: User, interaction_id: int) -> None:
     interaction = _locked(Interaction.objects.visible_to(actor, "delete"), interaction_id, _("interaction"))
     audit_record(
         actor=actor,

@@ -123,7 +123,7 @@ def _lines_snapshot(lines):
 # --- the contract fit ------------------------------------------------------------------------
 
 
-def contract_fit_check(*, contract, customer, order_date, currency, total, exclude_order_id=None):
+def _contract_fit_check(*, contract, customer, order_date, currency, total, exclude_order_id=None):
     """Refuse an order that does not fit its contract's signed terms; the caller holds the
     contract's lock. A contract whose signatures do not verify refuses, naming what changed.
 
@@ -189,7 +189,7 @@ def order_create(*, actor, customer_id, lines, contract_id=None, order_date=None
     priced = _priced_lines(lines, currency=currency)
     total = sum((line.line_total for line in priced), Decimal(0))
     if contract is not None:
-        contract_fit_check(contract=contract, customer=customer, order_date=order_date, currency=currency, total=total)
+        _contract_fit_check(contract=contract, customer=customer, order_date=order_date, currency=currency, total=total)
     order = Order(
         customer=customer, contract=contract, order_date=order_date, currency=currency, notes=notes, owner=actor
     )
@@ -263,7 +263,7 @@ def order_update(*, actor, order_id, lines, contract_id=None, order_date=None, c
     priced = _priced_lines(lines, currency=order.currency, existing={line.pk: line for line in before_lines})
     order.total = sum((line.line_total for line in priced), Decimal(0))
     if contract is not None:
-        contract_fit_check(
+        _contract_fit_check(
             contract=contract,
             customer=order.customer,
             order_date=order.order_date,
@@ -352,7 +352,7 @@ def _order_locked_with_contract(actor, order_id, action="view") -> Order:
 def _check_still_fits(order):
     """An order moving forward must still fit its contract (it may have ended meanwhile)."""
     if order.contract is not None:
-        contract_fit_check(
+        _contract_fit_check(
             contract=order.contract,
             customer=order.customer,
             order_date=order.order_date,

@@ -1,7 +1,12 @@
 """Writes shared by the apps."""
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -10,16 +15,21 @@ from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError
 from crm.core.models import AuditCheckpoint, AuditEvent
 
+if TYPE_CHECKING:
+    from axes.models import AccessAttempt
+
+M = TypeVar("M", bound=Model)
+
 
 @transaction.atomic
-def reference_row_save(*, actor, instance, fields, refusal):
+def reference_row_save(*, actor: User, instance: M, fields: Sequence[str], refusal: str) -> M:
     """Create or change an admin-managed row (templates, rules …): the model permission,
     model validation, the save and its `<model>.created` / `<model>.updated` event."""
     opts = instance._meta
     action = "change" if instance.pk else "add"
     if not actor.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"):
         raise DomainError(refusal)
-    before = snapshot(type(instance).objects.get(pk=instance.pk), fields) if instance.pk else {}
+    before = snapshot(type(instance)._default_manager.get(pk=instance.pk), fields) if instance.pk else {}
     instance.full_clean()
     instance.save()
     audit_record(
@@ -32,7 +42,7 @@ def reference_row_save(*, actor, instance, fields, refusal):
 
 
 @transaction.atomic
-def audit_checkpoint_write(*, actor=None) -> AuditCheckpoint:
+def audit_checkpoint_write(*, actor: User | None = None) -> AuditCheckpoint:
     """Sign the newest audit event's (seq, hash) with the platform's key and keep the
     checkpoint in the database, in its file in AUDIT_CHECKPOINT_DIR and in a log line.
 
@@ -91,7 +101,7 @@ def _folder_error(error: OSError) -> DomainError:
     )
 
 
-def _login_target(username):
+def _login_target(username: str) -> User | None:
     """The account a login attempt named, or None when no such account exists."""
     from django.contrib.auth import get_user_model
 
@@ -119,7 +129,7 @@ def login_lockout_record(*, username: str, ip_address: str | None) -> None:
 
 
 @transaction.atomic
-def login_lockout_clear(*, actor, attempts) -> int:
+def login_lockout_clear(*, actor: User, attempts: "QuerySet[AccessAttempt]") -> int:
     """Unlock: delete the given axes attempts, one `user.unlocked` event per account."""
     if not actor.has_perm("axes.delete_accessattempt"):
         raise DomainError(_("You may not unlock logins."))

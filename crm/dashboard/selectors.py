@@ -1,12 +1,15 @@
 """Read-only figures for the dashboard, always over what the user may see."""
 
+from typing import Any
+
 from django.db.models import Count
 
+from crm.core.types import Viewer
 from customers.choices import CustomerStatus
 from customers.selectors import customer_list
 
 
-def dashboard_summary(*, user) -> dict:
+def dashboard_summary(*, user: Viewer) -> dict[str, Any]:
     customers = customer_list(user=user)
     counts = dict(customers.order_by().values_list("status").annotate(total=Count("id")))
     return {

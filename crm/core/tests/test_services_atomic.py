@@ -45,11 +45,8 @@ OTHER_WRITER_MODULES = ["contracts.signatures", "contracts.signing.keys"]
 READS = {
     "contracts.services.transition_check": "checks the transition table and a permission",
     "contracts.services.approval_levels": "reads the approval rules",
-    "contracts.services.template_values": "builds a dict from its arguments",
     "contracts.services.round_levels": "reads the contract's approval steps",
     "contracts.services.next_approval_level": "reads the contract's approval steps",
-    "customers.services.customer_check_duplicates": "looks up customers with the same key",
-    "orders.services.contract_fit_check": "sums the contract's live orders (the caller holds the lock)",
     "orders.services.order_approval_reasons": "reads the order and its lines",
     "contracts.signatures.signing_link_get": "finds the link of a token",
     "contracts.signatures.contract_signature_checks": "verifies the stored signatures",

@@ -1,0 +1,11 @@
+"""Type aliases the services and selectors share (checked by mypy in `make lint`)."""
+
+from typing import TypeAlias
+
+from django.contrib.auth.models import AnonymousUser, User
+
+#: Whoever a read is for: the request's user, signed in or not.
+Viewer: TypeAlias = User | AnonymousUser
+#: Who performs a write: a user, or None when the system acts (a command, a schedule, the
+#: customer through a signing link).
+Actor: TypeAlias = User | None
