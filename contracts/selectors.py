@@ -2,11 +2,13 @@
 
 import difflib
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -15,24 +17,26 @@ from contracts.choices import ContractStatus
 from contracts.models import CONTRACT_TERMS, ApprovalStep, Contract, ContractSignature
 from contracts.services import next_approval_level, round_levels
 from contracts.signatures import contract_signature_checks
-from contracts.signed_terms import contract_signature_integrity, statement_terms
+from contracts.signed_terms import SignedTerms, contract_signature_integrity, statement_terms
 from contracts.signed_terms import contract_signed_terms as contract_signed_terms  # orders read signed terms here
 from contracts.signing.evidence import bundle_manifest, bundle_members, evidence_bundle_check, verification_code
+from contracts.signing.statement import SignatureCheck
 from contracts.templating import clauses_missing
 from contracts.workflow import transition_permission
 from crm.core.audit import audit_history
+from crm.core.types import Viewer
 from customers.models import Customer
 
 
-def contract_list(*, user):
+def contract_list(*, user: Viewer) -> QuerySet[Contract]:
     return Contract.objects.visible_to(user).select_related("customer", "owner")
 
 
-def contract_get(*, user, pk, action="view") -> Contract:
+def contract_get(*, user: Viewer, pk: int, action: str = "view") -> Contract:
     return get_object_or_404(Contract.objects.visible_to(user, action).select_related("customer", "owner"), pk=pk)
 
 
-def contract_search(queryset, text: str):
+def contract_search(queryset: QuerySet[Contract], text: str) -> QuerySet[Contract]:
     """Contracts whose number, title or customer name contains the text.
 
     The customers come as an array, so PostgreSQL combines the three trigram indexes;
@@ -49,7 +53,7 @@ def contract_search(queryset, text: str):
     return queryset.filter(Q(number__icontains=text) | Q(title__icontains=text) | by_customer)
 
 
-def approval_inbox(*, user):
+def approval_inbox(*, user: User) -> QuerySet[Contract]:
     """Contracts waiting for a decision by one of the user's roles, that the user may decide."""
     roles = list(user.groups.values_list("name", flat=True))
     return (
@@ -60,7 +64,7 @@ def approval_inbox(*, user):
     )
 
 
-def contract_approval_overview(contract):
+def contract_approval_overview(contract: Contract) -> list[dict[str, Any]]:
     """Every level the contract needs, with the decision taken in the current round, if any."""
     steps = {
         step.level: step
@@ -75,7 +79,7 @@ def contract_approval_overview(contract):
     ]
 
 
-def contract_detail_context(*, contract):
+def contract_detail_context(*, contract: Contract) -> dict[str, Any]:
     required = contract.template.required_clauses if contract.template else []
     return {
         "versions": contract.versions.select_related("saved_by"),
@@ -88,7 +92,7 @@ def contract_detail_context(*, contract):
     }
 
 
-def contract_terms_at(contract, version_number):
+def contract_terms_at(contract: Contract, version_number: int) -> dict[str, Any]:
     """The terms as of a version number; the newest version is the contract itself."""
     if version_number == contract.version:
         return {name: getattr(contract, name) for name in CONTRACT_TERMS}
@@ -96,7 +100,7 @@ def contract_terms_at(contract, version_number):
     return {name: getattr(version, name) for name in CONTRACT_TERMS}
 
 
-def contract_versions_diff(contract, old_number, new_number):
+def contract_versions_diff(contract: Contract, old_number: int, new_number: int) -> list[tuple[str, list[str]]]:
     """[(field, [diff lines])] for each term that differs between two versions."""
     old, new = contract_terms_at(contract, old_number), contract_terms_at(contract, new_number)
     changes = []
@@ -136,7 +140,7 @@ _ACTIONS = [
 ]
 
 
-def contract_actions(*, contract, user):
+def contract_actions(*, contract: Contract, user: Viewer) -> list[dict[str, Any]]:
     """The workflow buttons worth showing this user; the services still decide."""
     actions = []
     visible_for = {
@@ -154,7 +158,7 @@ def contract_actions(*, contract, user):
     return actions
 
 
-def contract_can_decide(*, contract, user) -> bool:
+def contract_can_decide(*, contract: Contract, user: User) -> bool:
     """Whether the approve and reject forms are worth showing to this user now."""
     if contract.status != ContractStatus.PENDING_APPROVAL or user.pk in (
         contract.owner_id,
@@ -164,7 +168,7 @@ def contract_can_decide(*, contract, user) -> bool:
     return user.groups.filter(name=contract.awaiting_role).exists()
 
 
-def contract_integrity(*, contract, checks=None):
+def contract_integrity(*, contract: Contract, checks: list[SignatureCheck] | None = None) -> dict[str, list[str]]:
     """What changed after signing, for the red banner: {"tampered_fields", "signature_problems"},
     both empty when every signature verifies (or there is none). Verifies one contract's
     signatures; never call it per row of a list."""
@@ -174,7 +178,7 @@ def contract_integrity(*, contract, checks=None):
     return {"tampered_fields": changed, "signature_problems": problems}
 
 
-def contract_signing_context(*, contract):
+def contract_signing_context(*, contract: Contract) -> dict[str, Any]:
     """Signatures with their checks, open links and the verification code of a contract."""
     checks = contract_signature_checks(contract)
     return {
@@ -186,20 +190,20 @@ def contract_signing_context(*, contract):
     }
 
 
-def verification_address(contract, code: str) -> str:
+def verification_address(contract: Contract, code: str) -> str:
     """The public verification page's address for this contract and code (printed as link and QR code)."""
     query = urlencode({"number": contract.number, "code": code})
     return f"{settings.SITE_URL.rstrip('/')}{reverse('contracts:verify')}?{query}"
 
 
-def _terms_of(statement: bytes):
+def _terms_of(statement: bytes) -> SignedTerms | None:
     try:
         return statement_terms(statement)
     except (ValueError, KeyError, TypeError):
         return None
 
 
-def contract_verify_by_code(number: str, code: str):
+def contract_verify_by_code(number: str, code: str) -> dict[str, Any] | None:
     """Public verification: one verdict ("valid" or "invalid"), the signature checks and the
     terms as signed, when number and code match; None when they do not."""
     contract = Contract.objects.filter(number=number.strip().upper()).select_related("customer").first()
@@ -219,7 +223,7 @@ def contract_verify_by_code(number: str, code: str):
     }
 
 
-def bundle_verify(data: bytes):
+def bundle_verify(data: bytes) -> dict[str, Any]:
     """Check an uploaded evidence bundle against its own keys and against our records.
 
     The upload is unpacked once, within the VERIFY_* limits; BundleRefused (a ValueError)
@@ -246,7 +250,7 @@ def bundle_verify(data: bytes):
     }
 
 
-def contract_signing_actions(*, contract, user, context):
+def contract_signing_actions(*, contract: Contract, user: Viewer, context: dict[str, Any]) -> dict[str, bool]:
     """Whether the sign and send-link buttons are worth showing; the services decide."""
     signable = contract.status in (ContractStatus.APPROVED, ContractStatus.SIGNING)
     signed = context["signed_parties"]

@@ -12,6 +12,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +25,7 @@ from contracts.services import contract_locked, status_set, transition_check
 from contracts.signed_terms import contract_signatures_verified
 from contracts.signing.base import SigningError, algorithm_parameters
 from contracts.signing.keys import signing_key_for_signing
-from contracts.signing.statement import signature_check, statement_build
+from contracts.signing.statement import SignatureCheck, signature_check, statement_build
 from crm.core.audit import audit_record
 from crm.core.context import current_context
 from crm.core.exceptions import DomainError, TransitionNotAllowed
@@ -33,7 +34,7 @@ from crm.core.mail import MailStatus, mail_send_on_commit
 SIGNABLE = {S.APPROVED, S.SIGNING}
 
 
-def _check_signable(contract, party):
+def _check_signable(contract: Contract, party: str) -> None:
     if contract.status not in SIGNABLE:
         raise TransitionNotAllowed(
             _("A contract that is %(status)s cannot be signed.") % {"status": contract.get_status_display().lower()}
@@ -44,13 +45,15 @@ def _check_signable(contract, party):
     contract_signatures_verified(contract)
 
 
-def _start_signing(contract, actor):
+def _start_signing(contract: Contract, actor: User | None) -> None:
     if contract.status == S.APPROVED:
         transition_check(contract, S.SIGNING, actor, by_system=True)
         status_set(contract, S.SIGNING, actor=actor, action="contract.signing_started")
 
 
-def _sign(contract, *, party, signer, signer_name, signer_email) -> ContractSignature:
+def _sign(
+    contract: Contract, *, party: str, signer: User | None, signer_name: str, signer_email: str
+) -> ContractSignature:
     """Make, check and store one party's signature."""
     context = current_context()
     previous = contract.signatures.order_by("-signed_at", "-id").first()
@@ -106,7 +109,7 @@ def _sign(contract, *, party, signer, signer_name, signer_email) -> ContractSign
     return signature
 
 
-def _activate_when_complete(contract, actor):
+def _activate_when_complete(contract: Contract, actor: User | None) -> None:
     parties = set(contract.signatures.values_list("party", flat=True))
     if parties >= set(SigningParty.values):
         contract.decided_at = contract.decided_at or timezone.now()
@@ -115,7 +118,7 @@ def _activate_when_complete(contract, actor):
 
 
 @transaction.atomic
-def contract_sign_company(*, actor, contract_id, password) -> ContractSignature:
+def contract_sign_company(*, actor: User, contract_id: int, password: str) -> ContractSignature:
     """The company signatory signs, confirming with their password."""
     if not actor.has_perm("contracts.sign_contract"):
         raise TransitionNotAllowed(_("Only a signatory signs for the company."))
@@ -135,7 +138,9 @@ def _token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def signing_link_send(*, actor, contract_id, email="", send_email=True) -> tuple[SigningLink, str]:
+def signing_link_send(
+    *, actor: User, contract_id: int, email: str = "", send_email: bool = True
+) -> tuple[SigningLink, str]:
     """E-mail the customer a one-time link (replacing any earlier one); returns it and its URL.
 
     The e-mail leaves after commit; whether it reached the mail server is recorded on the
@@ -206,7 +211,7 @@ def signing_link_mail_record(link_id: int, error: str) -> None:
 
 
 @transaction.atomic
-def signing_link_revoke(*, actor, contract_id, link_id) -> SigningLink:
+def signing_link_revoke(*, actor: User, contract_id: int, link_id: int) -> SigningLink:
     link = SigningLink.objects.select_for_update().filter(pk=link_id, contract_id=contract_id).first()
     if link is None or not Contract.objects.visible_to(actor, "change").filter(pk=link.contract_id).exists():
         raise DomainError(_("This link does not exist or you may not revoke it."))
@@ -224,7 +229,7 @@ def signing_link_revoke(*, actor, contract_id, link_id) -> SigningLink:
     return link
 
 
-def signing_link_get(token: str) -> SigningLink:
+def signing_link_get(token: str | None) -> SigningLink:
     """The usable link for a token; DomainError says plainly why a link does not work."""
     link = (
         SigningLink.objects.select_related("contract", "contract__customer")
@@ -237,7 +242,7 @@ def signing_link_get(token: str) -> SigningLink:
     return link
 
 
-def _check_usable(link):
+def _check_usable(link: SigningLink) -> None:
     if link.used_at is not None:
         raise DomainError(_("This signing link was already used."))
     if link.revoked_at is not None:
@@ -246,7 +251,7 @@ def _check_usable(link):
         raise DomainError(_("This signing link has expired; ask for a new one."))
 
 
-def signing_link_by_id(link_id) -> SigningLink:
+def signing_link_by_id(link_id: int) -> SigningLink:
     """The usable link with this id (kept in the customer's session once the token was
     exchanged); DomainError says plainly why it does not work."""
     link = SigningLink.objects.select_related("contract", "contract__customer").filter(pk=link_id).first()
@@ -257,7 +262,9 @@ def signing_link_by_id(link_id) -> SigningLink:
 
 
 @transaction.atomic
-def contract_sign_customer(*, full_name, accepted, token=None, link_id=None) -> ContractSignature:
+def contract_sign_customer(
+    *, full_name: str, accepted: bool, token: str | None = None, link_id: int | None = None
+) -> ContractSignature:
     """The customer accepts through the one-time link (by its token, or by the id of the
     link whose token was exchanged for a session); the platform key signs the acceptance."""
     full_name = " ".join((full_name or "").split())
@@ -282,7 +289,7 @@ def contract_sign_customer(*, full_name, accepted, token=None, link_id=None) -> 
     return signature
 
 
-def contract_signature_checks(contract):
+def contract_signature_checks(contract: Contract) -> list[SignatureCheck]:
     """A check for each of the contract's signatures, oldest first."""
     signatures = contract.signatures.select_related("key", "contract", "contract__customer")
     return [signature_check(signature) for signature in signatures]

@@ -10,13 +10,18 @@ never do this per row.
 
 import datetime
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
 from contracts.signing.statement import SignatureCheck, signature_check
 from crm.core.exceptions import DomainError
+
+if TYPE_CHECKING:
+    from contracts.models import Contract
 
 
 @dataclass(frozen=True)
@@ -39,19 +44,21 @@ class SignedTerms:
 class SignedTermsBroken(DomainError):
     """The contract's signatures do not verify: what changed is in `changed_fields`."""
 
-    def __init__(self, message, *, changed_fields, problems, field=None):
+    def __init__(
+        self, message: str, *, changed_fields: list[str], problems: list[str], field: str | None = None
+    ) -> None:
         super().__init__(message, field=field)
         self.changed_fields = changed_fields
         self.problems = problems
 
 
-def _signature_checks(contract) -> list[SignatureCheck]:
+def _signature_checks(contract: "Contract") -> list[SignatureCheck]:
     # The related manager hands each signature this very contract object (no extra query),
     # so the statement is rebuilt from the row the caller holds, under its lock.
     return [signature_check(signature) for signature in contract.signatures.select_related("key")]
 
 
-def contract_signature_integrity(checks) -> tuple[list[str], list[str]]:
+def contract_signature_integrity(checks: Iterable[SignatureCheck]) -> tuple[list[str], list[str]]:
     """(changed fields, other problems) over a contract's signature checks; both empty when all verify."""
     changed, problems = [], []
     for check in checks:
@@ -60,7 +67,7 @@ def contract_signature_integrity(checks) -> tuple[list[str], list[str]]:
     return changed, problems
 
 
-def _refusal(contract, changed, problems, field) -> SignedTermsBroken:
+def _refusal(contract: "Contract", changed: list[str], problems: list[str], field: str | None) -> SignedTermsBroken:
     if changed:
         message = _(
             "Contract %(number)s no longer matches what was signed (changed after signing: %(fields)s); "
@@ -74,7 +81,7 @@ def _refusal(contract, changed, problems, field) -> SignedTermsBroken:
     return SignedTermsBroken(message, changed_fields=changed, problems=problems, field=field)
 
 
-def contract_signed_terms(contract, *, field=None) -> SignedTerms:
+def contract_signed_terms(contract: "Contract", *, field: str | None = None) -> SignedTerms:
     """The verified signed terms of a signed contract.
 
     Raises SignedTermsBroken (a DomainError naming the changed fields) when any of its
@@ -108,7 +115,7 @@ def statement_terms(statement: bytes) -> SignedTerms:
     )
 
 
-def contract_signatures_verified(contract, *, field=None) -> None:
+def contract_signatures_verified(contract: "Contract", *, field: str | None = None) -> None:
     """Refuse (SignedTermsBroken) when a signature the contract already has does not verify;
     a contract with no signature yet passes."""
     changed, problems = contract_signature_integrity(_signature_checks(contract))

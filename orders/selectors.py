@@ -1,13 +1,20 @@
 """Reads of the catalog and of orders that start from what the user may see."""
 
-from django.db.models import Q
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import ContractStatus
+from contracts.models import Contract
 from contracts.selectors import contract_integrity, contract_list
 from crm.core.audit import audit_history
+from crm.core.types import Viewer
+from customers.models import Customer
 from customers.selectors import customer_list
 from orders.choices import OrderStatus
 from orders.models import Order, Product
@@ -17,11 +24,11 @@ from orders.workflow import transition_permission
 # --- catalog -------------------------------------------------------------------------------
 
 
-def product_list(*, user):
+def product_list(*, user: Viewer) -> QuerySet[Product]:
     return Product.objects.visible_to(user)
 
 
-def product_search(queryset, text: str):
+def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
     """Products whose SKU or name contains the text."""
     text = text.strip()
     if not text:
@@ -29,7 +36,7 @@ def product_search(queryset, text: str):
     return queryset.filter(Q(sku__icontains=text) | Q(name__icontains=text))
 
 
-def product_choices(*, keep_ids=()):
+def product_choices(*, keep_ids: Iterable[int] = ()) -> QuerySet[Product]:
     """What a line may order: the active products, plus those already on the order's lines
     (an existing line keeps its product and price even after the product is withdrawn)."""
     condition = Q(is_active=True)
@@ -41,16 +48,16 @@ def product_choices(*, keep_ids=()):
 # --- orders --------------------------------------------------------------------------------
 
 
-def order_list(*, user):
+def order_list(*, user: Viewer) -> QuerySet[Order]:
     return Order.objects.visible_to(user).select_related("customer", "contract", "owner")
 
 
-def order_get(*, user, pk, action="view") -> Order:
+def order_get(*, user: Viewer, pk: int, action: str = "view") -> Order:
     queryset = Order.objects.visible_to(user, action).select_related("customer", "contract", "owner")
     return get_object_or_404(queryset, pk=pk)
 
 
-def order_search(queryset, text: str):
+def order_search(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
     """Orders whose number contains the text (`000123`, `2026-0001`), or starts with it when
     it is the beginning of a number (`ORD-2026-0001`): a prefix reads the number's index."""
     text = text.strip().upper()
@@ -61,9 +68,9 @@ def order_search(queryset, text: str):
     return queryset.filter(number__icontains=text)
 
 
-def order_list_scope(*, user, data):
+def order_list_scope(*, user: Viewer, data: Mapping[str, Any]) -> dict[str, Any]:
     """The customer or contract a filtered list is narrowed to, named for the heading."""
-    scope = {}
+    scope: dict[str, Any] = {}
     if data.get("customer"):
         scope["scope_customer"] = customer_list(user=user).filter(pk=data["customer"]).first()
     if data.get("contract"):
@@ -71,7 +78,7 @@ def order_list_scope(*, user, data):
     return scope
 
 
-def order_detail_context(*, order):
+def order_detail_context(*, order: Order) -> dict[str, Any]:
     context = {
         "lines": order.lines.select_related("product"),
         "history": audit_history(order).select_related("actor")[:100],
@@ -83,7 +90,7 @@ def order_detail_context(*, order):
     return context
 
 
-def order_contract_choices(*, user, customer):
+def order_contract_choices(*, user: Viewer, customer: Customer | int) -> QuerySet[Contract]:
     """The contracts an order of this customer may be placed against: active and visible."""
     return (
         contract_list(user=user)
@@ -93,7 +100,7 @@ def order_contract_choices(*, user, customer):
     )
 
 
-def contract_orders(*, user, contract, limit=10):
+def contract_orders(*, user: Viewer, contract: Contract, limit: int = 10) -> QuerySet[Order]:
     """The latest orders placed against a contract, among those the user may see."""
     return order_list(user=user).filter(contract=contract).order_by("-order_date", "-id")[:limit]
 
@@ -111,7 +118,7 @@ _ACTIONS = [
 _DECISIONS = {"orders:order_approve", "orders:order_reject"}
 
 
-def order_actions(*, order, user):
+def order_actions(*, order: Order, user: User) -> list[dict[str, Any]]:
     """The workflow buttons worth showing this user; the services still decide."""
     status = OrderStatus(order.status)
     actions = []
@@ -130,9 +137,9 @@ def order_actions(*, order, user):
     return actions
 
 
-def _own(order):
+def _own(order: Order) -> set[int | None]:
     return {order.owner_id, order.submitted_by_id}
 
 
-def order_can_edit(*, order, user) -> bool:
+def order_can_edit(*, order: Order, user: Viewer) -> bool:
     return order.status == OrderStatus.DRAFT and Order.objects.visible_to(user, "change").filter(pk=order.pk).exists()

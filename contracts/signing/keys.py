@@ -1,5 +1,7 @@
 """The registry of signing keys: which key of which backend signs, and every public key ever used."""
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +16,7 @@ from crm.core.exceptions import DomainError
 from crm.core.transactions import in_callers_transaction
 
 
-def _register(*, actor, backend: SigningBackend, public_key, action) -> SigningKey:
+def _register(*, actor: User | None, backend: SigningBackend, public_key: rsa.RSAPublicKey, action: str) -> SigningKey:
     now = timezone.now()
     key = SigningKey.objects.create(
         key_id=key_id_for(public_key),
@@ -27,7 +29,7 @@ def _register(*, actor, backend: SigningBackend, public_key, action) -> SigningK
     return key
 
 
-def _retire_active(*, actor, alias) -> SigningKey | None:
+def _retire_active(*, actor: User | None, alias: str) -> SigningKey | None:
     current = SigningKey.objects.select_for_update().filter(backend_alias=alias, status=SigningKeyStatus.ACTIVE).first()
     if current is not None:
         current.status, current.retired_at = SigningKeyStatus.RETIRED, timezone.now()
@@ -39,7 +41,7 @@ def _retire_active(*, actor, alias) -> SigningKey | None:
 
 
 @transaction.atomic
-def signing_key_create(*, actor, alias=DEFAULT_ALIAS) -> SigningKey:
+def signing_key_create(*, actor: User | None, alias: str = DEFAULT_ALIAS) -> SigningKey:
     """Generate the first key of a backend and make it the active one."""
     if SigningKey.objects.filter(backend_alias=alias, status=SigningKeyStatus.ACTIVE).exists():
         raise DomainError(_("Backend %(alias)s already has an active key; rotate it instead.") % {"alias": alias})
@@ -48,7 +50,7 @@ def signing_key_create(*, actor, alias=DEFAULT_ALIAS) -> SigningKey:
 
 
 @transaction.atomic
-def signing_key_rotate(*, actor, alias=DEFAULT_ALIAS) -> SigningKey:
+def signing_key_rotate(*, actor: User | None, alias: str = DEFAULT_ALIAS) -> SigningKey:
     """Generate a new key, retire the active one (it still verifies), activate the new one."""
     backend = _backend(alias)
     public_key = _generate(backend)
@@ -57,7 +59,7 @@ def signing_key_rotate(*, actor, alias=DEFAULT_ALIAS) -> SigningKey:
 
 
 @transaction.atomic
-def signing_key_revoke(*, actor, key_id, reason) -> SigningKey:
+def signing_key_revoke(*, actor: User | None, key_id: str, reason: str) -> SigningKey:
     """Stop a key for good. Signatures made before now stay valid as of their time."""
     reason = (reason or "").strip()
     if not reason:
@@ -81,7 +83,7 @@ def signing_key_revoke(*, actor, key_id, reason) -> SigningKey:
 
 
 @in_callers_transaction
-def signing_key_for_signing(*, alias=DEFAULT_ALIAS) -> tuple[SigningBackend, SigningKey]:
+def signing_key_for_signing(*, alias: str = DEFAULT_ALIAS) -> tuple[SigningBackend, SigningKey]:
     """The backend bound to its active key, and that key's record. Call inside a transaction.
 
     An in-memory backend's keys die with the process, so it registers a fresh key when
@@ -99,7 +101,7 @@ def signing_key_for_signing(*, alias=DEFAULT_ALIAS) -> tuple[SigningBackend, Sig
         raise DomainError(_("The signing service is unavailable: %(error)s") % {"error": error}) from error
 
 
-def _ephemeral_key_register(backend) -> SigningKey:
+def _ephemeral_key_register(backend: SigningBackend) -> SigningKey:
     """Make this process's in-memory key the active one; a key known but not active (another
     process took over, or it was revoked) is replaced by a fresh one."""
     _retire_active(actor=None, alias=backend.alias)
@@ -109,14 +111,14 @@ def _ephemeral_key_register(backend) -> SigningKey:
     return _register(actor=None, backend=backend, public_key=public_key, action="signingkey.created")
 
 
-def _backend(alias) -> SigningBackend:
+def _backend(alias: str) -> SigningBackend:
     try:
         return signing_backend(alias)
     except (SigningError, ImproperlyConfigured) as error:
         raise DomainError(_("The signing service is unavailable: %(error)s") % {"error": error}) from error
 
 
-def _generate(backend):
+def _generate(backend: SigningBackend) -> rsa.RSAPublicKey:
     try:
         return backend.generate_key()
     except SigningError as error:

@@ -10,10 +10,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 import rfc8785
 
 from contracts.signing.base import SigningError, algorithm_parameters, verify
+
+if TYPE_CHECKING:
+    from contracts.models import ContractSignature
 
 STATEMENT_TYPE = "crm.contract-signature/v1"
 
@@ -84,7 +88,7 @@ def statement_for_signature(signature) -> bytes:
 class SignatureCheck:
     """The outcome of checking one stored signature."""
 
-    signature: object
+    signature: "ContractSignature"
     cryptographically_valid: bool
     changed_fields: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)

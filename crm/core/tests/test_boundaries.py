@@ -4,6 +4,7 @@ Each case copies the project's packages into a scratch folder, adds one forbidde
 runs `lint-imports` (the command `make lint` runs) on the copy.
 """
 
+import configparser
 import shutil
 import subprocess
 import sys
@@ -29,7 +30,7 @@ def lint_imports(folder: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "migrations")
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
     for package in PACKAGES:
         shutil.copytree(ROOT / package, tmp_path / package, ignore=skip)
     shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
@@ -78,3 +79,24 @@ def test_tests_may_use_the_factories_of_lower_apps(project_copy):
     add_import(project_copy, "crm.core.tests.test_boundaries", "from orders.tests.factories import order_for")
 
     assert lint_imports(project_copy).returncode == 0
+
+
+# Their transition checks are being rewritten onto the workflow engine; their hints and their
+# place in mypy.ini come with that change.
+NOT_YET_TYPE_CHECKED = {"contracts/services.py", "orders/services.py"}
+
+
+def test_mypy_checks_every_service_and_selector_module():
+    config = configparser.ConfigParser()
+    config.read(ROOT / "mypy.ini")
+    checked = {name.strip() for name in config["mypy"]["files"].split(",") if name.strip()}
+    modules = {
+        str(path.relative_to(ROOT))
+        for package in PACKAGES
+        for pattern in ("services.py", "selectors.py")
+        for path in (ROOT / package).rglob(pattern)
+        if "tests" not in path.parts
+    }
+
+    assert modules - NOT_YET_TYPE_CHECKED <= checked
+    assert all((ROOT / name).exists() for name in checked)
