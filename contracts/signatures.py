@@ -27,6 +27,7 @@ from contracts.signing.keys import signing_key_for_signing
 from contracts.signing.statement import signature_check, statement_build
 from crm.core.audit import audit_record
 from crm.core.context import current_context
+from crm.core.events import event_publish
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.mail import MailStatus, mail_send_on_commit
 
@@ -112,6 +113,9 @@ def _activate_when_complete(contract, actor):
         contract.decided_at = contract.decided_at or timezone.now()
         transition_check(contract, S.ACTIVE, actor, by_system=True)
         status_set(contract, S.ACTIVE, actor=actor, action="contract.activated")
+        event_publish(
+            "contract.activated", contract_id=contract.pk, customer_id=contract.customer_id, number=contract.number
+        )
 
 
 @transaction.atomic

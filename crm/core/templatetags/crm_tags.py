@@ -81,3 +81,11 @@ def bootstrap_widget(field):
         css = "form-control form-control-sm"
     existing = widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.simple_tag
+def history_entries(events, masker):
+    """The history as sentences, field labels and shown values (crm/core/history.py)."""
+    from crm.core.history import history_entries as entries
+
+    return entries(events, as_masker(masker))
