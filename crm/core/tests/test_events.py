@@ -35,10 +35,9 @@ def test_subscribers_hear_of_an_event_only_once_its_transaction_commits(heard):
 
 
 def test_subscribers_never_hear_of_an_event_whose_transaction_rolled_back(heard):
-    with pytest.raises(RuntimeError):
-        with transaction.atomic():
-            event_publish("test.happened", order_id=7)
-            raise RuntimeError("the step failed")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        event_publish("test.happened", order_id=7)
+        raise RuntimeError("the step failed")
     assert heard == []
 
 
@@ -71,10 +70,9 @@ def test_a_failing_subscriber_is_logged_and_breaks_neither_the_step_nor_the_othe
     event_subscribe("test.happened", broken)
     event_subscribe("test.happened", heard_listener)
     try:
-        with caplog.at_level(logging.ERROR, logger="crm.core.events"):
-            with transaction.atomic():
-                step_user = UserFactory(username="the_step", role=Role.SALES_REP)
-                event_publish("test.happened", user_id=step_user.pk)
+        with caplog.at_level(logging.ERROR, logger="crm.core.events"), transaction.atomic():
+            step_user = UserFactory(username="the_step", role=Role.SALES_REP)
+            event_publish("test.happened", user_id=step_user.pk)
     finally:
         event_unsubscribe("test.happened", broken)
 
