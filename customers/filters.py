@@ -1,6 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.filtersets import CrmFilterSet
 from crm.core.masking import masker_for
 from customers.choices import CustomerStatus, CustomerTier, Industry
 from customers.models import Contact, Customer
@@ -19,7 +20,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering)
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(CrmFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(choices=CustomerStatus.choices)
     industry = django_filters.ChoiceFilter(choices=Industry.choices)
@@ -46,7 +47,7 @@ class CustomerFilter(django_filters.FilterSet):
         return customer_search(queryset, value, reveal=can_see_contact_details(self.request.user))
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(CrmFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     primary = django_filters.BooleanFilter(field_name="is_primary", label=_("Primary only"))
     sort = StableOrderingFilter(fields=(("name", "name"), ("customer__name", "customer")), label=_("Sort"))
