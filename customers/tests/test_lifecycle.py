@@ -2,13 +2,18 @@
 
 import pytest
 
-from contracts.tests.factories import ContractFactory, active_contract
+from contracts.tests.factories import ContractFactory, active_contract, default_approval_rules
 from crm.core.models import AuditEvent
 from crm.core.roles import Role
 from crm.core.tests.factories import UserFactory
 from customers import services
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
+
+
+@pytest.fixture(autouse=True)
+def rules(db):
+    return default_approval_rules()  # a transactional test elsewhere may have flushed them
 
 
 @pytest.fixture

@@ -6,13 +6,24 @@ from decimal import Decimal
 import pytest
 
 from contracts import services, signatures
-from contracts.tests.factories import LARGE, ContractFactory, approved_contract, pending_contract
+from contracts.tests.factories import (
+    LARGE,
+    ContractFactory,
+    approved_contract,
+    default_approval_rules,
+    pending_contract,
+)
 from crm.core.history import history_entries, history_sentences_register
 from crm.core.masking import MASKED, REVEALED
 from crm.core.models import AuditEvent
 from crm.core.roles import Role
 from crm.core.tests.factories import UserFactory
 from customers.tests.factories import CustomerFactory
+
+
+@pytest.fixture(autouse=True)
+def rules(db):
+    return default_approval_rules()  # a transactional test elsewhere may have flushed them
 
 
 @pytest.fixture
