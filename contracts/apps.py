@@ -8,7 +8,10 @@ class ContractsConfig(AppConfig):
     verbose_name = _("Contracts")
 
     def ready(self):
+        from contracts.history import SENTENCES
         from contracts.signing.loader import check_signing_backends, connect_signals
+        from crm.core.history import history_sentences_register
 
         connect_signals()
+        history_sentences_register(SENTENCES)
         checks.register(check_signing_backends, "signing")

@@ -320,30 +320,49 @@ def _load(model: ApprovalModel):
 
 def approval_recommendation(contract) -> Recommendation:
     """The assistant's advice on a contract, or why there is none. Never raises."""
+    return approval_recommendations([contract])[contract.pk]
+
+
+def approval_recommendations(contracts) -> dict[int, Recommendation]:
+    """`{contract id: advice}` for many contracts (the approvals inbox): one model lookup
+    and one query for all their features. Never raises."""
+    ids = [contract.pk for contract in contracts]
+    if not ids:
+        return {}
     try:
         model = ApprovalModel.objects.filter(is_active=True).defer("estimator").first()
         if model is None:
             decided = decided_contracts().count()
             if decided < MIN_SAMPLES:
-                return unavailable(_too_little_history(decided, MIN_SAMPLES))
-            return unavailable(_("No approval model has been trained yet."))
+                return dict.fromkeys(ids, unavailable(_too_little_history(decided, MIN_SAMPLES)))
+            return dict.fromkeys(ids, unavailable(_("No approval model has been trained yet.")))
     except Exception:
         logger.exception("Could not look up the approval model")
-        return unavailable(_("The model could not be loaded."))
+        return dict.fromkeys(ids, unavailable(_("The model could not be loaded.")))
     try:
         estimator = _load(model)
     except Exception:
         logger.exception("Could not load approval model v%s (id %s)", model.version, model.pk)
-        return unavailable(_("The model could not be loaded."))
+        return dict.fromkeys(ids, unavailable(_("The model could not be loaded.")))
     try:
-        features = contract_features(contract)
+        features_of = contract_features_many(Contract.objects.filter(pk__in=ids))
+    except Exception:
+        logger.exception("Approval model v%s could not compute features", model.version)
+        features_of = {}
+    return {pk: _recommend(model, estimator, pk, features_of.get(pk)) for pk in ids}
+
+
+def _recommend(model, estimator, contract_id, features) -> Recommendation:
+    try:
+        if features is None:
+            raise ModelUnusable("no features")
         vector = np.array([[features[name] for name in model.feature_names]], dtype=float)
         shares = estimator.predict_proba(vector)[0]
         best = int(np.argmax(shares))
         decision = str(estimator.classes_[best])
         reasons = path_reasons(estimator, vector, model.feature_names, best)
     except Exception:
-        logger.exception("Approval model v%s failed on contract %s", model.version, contract.pk)
+        logger.exception("Approval model v%s failed on contract %s", model.version, contract_id)
         return unavailable(_("The model could not make a recommendation for this contract."))
     return Recommendation(
         available=True,

@@ -7,12 +7,12 @@ from django.utils.translation import gettext_lazy as _
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.selectors import contract_search
-from crm.core.filters import StableOrderingFilter
+from crm.core.filters import CrmFilterSet, StableOrderingFilter
 from crm.core.masking import masker_for
 from crm.core.roles import owner_candidates
 
 
-class ContractFilter(django_filters.FilterSet):
+class ContractFilter(CrmFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(choices=ContractStatus.choices)
     customer = django_filters.NumberFilter(field_name="customer_id", widget=django_filters.widgets.forms.HiddenInput)

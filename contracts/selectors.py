@@ -53,14 +53,38 @@ def contract_search(queryset: QuerySet[Contract], text: str) -> QuerySet[Contrac
     return queryset.filter(Q(number__icontains=text) | Q(title__icontains=text) | by_customer)
 
 
-def approval_inbox(*, user: User) -> QuerySet[Contract]:
-    """Contracts waiting for a decision by one of the user's roles, that the user may decide."""
+# The inbox's columns and how each sorts; "waiting" (oldest submission first: the one that
+# has waited longest on top) is the default. A leading "-" reverses a column.
+INBOX_SORTS = {
+    "waiting": ("submitted_at", "id"),
+    "number": ("number", "id"),
+    "customer": ("customer__name", "id"),
+    "amount": ("amount", "id"),
+    "submitter": ("submitted_by__last_name", "submitted_by__first_name", "submitted_by__username", "id"),
+}
+INBOX_DEFAULT_SORT = "waiting"
+
+
+def inbox_sort(value: object) -> str:
+    """The sort asked for, if the inbox knows it, else the default."""
+    value = str(value or "")
+    return value if value.lstrip("-") in INBOX_SORTS and value.count("-") <= 1 else INBOX_DEFAULT_SORT
+
+
+def approval_inbox(*, user: User, sort: str = INBOX_DEFAULT_SORT) -> QuerySet[Contract]:
+    """Contracts waiting for a decision by one of the user's roles, that the user may decide,
+    sorted by one of INBOX_SORTS (oldest submission first by default)."""
     roles = list(user.groups.values_list("name", flat=True))
+    sort = inbox_sort(sort)
+    columns = INBOX_SORTS[sort.lstrip("-")]
+    if sort.startswith("-"):
+        columns = tuple(f"-{column}" for column in columns)
     return (
         contract_list(user=user)
         .filter(status=ContractStatus.PENDING_APPROVAL, awaiting_role__in=roles)
         .exclude(Q(owner=user) | Q(submitted_by=user))
-        .order_by("submitted_at", "id")
+        .select_related("customer", "submitted_by")
+        .order_by(*columns)
     )
 
 

@@ -24,6 +24,7 @@ from contracts.signed_terms import contract_signatures_verified
 from contracts.templating import clauses_missing, template_render
 from contracts.workflow import transition_permission
 from crm.core.audit import audit_record, diff, snapshot
+from crm.core.events import event_publish
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
 from crm.core.services import reference_row_save
@@ -123,6 +124,7 @@ def contract_create(*, actor, customer_id, template_id=None, body="", **terms) -
         changes=diff({}, snapshot(contract, CONTRACT_TERMS)),
         extra={"template": template.name if template else None},
     )
+    event_publish("contract.drafted", contract_id=contract.pk, customer_id=customer.pk, number=contract.number)
     return contract
 
 

@@ -28,6 +28,7 @@ from contracts.signing.keys import signing_key_for_signing
 from contracts.signing.statement import SignatureCheck, signature_check, statement_build
 from crm.core.audit import audit_record
 from crm.core.context import current_context
+from crm.core.events import event_publish
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.mail import MailStatus, mail_send_on_commit
 
@@ -115,6 +116,9 @@ def _activate_when_complete(contract: Contract, actor: User | None) -> None:
         contract.decided_at = contract.decided_at or timezone.now()
         transition_check(contract, S.ACTIVE, actor, by_system=True)
         status_set(contract, S.ACTIVE, actor=actor, action="contract.activated")
+        event_publish(
+            "contract.activated", contract_id=contract.pk, customer_id=contract.customer_id, number=contract.number
+        )
 
 
 @transaction.atomic

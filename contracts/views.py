@@ -21,7 +21,7 @@ from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 
 from contracts import selectors, services, signatures
-from contracts.assistant import approval_recommendation
+from contracts.assistant import approval_recommendation, approval_recommendations
 from contracts.choices import ContractStatus
 from contracts.filters import ContractFilter
 from contracts.forms import (
@@ -70,7 +70,16 @@ class ApprovalInboxView(PermissionRequiredMixin, ListView):
     paginate_by = 25
 
     def get_queryset(self):
-        return selectors.approval_inbox(user=self.request.user)
+        return selectors.approval_inbox(user=self.request.user, sort=self.request.GET.get("sort"))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rows = list(context["object_list"])
+        advice = approval_recommendations(rows)
+        for contract in rows:
+            contract.recommendation = advice[contract.pk]
+        context.update(object_list=rows, sort=selectors.inbox_sort(self.request.GET.get("sort")))
+        return context
 
 
 class ContractDetailView(VisibleQuerysetMixin, DetailView):

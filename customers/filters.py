@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.filters import StableOrderingFilter
+from crm.core.filters import CrmFilterSet, StableOrderingFilter
 from crm.core.masking import masker_for
 from crm.core.roles import owner_candidates
 from customers.choices import CustomerStatus, CustomerTier, Industry
@@ -10,7 +10,7 @@ from customers.permissions import can_see_contact_details
 from customers.selectors import contact_search, customer_search
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(CrmFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(choices=CustomerStatus.choices)
     industry = django_filters.ChoiceFilter(choices=Industry.choices)
@@ -37,7 +37,7 @@ class CustomerFilter(django_filters.FilterSet):
         return customer_search(queryset, value, reveal=can_see_contact_details(self.request.user))
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(CrmFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     primary = django_filters.BooleanFilter(field_name="is_primary", label=_("Primary only"))
     sort = StableOrderingFilter(fields=(("name", "name"), ("customer__name", "customer")), label=_("Sort"))

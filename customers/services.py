@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, DuplicateRecord
 from crm.core.roles import owner_candidates
+from customers.choices import CustomerStatus
 from customers.models import (
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
@@ -163,6 +164,47 @@ def customer_reassign(*, actor: User, customer_ids: Iterable[int], new_owner: Us
         )
         moved += 1
     return moved
+
+
+# The lifecycle a contract moves a customer along: {the contract's event: (the status it
+# brings the customer to, the statuses it moves on from)}. Forward only: a draft makes a lead
+# a prospect and leaves a prospect, an active or a churned customer alone; the first active
+# contract makes a lead or a prospect active, and a churned customer who signs again is
+# active again. Nothing here ever moves a customer back (an active one stays active when a
+# contract ends: marking it churned is a person's decision).
+LIFECYCLE_STEPS = {
+    "contract.drafted": (CustomerStatus.PROSPECT, {CustomerStatus.LEAD}),
+    "contract.activated": (
+        CustomerStatus.ACTIVE,
+        {CustomerStatus.LEAD, CustomerStatus.PROSPECT, CustomerStatus.CHURNED},
+    ),
+}
+
+
+@transaction.atomic
+def customer_status_follow(*, customer_id: int, cause: str, document: str = "") -> Customer | None:
+    """The system moves a customer's status forward after a step of one of its documents
+    (`cause`: the event's name, a key of LIFECYCLE_STEPS; `document`: its number, for the
+    history). Returns the customer when its status changed, None when it already was there
+    or beyond. No person acts: the audit event's actor is the system."""
+    if cause not in LIFECYCLE_STEPS:
+        raise DomainError(_("No customer status follows from %(cause)s.") % {"cause": cause})
+    target, moves_from = LIFECYCLE_STEPS[cause]
+    customer = Customer.objects.select_for_update(of=("self",)).filter(pk=customer_id).first()
+    if customer is None or customer.status not in moves_from:
+        return None
+    before = customer.status
+    customer.status = target
+    customer.updated_at = timezone.now()
+    customer.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=None,
+        action="customer.status_followed",
+        target=customer,
+        changes={"status": [before, target]},
+        extra={"cause": cause, "document": document},
+    )
+    return customer
 
 
 def _visible_customer(actor: User, customer_id: int, action: str = "change") -> Customer:

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self):
+        from crm.core.history import history_sentences_register
+        from orders.history import SENTENCES
+
+        history_sentences_register(SENTENCES)

@@ -3,7 +3,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.dates import DATE_INPUT_BOUNDS
-from crm.core.filters import StableOrderingFilter
+from crm.core.filters import CrmFilterSet, StableOrderingFilter
 from crm.core.masking import masker_for
 from orders.choices import OrderStatus
 from orders.models import Order, Product
@@ -12,7 +12,7 @@ from orders.selectors import order_search, product_search
 DATE_INPUT = forms.DateInput(attrs={"type": "date", **DATE_INPUT_BOUNDS}, format="%Y-%m-%d")
 
 
-class ProductFilter(django_filters.FilterSet):
+class ProductFilter(CrmFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     active = django_filters.BooleanFilter(field_name="is_active", label=_("Active"))
     sort = StableOrderingFilter(
@@ -30,7 +30,7 @@ class ProductFilter(django_filters.FilterSet):
         return product_search(queryset, value)
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(CrmFilterSet):
     q = django_filters.CharFilter(label=_("Number"), method="search")
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
     customer = django_filters.NumberFilter(field_name="customer_id", widget=forms.HiddenInput)

@@ -95,7 +95,10 @@ class OrderForm(forms.ModelForm):
             for contract in contracts
         ]
         field.empty_label = None
-        field.help_text = _("Only this customer's active contracts are offered.")
+        field.help_text = _(
+            "Only this customer's active contracts are offered. What is left of a contract counts its "
+            "draft orders as reserved: a draft holds its amount until it is submitted or cancelled."
+        )
         self.fields["currency"].widget.attrs["maxlength"] = 3
         if self.instance.pk is None:
             self.fields["currency"].initial = settings.DEFAULT_CURRENCY

@@ -1,10 +1,11 @@
 """Reads of the catalog and of orders that start from what the user may see."""
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -103,6 +104,21 @@ def order_contract_choices(*, user: Viewer, customer: Customer | int) -> QuerySe
 def contract_orders(*, user: Viewer, contract: Contract, limit: int = 10) -> QuerySet[Order]:
     """The latest orders placed against a contract, among those the user may see."""
     return order_list(user=user).filter(contract=contract).order_by("-order_date", "-id")[:limit]
+
+
+def contract_order_amounts(*, contract: Contract) -> dict[str, Decimal]:
+    """What the contract's orders take from its amount. Draft orders count: a draft holds
+    its amount (reserved) until it is submitted or cancelled, so two people drafting at once
+    cannot both plan on the same remainder. `ordered` is the orders past draft, `reserved`
+    the drafts, and `remaining` what is left after both (all orders, not only those the
+    user may see: the figures are the contract's)."""
+    drafts = Order.objects.filter(contract=contract, status=OrderStatus.DRAFT).aggregate(total=Sum("total"))
+    reserved = drafts["total"] or Decimal(0)
+    return {
+        "ordered": contract.ordered_amount - reserved,
+        "reserved": reserved,
+        "remaining": contract.remaining_amount,
+    }
 
 
 # (url name, label, button style, target status, visibility action)

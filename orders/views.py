@@ -117,6 +117,7 @@ class ContractOrdersView(View):
         context = {
             "contract": contract,
             "orders": selectors.contract_orders(user=request.user, contract=contract),
+            "amounts": selectors.contract_order_amounts(contract=contract),
             "can_order": contract.status == ContractStatus.ACTIVE and request.user.has_perm("orders.add_order"),
         }
         return render(request, "orders/_contract_orders.html", context)

@@ -286,7 +286,7 @@ def test_a_model_that_fails_to_predict_makes_the_recommendation_unavailable(rep,
     model = approval_model_train(min_samples=20)
     contract = pending_contract(owner=rep, customer=customers[0])
 
-    with mock.patch.object(assistant, "contract_features", side_effect=RuntimeError("boom")):
+    with mock.patch.object(assistant, "contract_features_many", side_effect=RuntimeError("boom")):
         recommendation = approval_recommendation(contract)
 
     assert not recommendation.available

@@ -157,7 +157,11 @@ def test_large_contract_is_approved_by_the_manager_then_finance(page, request, r
     log_in(page, finance)
     open_from_nav(page, "Approvals")
     row = page.get_by_test_id("inbox").get_by_role("row").filter(has_text=contract.number)
-    row.get_by_role("button", name="Approve").click()
+    expect(row.get_by_test_id("inbox-submitter")).to_have_text(full_name(rep))
+    row.get_by_text("Approve…").click()  # opens the confirmation; nothing is approved yet
+    expect(row).to_contain_text(f"Approve {contract.number} for 1,500,000.00 CNY?")
+    row.get_by_label("Comment (optional)").fill("Within budget.")
+    row.get_by_role("button", name="Confirm approval").click()
     expect(page.get_by_role("alert")).to_contain_text(f"You approved {contract.number} Pump castings 2026.")
     expect(page.get_by_test_id("inbox")).to_contain_text("Nothing waits for you.")
     log_out(page)

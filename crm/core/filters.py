@@ -1,6 +1,12 @@
-"""Filter pieces every app's list pages share."""
+"""Filter pieces every app's list pages share.
+
+Drop-downs say what their empty choice means instead of Django's `---------`: "All" for a
+choice among values (every status), "Any" for a choice among records (any owner), and
+"Default order" for the sort."""
 
 import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -12,3 +18,33 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         if "pk" not in ordering and "id" not in ordering and "-id" not in ordering:
             ordering.append("-pk" if ordering and str(ordering[0]).startswith("-") else "pk")
         return qs.order_by(*ordering)
+
+
+ALL = _("All")
+ANY = _("Any")
+DEFAULT_ORDER = _("Default order")
+
+
+class CrmFilterSet(django_filters.FilterSet):
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(form, "_crm_empty_labels", False):
+            for name, field in form.fields.items():
+                _label_empty_choice(field, self.filters.get(name))
+            form._crm_empty_labels = True
+        return form
+
+
+def _label_empty_choice(field, filter_):
+    """django-filter's choice fields read `empty_label` when they list their choices; the
+    widget keeps an iterator of its own (copied with the form), so it is given the field's."""
+    if not isinstance(field, forms.ChoiceField) or getattr(field, "empty_label", None) is None:
+        return
+    if isinstance(field, forms.ModelChoiceField):
+        field.empty_label = ANY
+    elif isinstance(filter_, django_filters.OrderingFilter):
+        field.empty_label = DEFAULT_ORDER
+    else:
+        field.empty_label = ALL
+    field.widget.choices = field.choices

@@ -64,8 +64,9 @@ def test_rep_creates_a_customer_and_finds_it_by_name_and_phone(page, rep):
     expect(page.get_by_test_id("customer-phone")).to_have_text("+86 138-0013-5678")
     expect(page.locator("main")).to_contain_text("Key account")
     created = page.get_by_test_id("audit-event").first
-    expect(created).to_contain_text("customer.created")
-    expect(created).to_contain_text(re.compile(r"rep · Web · 127\.0\.0\.1"))
+    expect(created).to_contain_text(f"{rep.get_full_name()} created the customer Guangzhou Blue Lotus Textiles")
+    expect(created).to_contain_text("Key account")  # the tier by its label, as the page shows it
+    expect(created).to_contain_text(re.compile(r"Web · 127\.0\.0\.1"))
     assert_bootstrap_applied(page)
     customer_id = DETAIL_URL.search(page.url).group(1)
     assert Customer.objects.get(pk=customer_id).owner == rep

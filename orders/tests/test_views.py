@@ -479,7 +479,9 @@ def test_contract_orders_card_shows_ordered_remaining_and_latest_orders(
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert 'data-testid="contract-ordered">12,500.00 CNY' in content
+    # Both live orders are drafts: they reserve their amount, nothing is ordered yet.
+    assert 'data-testid="contract-ordered">0.00 CNY' in content
+    assert 'data-testid="contract-reserved">12,500.00 CNY' in content
     assert 'data-testid="contract-remaining">37,500.00 CNY' in content
     assert 'data-testid="contract-executed">25.0%' in content
     assert 'data-width="25.0"' in content

@@ -81,3 +81,27 @@ def bootstrap_widget(field):
         css = "form-control form-control-sm"
     existing = widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.simple_tag
+def history_entries(events, masker):
+    """The history as sentences, field labels and shown values (crm/core/history.py)."""
+    from crm.core.history import history_entries as entries
+
+    return entries(events, as_masker(masker))
+
+
+@register.simple_tag(takes_context=True)
+def sort_toggle(context, key, current):
+    """The query string that sorts by `key`, or by `key` reversed when it already sorts so."""
+    return query_with(context, sort=f"-{key}" if current == key else key, page=None)
+
+
+@register.simple_tag
+def sort_mark(key, current):
+    """An arrow after the column the page is sorted by."""
+    if current == key:
+        return "▲"
+    if current == f"-{key}":
+        return "▼"
+    return ""

@@ -144,6 +144,9 @@ SERVICE_CALLS = {
     "customers.services.customer_update": lambda w: _call(
         "customers.services.customer_update", actor=w.rep, customer_id=w.customer.pk, notes="Met at the fair"
     ),
+    "customers.services.customer_status_follow": lambda w: _call(
+        "customers.services.customer_status_follow", customer_id=w.customer.pk, cause="contract.drafted"
+    ),
     "customers.services.contact_create": lambda w: setattr(
         w,
         "contact",
