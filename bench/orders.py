@@ -32,7 +32,6 @@ from common import (
     LOCMEM_EMAIL,
     TEST_CLIENT_HOSTS,
     bench_database_url,
-    copy_rows,
     format_page_table,
     measure_pages,
     p95,
@@ -132,6 +131,7 @@ def bulk_load(args, who, contract, today) -> str:
     """COPY orders and lines in batches; bypasses the services (no checks, no audit)."""
     from django.db import connection, transaction
 
+    from crm.core.bulk import copy_rows, ids_reserve
     from crm.core.models import DocumentSequence
     from customers.models import Customer
     from orders.models import Product, line_total
@@ -150,15 +150,11 @@ def bulk_load(args, who, contract, today) -> str:
     now = datetime.datetime.now(datetime.UTC)
     started = time.perf_counter()
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_serial_sequence('orders_order', 'id')")
-        sequence = cursor.fetchone()[0]
     done = 0
     while done < args.orders:
         size = min(BATCH, args.orders - done)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, size])
-            ids = sorted(row[0] for row in cursor.fetchall())
+            ids = ids_reserve(cursor, "orders_order", size)
             order_rows, line_rows = [], []
             for offset, order_id in enumerate(ids):
                 index = done + offset
