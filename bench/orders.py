@@ -113,6 +113,7 @@ def big_contract(who, today):
 ORDER_COLUMNS = [
     "id", "number", "customer_id", "contract_id", "order_date", "currency", "total", "status", "owner_id",
     "notes", "approval_reasons", "submitted_by_id", "approved_by_id", "cancel_reason", "created_at", "updated_at",
+    "delivered_at",
 ]  # fmt: skip
 LINE_COLUMNS = ["order_id", "product_id", "quantity", "unit_price", "discount_percent", "line_total"]
 # Mostly old, finished orders; a tail of recent work in progress.
@@ -193,6 +194,7 @@ def bulk_load(args, who, contract, today) -> str:
                         order_id, number, customer_id, contract_id, order_date, "CNY", total, status, owner_id,
                         "", "[]", submitted and owner_id, approved,
                         "Bench: cancelled" if status == "cancelled" else "", created, min(now, created),
+                        min(now, created) if status in ("delivered", "closed") else None,
                     )
                 )  # fmt: skip
                 line_rows.extend(lines)

@@ -432,6 +432,7 @@ def order_start_fulfilment(*, actor, order_id) -> Order:
 def order_deliver(*, actor, order_id) -> Order:
     order = _order_locked(actor, order_id)
     _check_transition(order, S.DELIVERED, actor)
+    order.delivered_at = timezone.now()
     return _set_status(order, S.DELIVERED, actor=actor, action="order.delivered")
 
 
