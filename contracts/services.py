@@ -386,8 +386,8 @@ def contract_lock_for_orders(*, contract_id) -> Contract:
 
 
 @in_callers_transaction
-def contract_ordered_amount_set(*, actor, contract, amount, order) -> None:
-    """Record the sum of the contract's live orders after `order` changed, with its audit
+def contract_ordered_amount_set(*, actor, contract: Contract, amount: Decimal, order_number: str) -> None:
+    """Record the sum of the contract's live orders after order `order_number` changed, with its audit
     event when the sum moved; the caller holds the contract's lock."""
     before, amount = contract.ordered_amount, Decimal(amount).quantize(Decimal("0.01"))
     if before == amount:
@@ -400,5 +400,5 @@ def contract_ordered_amount_set(*, actor, contract, amount, order) -> None:
         target=contract,
         parent=contract.customer,
         changes={"ordered_amount": [before, amount]},
-        extra={"order": order.number},
+        extra={"order": order_number},
     )

@@ -162,7 +162,7 @@ def contract_fit_check(*, contract, customer, order_date, currency, total, exclu
 def _contract_sum_refresh(contract, *, actor, order):
     """Record the contract's live-order sum after `order` changed; the caller holds its lock."""
     used = Order.objects.filter(contract=contract, status__in=LIVE).aggregate(total=Sum("total"))["total"]
-    contract_ordered_amount_set(actor=actor, contract=contract, amount=used or Decimal(0), order=order)
+    contract_ordered_amount_set(actor=actor, contract=contract, amount=used or Decimal(0), order_number=order.number)
 
 
 def _visible_contract(actor, contract_id):
