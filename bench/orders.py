@@ -147,7 +147,9 @@ def bulk_load(args, who, contract, today) -> str:
     contract_left = args.contract_orders
     contract_sum = Decimal(0)
     contract_cap = CONTRACT_AMOUNT * Decimal("0.8")  # leaves room for the timed placements
-    per_year = {}
+    # Numbers continue after any the services already gave out.
+    sequences = DocumentSequence.objects.filter(key__startswith="ORD-").values_list("key", "last_value")
+    per_year = {int(key.removeprefix("ORD-")): last for key, last in sequences}
     now = datetime.datetime.now(datetime.UTC)
     started = time.perf_counter()
 
@@ -232,7 +234,12 @@ def seed(args, today):
 
     if not Customer.objects.exists():
         call_command(
-            "seed_demo", customers=args.customers, contacts_per_customer=0, seed=args.seed, stdout=io.StringIO()
+            "seed_demo",
+            customers=args.customers,
+            contacts_per_customer=0,
+            contracts=0,  # the customers only: the measured contract and orders are made below
+            seed=args.seed,
+            stdout=io.StringIO(),
         )
     who = people()
     demo_catalog_ensure(manager=who["manager"])
