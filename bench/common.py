@@ -1,10 +1,10 @@
-"""Helpers the benchmark scripts share: the scratch database, Django, timing, tables, COPY.
+"""Helpers the benchmark scripts share: the scratch database, Django, timing, tables.
 
 The scripts run as `.venv/bin/python bench/<name>.py`, so this folder is first on
-`sys.path` and they import these as `from common import ...`.
+`sys.path` and they import these as `from common import ...`. Bulk loading (COPY and id
+reservation) is `crm.core.bulk`, the helper seed_demo uses, imported once Django is set up.
 """
 
-import io
 import math
 import os
 import statistics
@@ -64,9 +64,11 @@ def p95(values):
 
 def measure(client, url, runs, warmups) -> dict:
     """Time `runs` GETs of `url` after `warmups` untimed ones; "captured" holds the last run's queries."""
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
+    # A full query log (9,000 entries, e.g. after seeding with DEBUG on) captures nothing.
+    reset_queries()
     for _ in range(warmups):
         client.get(url)
     totals, sql_times, query_counts, statuses = [], [], [], set()
@@ -156,25 +158,3 @@ def format_page_table(rows) -> str:
         ],
         right={2, 3, 4, 5},
     )
-
-
-# --- bulk loading --------------------------------------------------------------------------
-
-
-def copy_value(value) -> str:
-    """One value in COPY's text format."""
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def copy_rows(cursor, table, columns, rows):
-    """COPY `rows` (sequences in `columns` order) into `table` through a psycopg2 cursor."""
-    buffer = io.StringIO()
-    buffer.writelines("\t".join(copy_value(value) for value in row) + "\n" for row in rows)
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)

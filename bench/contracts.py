@@ -33,7 +33,6 @@ from common import (
     LOCMEM_EMAIL,
     TEST_CLIENT_HOSTS,
     bench_database_url,
-    copy_rows,
     format_page_table,
     measure_pages,
     setup_django,
@@ -238,6 +237,7 @@ def bulk_load(args) -> str:
     from django.utils import timezone
 
     from contracts.demo import contract_templates_ensure
+    from crm.core.bulk import copy_rows
     from crm.core.models import DocumentSequence
     from customers.models import Customer
 

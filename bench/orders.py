@@ -32,7 +32,6 @@ from common import (
     LOCMEM_EMAIL,
     TEST_CLIENT_HOSTS,
     bench_database_url,
-    copy_rows,
     format_page_table,
     measure_pages,
     p95,
@@ -114,6 +113,7 @@ def big_contract(who, today):
 ORDER_COLUMNS = [
     "id", "number", "customer_id", "contract_id", "order_date", "currency", "total", "status", "owner_id",
     "notes", "approval_reasons", "submitted_by_id", "approved_by_id", "cancel_reason", "created_at", "updated_at",
+    "delivered_at",
 ]  # fmt: skip
 LINE_COLUMNS = ["order_id", "product_id", "quantity", "unit_price", "discount_percent", "line_total"]
 # Mostly old, finished orders; a tail of recent work in progress.
@@ -132,6 +132,7 @@ def bulk_load(args, who, contract, today) -> str:
     """COPY orders and lines in batches; bypasses the services (no checks, no audit)."""
     from django.db import connection, transaction
 
+    from crm.core.bulk import copy_rows, ids_reserve
     from crm.core.models import DocumentSequence
     from customers.models import Customer
     from orders.models import Product, line_total
@@ -146,19 +147,17 @@ def bulk_load(args, who, contract, today) -> str:
     contract_left = args.contract_orders
     contract_sum = Decimal(0)
     contract_cap = CONTRACT_AMOUNT * Decimal("0.8")  # leaves room for the timed placements
-    per_year = {}
+    # Numbers continue after any the services already gave out.
+    sequences = DocumentSequence.objects.filter(key__startswith="ORD-").values_list("key", "last_value")
+    per_year = {int(key.removeprefix("ORD-")): last for key, last in sequences}
     now = datetime.datetime.now(datetime.UTC)
     started = time.perf_counter()
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_serial_sequence('orders_order', 'id')")
-        sequence = cursor.fetchone()[0]
     done = 0
     while done < args.orders:
         size = min(BATCH, args.orders - done)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, size])
-            ids = sorted(row[0] for row in cursor.fetchall())
+            ids = ids_reserve(cursor, "orders_order", size)
             order_rows, line_rows = [], []
             for offset, order_id in enumerate(ids):
                 index = done + offset
@@ -197,6 +196,7 @@ def bulk_load(args, who, contract, today) -> str:
                         order_id, number, customer_id, contract_id, order_date, "CNY", total, status, owner_id,
                         "", "[]", submitted and owner_id, approved,
                         "Bench: cancelled" if status == "cancelled" else "", created, min(now, created),
+                        min(now, created) if status in ("delivered", "closed") else None,
                     )
                 )  # fmt: skip
                 line_rows.extend(lines)
@@ -234,7 +234,12 @@ def seed(args, today):
 
     if not Customer.objects.exists():
         call_command(
-            "seed_demo", customers=args.customers, contacts_per_customer=0, seed=args.seed, stdout=io.StringIO()
+            "seed_demo",
+            customers=args.customers,
+            contacts_per_customer=0,
+            contracts=0,  # the customers only: the measured contract and orders are made below
+            seed=args.seed,
+            stdout=io.StringIO(),
         )
     who = people()
     demo_catalog_ensure(manager=who["manager"])

@@ -4,6 +4,8 @@ Each step locks the contract row, checks the transition table and the actor, cha
 the state and records the audit event in one transaction.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -386,7 +388,19 @@ def contract_lock_for_orders(*, contract_id) -> Contract:
 
 
 @in_callers_transaction
-def contract_ordered_amount_set(*, contract, amount) -> None:
-    """Record the sum of the contract's live orders; the caller holds the contract's lock."""
+def contract_ordered_amount_set(*, actor, contract: Contract, amount: Decimal, order_number: str) -> None:
+    """Record the sum of the contract's live orders after order `order_number` changed, with its audit
+    event when the sum moved; the caller holds the contract's lock."""
+    before, amount = contract.ordered_amount, Decimal(amount).quantize(Decimal("0.01"))
+    if before == amount:
+        return
     Contract.objects.filter(pk=contract.pk).update(ordered_amount=amount)
     contract.ordered_amount = amount
+    audit_record(
+        actor=actor,
+        action="contract.ordered_amount_changed",
+        target=contract,
+        parent=contract.customer,
+        changes={"ordered_amount": [before, amount]},
+        extra={"order": order_number},
+    )

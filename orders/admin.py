@@ -60,6 +60,7 @@ class OrderAdmin(VisibleAdminMixin, admin.ModelAdmin):
         "cancel_reason",
         "created_at",
         "updated_at",
+        "delivered_at",
     ]
     readonly_fields = fields
 

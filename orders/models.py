@@ -78,6 +78,8 @@ class Order(SensibleDatesMixin, models.Model):
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    # Set by the deliver step; close_delivered_orders counts from it.
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True, editable=False)
 
     objects = OrderQuerySet.as_manager()
 

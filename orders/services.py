@@ -159,10 +159,10 @@ def _contract_fit_check(*, contract, customer, order_date, currency, total, excl
     return used + total
 
 
-def _contract_sum_refresh(contract):
-    """Record the contract's live-order sum after a change; the caller holds its lock."""
+def _contract_sum_refresh(contract, *, actor, order):
+    """Record the contract's live-order sum after `order` changed; the caller holds its lock."""
     used = Order.objects.filter(contract=contract, status__in=LIVE).aggregate(total=Sum("total"))["total"]
-    contract_ordered_amount_set(contract=contract, amount=used or Decimal(0))
+    contract_ordered_amount_set(actor=actor, contract=contract, amount=used or Decimal(0), order_number=order.number)
 
 
 def _visible_contract(actor, contract_id):
@@ -201,7 +201,7 @@ def order_create(*, actor, customer_id, lines, contract_id=None, order_date=None
         line.order = order
     OrderLine.objects.bulk_create(priced)
     if contract is not None:
-        _contract_sum_refresh(contract)
+        _contract_sum_refresh(contract, actor=actor, order=order)
     audit_record(
         actor=actor,
         action="order.created",
@@ -279,7 +279,7 @@ def order_update(*, actor, order_id, lines, contract_id=None, order_date=None, c
         line.order = order
     OrderLine.objects.bulk_create(priced)
     for locked in contracts.values():
-        _contract_sum_refresh(locked)
+        _contract_sum_refresh(locked, actor=actor, order=order)
     changes = diff(before, snapshot(order, ORDER_FIELDS))
     old_lines, new_lines = _lines_snapshot(before_lines), _lines_snapshot(priced)
     if old_lines != new_lines:
@@ -432,6 +432,7 @@ def order_start_fulfilment(*, actor, order_id) -> Order:
 def order_deliver(*, actor, order_id) -> Order:
     order = _order_locked(actor, order_id)
     _check_transition(order, S.DELIVERED, actor)
+    order.delivered_at = timezone.now()
     return _set_status(order, S.DELIVERED, actor=actor, action="order.delivered")
 
 
@@ -458,5 +459,5 @@ def order_cancel(*, actor, order_id, reason) -> Order:
     order.cancel_reason = reason
     _set_status(order, S.CANCELLED, actor=actor, action="order.cancelled", extra={"reason": reason})
     for contract in contracts.values():
-        _contract_sum_refresh(contract)
+        _contract_sum_refresh(contract, actor=actor, order=order)
     return order

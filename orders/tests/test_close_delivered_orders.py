@@ -11,6 +11,7 @@ from crm.core.models import AuditEvent
 from customers.tests.factories import CustomerFactory
 from orders import services
 from orders.choices import OrderStatus as S
+from orders.models import Order
 from orders.tests.factories import ProductFactory, assert_audited, events_about, line, order_for, reload
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +99,25 @@ def test_negative_days_are_refused():
 def test_missing_or_bad_days_are_refused(args):
     with pytest.raises(CommandError):
         run(*args)
+
+
+def test_the_delivery_time_counts_not_a_later_change(make):
+    """An order delivered 40 days ago and touched since (the admin, a later step of
+    another app) is still due; one delivered 5 days ago is not, however old its rows."""
+    delivered_long_ago = make(S.DELIVERED, 40)
+    Order.objects.filter(pk=delivered_long_ago.pk).update(updated_at=timezone.now())
+    delivered_recently = make(S.DELIVERED, 5)
+    Order.objects.filter(pk=delivered_recently.pk).update(updated_at=timezone.now() - datetime.timedelta(days=90))
+
+    out, _err = run("--older-than", "30", "--dry-run")
+
+    when = timezone.localtime(reload(delivered_long_ago).delivered_at).strftime("%Y-%m-%d")
+    assert when == timezone.localdate(timezone.now() - datetime.timedelta(days=40)).isoformat()
+    assert f"would close {delivered_long_ago.number} (delivered {when})" in out
+    assert delivered_recently.number not in out
+
+    out, _err = run("--older-than", "30")
+
+    assert "1 order(s) closed." in out
+    assert reload(delivered_long_ago).status == S.CLOSED
+    assert reload(delivered_recently).status == S.DELIVERED

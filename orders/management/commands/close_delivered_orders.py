@@ -27,9 +27,8 @@ class Command(CrmCommand):
         if older_than < 0:
             raise CommandError("--older-than must be 0 or more days.")
         cutoff = timezone.now() - datetime.timedelta(days=older_than)
-        # The deliver step sets updated_at, and nothing else changes a delivered order.
-        due = Order.objects.filter(status=OrderStatus.DELIVERED, updated_at__lt=cutoff).order_by("updated_at", "id")
-        orders = list(due.values_list("pk", "number", "updated_at"))
+        due = Order.objects.filter(status=OrderStatus.DELIVERED, delivered_at__lt=cutoff)
+        orders = list(due.order_by("delivered_at", "id").values_list("pk", "number", "delivered_at"))
         closed = 0
         with self.progress(len(orders), "Closing delivered orders") as bar:
             for order_id, number, delivered_at in orders:
