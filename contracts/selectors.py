@@ -9,7 +9,6 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import ContractStatus
 from contracts.models import CONTRACT_TERMS, ApprovalStep, Contract, ContractSignature
@@ -19,7 +18,6 @@ from contracts.signed_terms import contract_signature_integrity, statement_terms
 from contracts.signed_terms import contract_signed_terms as contract_signed_terms  # orders read signed terms here
 from contracts.signing.evidence import bundle_manifest, bundle_members, evidence_bundle_check, verification_code
 from contracts.templating import clauses_missing
-from contracts.workflow import transition_permission
 from crm.core.audit import audit_history
 from customers.models import Customer
 
@@ -106,52 +104,6 @@ def contract_versions_diff(contract, old_number, new_number):
         lines = difflib.unified_diff(str(old[name]).splitlines(), str(new[name]).splitlines(), lineterm="", n=2)
         changes.append((name, [line for line in lines if not line.startswith(("---", "+++"))]))
     return changes
-
-
-# (url name, label, button style, target status or None for a decision, visibility action)
-_ACTIONS = [
-    (
-        "contracts:contract_submit",
-        _("Submit for approval"),
-        "btn-primary",
-        ContractStatus.PENDING_APPROVAL,
-        "change",
-    ),
-    (
-        "contracts:contract_reopen",
-        _("Reopen as draft"),
-        "btn-outline-primary",
-        ContractStatus.DRAFT,
-        "change",
-    ),
-    (
-        "contracts:contract_complete",
-        _("Mark completed"),
-        "btn-outline-success",
-        ContractStatus.COMPLETED,
-        "view",
-    ),
-    ("contracts:contract_terminate", _("Terminate"), "btn-outline-danger", ContractStatus.TERMINATED, "view"),
-    ("contracts:contract_cancel", _("Cancel"), "btn-outline-danger", ContractStatus.CANCELLED, "change"),
-]
-
-
-def contract_actions(*, contract, user):
-    """The workflow buttons worth showing this user; the services still decide."""
-    actions = []
-    visible_for = {
-        action: Contract.objects.visible_to(user, action).filter(pk=contract.pk).exists()
-        for action in {action for *_rest, action in _ACTIONS}
-    }
-    for url_name, label, style, target, action in _ACTIONS:
-        if not contract.can_transition(target):
-            continue
-        if url_name == "contracts:contract_reopen" and contract.status != ContractStatus.REJECTED:
-            continue
-        permission = transition_permission(ContractStatus(contract.status), target)
-        if permission and user.has_perm(permission) and visible_for[action]:
-            actions.append({"url": reverse(url_name, args=[contract.pk]), "label": label, "style": style})
-    return actions
 
 
 def contract_can_decide(*, contract, user) -> bool:
@@ -243,15 +195,4 @@ def bundle_verify(data: bytes):
         else "invalid",
         "signed_terms": signed_terms[-1] if signed_terms else None,
         "company_name": settings.COMPANY_NAME,
-    }
-
-
-def contract_signing_actions(*, contract, user, context):
-    """Whether the sign and send-link buttons are worth showing; the services decide."""
-    signable = contract.status in (ContractStatus.APPROVED, ContractStatus.SIGNING)
-    signed = context["signed_parties"]
-    can_change = Contract.objects.visible_to(user, "change").filter(pk=contract.pk).exists()
-    return {
-        "can_sign": signable and "company" not in signed and user.has_perm("contracts.sign_contract"),
-        "can_send_link": signable and "customer" not in signed and can_change,
     }

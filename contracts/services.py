@@ -22,47 +22,37 @@ from contracts.models import (
 )
 from contracts.signed_terms import contract_signatures_verified
 from contracts.templating import clauses_missing, template_render
-from contracts.workflow import transition_permission
+from contracts.workflow import WORKFLOW
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
 from crm.core.services import reference_row_save
 from crm.core.transactions import in_callers_transaction
+from crm.core.workflow import SYSTEM, audit_actor
 from customers.selectors import customer_list
 
 
 @in_callers_transaction
 def contract_locked(actor, contract_id, action="view") -> Contract:
-    """The contract under a row lock, if the actor may see it (or act as the system)."""
-    queryset = Contract.objects.all() if actor is None else Contract.objects.visible_to(actor, action)
+    """The contract under a row lock, if the actor may see it (`SYSTEM` sees every one)."""
+    queryset = Contract.objects.all() if actor in (None, SYSTEM) else Contract.objects.visible_to(actor, action)
     try:
         return queryset.select_for_update(of=("self",)).select_related("customer").get(pk=contract_id)
     except Contract.DoesNotExist:
         raise DomainError(_("This contract does not exist or you may not act on it.")) from None
 
 
-def transition_check(contract, target, actor, *, by_system=False):
-    if not contract.can_transition(target):
-        raise TransitionNotAllowed(
-            _("A contract that is %(current)s cannot become %(target)s.")
-            % {"current": contract.get_status_display().lower(), "target": S(target).label.lower()}
-        )
-    permission = transition_permission(S(contract.status), S(target))
-    if permission is None:
-        if not by_system:
-            raise TransitionNotAllowed(_("This step happens by itself; nobody takes it by hand."))
-    elif actor is not None and not actor.has_perm(permission):
-        raise TransitionNotAllowed(_("Your role may not take this step."))
-
-
 @in_callers_transaction
-def status_set(contract, target, *, actor, action, extra=None, extra_changes=None):
+def status_set(contract, target, *, actor, action, extra=None, extra_changes=None) -> Contract:
+    """Set the status a checked step reaches and record the audit event (nobody for SYSTEM)."""
     before = contract.status
     contract.status = target
     contract.updated_at = timezone.now()
     contract.save()
     changes = {"status": [before, target], **(extra_changes or {})}
-    audit_record(actor=actor, action=action, target=contract, parent=contract.customer, changes=changes, extra=extra)
+    audit_record(
+        actor=audit_actor(actor), action=action, target=contract, parent=contract.customer, changes=changes, extra=extra
+    )
     return contract
 
 
@@ -157,7 +147,7 @@ def contract_update(*, actor, contract_id, **terms) -> Contract:
     contract.version = previous.version + 1
     extra = {"version": contract.version}
     if contract.status != S.DRAFT:
-        transition_check(contract, S.DRAFT, actor)
+        WORKFLOW.check(contract, "edit", actor=actor)
         voided = ApprovalStep.objects.filter(contract=contract, round=contract.approval_round, voided_at__isnull=True)
         extra["approvals_voided"] = voided.update(voided_at=timezone.now())
         changes["status"] = [contract.status, S.DRAFT]
@@ -178,7 +168,7 @@ def contract_update(*, actor, contract_id, **terms) -> Contract:
 @transaction.atomic
 def contract_submit(*, actor, contract_id) -> Contract:
     contract = contract_locked(actor, contract_id, "change")
-    transition_check(contract, S.PENDING_APPROVAL, actor)
+    WORKFLOW.check(contract, "submit", actor=actor)
     levels = approval_levels(contract.amount)
     if not levels:
         raise DomainError(_("No approval rule applies to this amount; ask an admin to set the rules."))
@@ -261,6 +251,7 @@ def _record_step(contract, level, actor, decision, comment):
 def contract_approve(*, actor, contract_id, comment="") -> Contract:
     contract = contract_locked(actor, contract_id)
     level = _check_decider(contract, actor)
+    WORKFLOW.check(contract, "approve", actor=actor)
     step = _record_step(contract, level, actor, ApprovalDecision.APPROVED, (comment or "").strip())
     remaining = next_approval_level(contract)
     extra = {"level": step.level, "role": step.role, "comment": step.comment}
@@ -277,7 +268,7 @@ def contract_approve(*, actor, contract_id, comment="") -> Contract:
             extra=extra,
         )
         return contract
-    transition_check(contract, S.APPROVED, actor, by_system=True)
+    WORKFLOW.check(contract, "finish_approval", actor=SYSTEM)
     contract.awaiting_role = ""
     contract.decided_at = timezone.now()
     return status_set(contract, S.APPROVED, actor=actor, action="contract.approved", extra=extra)
@@ -290,7 +281,7 @@ def contract_reject(*, actor, contract_id, comment) -> Contract:
         raise DomainError(_("Say why the contract is rejected."), field="comment")
     contract = contract_locked(actor, contract_id)
     level = _check_decider(contract, actor)
-    transition_check(contract, S.REJECTED, actor)
+    WORKFLOW.check(contract, "reject", actor=actor)
     step = _record_step(contract, level, actor, ApprovalDecision.REJECTED, comment)
     contract.awaiting_role = ""
     contract.decided_at = timezone.now()
@@ -309,14 +300,14 @@ def contract_reopen(*, actor, contract_id) -> Contract:
     contract = contract_locked(actor, contract_id, "change")
     if contract.status != S.REJECTED:
         raise TransitionNotAllowed(_("Only a rejected contract is reopened."))
-    transition_check(contract, S.DRAFT, actor)
+    WORKFLOW.check(contract, "reopen", actor=actor)
     return status_set(contract, S.DRAFT, actor=actor, action="contract.reopened")
 
 
 @transaction.atomic
 def contract_cancel(*, actor, contract_id, reason="") -> Contract:
     contract = contract_locked(actor, contract_id, "change")
-    transition_check(contract, S.CANCELLED, actor)
+    WORKFLOW.check(contract, "cancel", actor=actor)
     contract.ended_reason = (reason or "").strip()
     contract.awaiting_role = ""
     return status_set(
@@ -332,7 +323,7 @@ def contract_terminate(*, actor, contract_id, reason) -> Contract:
     if not reason:
         raise DomainError(_("Say why the contract is terminated."), field="reason")
     contract = contract_locked(actor, contract_id)
-    transition_check(contract, S.TERMINATED, actor)
+    WORKFLOW.check(contract, "terminate", actor=actor)
     contract.ended_reason = reason
     return status_set(contract, S.TERMINATED, actor=actor, action="contract.terminated", extra={"reason": reason})
 
@@ -340,7 +331,7 @@ def contract_terminate(*, actor, contract_id, reason) -> Contract:
 @transaction.atomic
 def contract_complete(*, actor, contract_id) -> Contract:
     contract = contract_locked(actor, contract_id)
-    transition_check(contract, S.COMPLETED, actor)
+    WORKFLOW.check(contract, "complete", actor=actor)
     # Completing says the signed terms were fulfilled: not when they no longer verify.
     contract_signatures_verified(contract)
     return status_set(contract, S.COMPLETED, actor=actor, action="contract.completed")
@@ -350,12 +341,12 @@ def contract_complete(*, actor, contract_id) -> Contract:
 def contract_expire(*, contract_id, today=None) -> Contract:
     """The system expires an active contract whose end date has passed (also one whose
     signatures no longer verify: expiring, like terminating, stops business)."""
-    contract = contract_locked(None, contract_id)
+    contract = contract_locked(SYSTEM, contract_id)
     today = today or timezone.localdate()
     if contract.end_date >= today:
         raise TransitionNotAllowed(_("This contract runs until %(date)s.") % {"date": contract.end_date})
-    transition_check(contract, S.EXPIRED, None, by_system=True)
-    return status_set(contract, S.EXPIRED, actor=None, action="contract.expired")
+    WORKFLOW.check(contract, "expire", actor=SYSTEM)
+    return status_set(contract, S.EXPIRED, actor=SYSTEM, action="contract.expired")
 
 
 TEMPLATE_FIELDS = ["name", "body", "required_clauses", "is_active"]

@@ -20,15 +20,17 @@ from django.utils.translation import gettext as _
 from contracts.choices import ContractStatus as S
 from contracts.choices import SigningParty
 from contracts.models import Contract, ContractSignature, SigningLink
-from contracts.services import contract_locked, status_set, transition_check
+from contracts.services import contract_locked, status_set
 from contracts.signed_terms import contract_signatures_verified
 from contracts.signing.base import SigningError, algorithm_parameters
 from contracts.signing.keys import signing_key_for_signing
 from contracts.signing.statement import signature_check, statement_build
+from contracts.workflow import WORKFLOW
 from crm.core.audit import audit_record
 from crm.core.context import current_context
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.mail import MailStatus, mail_send_on_commit
+from crm.core.workflow import SYSTEM
 
 SIGNABLE = {S.APPROVED, S.SIGNING}
 
@@ -46,7 +48,7 @@ def _check_signable(contract, party):
 
 def _start_signing(contract, actor):
     if contract.status == S.APPROVED:
-        transition_check(contract, S.SIGNING, actor, by_system=True)
+        WORKFLOW.check(contract, "start_signing", actor=SYSTEM)
         status_set(contract, S.SIGNING, actor=actor, action="contract.signing_started")
 
 
@@ -110,7 +112,7 @@ def _activate_when_complete(contract, actor):
     parties = set(contract.signatures.values_list("party", flat=True))
     if parties >= set(SigningParty.values):
         contract.decided_at = contract.decided_at or timezone.now()
-        transition_check(contract, S.ACTIVE, actor, by_system=True)
+        WORKFLOW.check(contract, "activate", actor=SYSTEM)
         status_set(contract, S.ACTIVE, actor=actor, action="contract.activated")
 
 
@@ -123,6 +125,7 @@ def contract_sign_company(*, actor, contract_id, password) -> ContractSignature:
         raise DomainError(_("The password is not correct."), field="password")
     contract = contract_locked(actor, contract_id)
     _check_signable(contract, SigningParty.COMPANY)
+    WORKFLOW.check(contract, "sign", actor=actor)
     _start_signing(contract, actor)
     name = actor.get_full_name() or actor.get_username()
     signature = _sign(contract, party=SigningParty.COMPANY, signer=actor, signer_name=name, signer_email=actor.email)
@@ -143,6 +146,7 @@ def signing_link_send(*, actor, contract_id, email="", send_email=True) -> tuple
     data, whose addresses are invented)."""
     contract = contract_locked(actor, contract_id, "change")
     _check_signable(contract, SigningParty.CUSTOMER)
+    WORKFLOW.check(contract, "send_signing_link", actor=actor)
     email = (email or contract.customer.email).strip()
     if not email:
         raise DomainError(_("Give the e-mail address the link goes to."), field="email")

@@ -2,8 +2,6 @@
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import ContractStatus
 from contracts.selectors import contract_integrity, contract_list
@@ -12,7 +10,6 @@ from customers.selectors import customer_list
 from orders.choices import OrderStatus
 from orders.models import Order, Product
 from orders.services import order_approval_reasons
-from orders.workflow import transition_permission
 
 # --- catalog -------------------------------------------------------------------------------
 
@@ -96,42 +93,6 @@ def order_contract_choices(*, user, customer):
 def contract_orders(*, user, contract, limit=10):
     """The latest orders placed against a contract, among those the user may see."""
     return order_list(user=user).filter(contract=contract).order_by("-order_date", "-id")[:limit]
-
-
-# (url name, label, button style, target status, visibility action)
-_ACTIONS = [
-    ("orders:order_submit", _("Submit"), "btn-primary", OrderStatus.PENDING_APPROVAL, "change"),
-    ("orders:order_approve", _("Approve"), "btn-success", OrderStatus.APPROVED, "view"),
-    ("orders:order_reject", _("Reject"), "btn-outline-danger", OrderStatus.DRAFT, "view"),
-    ("orders:order_start_fulfilment", _("Start fulfilment"), "btn-primary", OrderStatus.IN_FULFILMENT, "view"),
-    ("orders:order_deliver", _("Mark delivered"), "btn-primary", OrderStatus.DELIVERED, "view"),
-    ("orders:order_close", _("Close"), "btn-outline-success", OrderStatus.CLOSED, "view"),
-    ("orders:order_cancel", _("Cancel order"), "btn-outline-danger", OrderStatus.CANCELLED, "change"),
-]
-_DECISIONS = {"orders:order_approve", "orders:order_reject"}
-
-
-def order_actions(*, order, user):
-    """The workflow buttons worth showing this user; the services still decide."""
-    status = OrderStatus(order.status)
-    actions = []
-    visible = {}
-    for url_name, label, style, target, action in _ACTIONS:
-        if not order.can_transition(target):
-            continue
-        if url_name in _DECISIONS and (status != OrderStatus.PENDING_APPROVAL or user.pk in _own(order)):
-            continue
-        if not user.has_perm(transition_permission(status, target)):
-            continue
-        if action not in visible:
-            visible[action] = Order.objects.visible_to(user, action).filter(pk=order.pk).exists()
-        if visible[action]:
-            actions.append({"url": reverse(url_name, args=[order.pk]), "label": label, "style": style})
-    return actions
-
-
-def _own(order):
-    return {order.owner_id, order.submitted_by_id}
 
 
 def order_can_edit(*, order, user) -> bool:
