@@ -145,6 +145,7 @@ class Workflow:
         steps: Sequence[Step],
         status_field: str = "status",
         cannot_become=None,
+        register: bool = True,
     ):
         self.model_label = model
         self.states = states
@@ -154,7 +155,8 @@ class Workflow:
         self.cannot_become = cannot_become or gettext_lazy("Something that is %(current)s cannot become %(target)s.")
         self.steps: dict[str, Step] = {}
         self._validate(steps)
-        _REGISTRY.append(self)
+        if register:
+            _REGISTRY.append(self)
 
     # --- the table -------------------------------------------------------------------------
 
