@@ -4,7 +4,10 @@ Each step locks the contract row, checks the transition table and the actor, cha
 the state and records the audit event in one transaction.
 """
 
+import datetime
+
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser as User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -28,7 +31,7 @@ from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
 from crm.core.services import reference_row_save
 from crm.core.transactions import in_callers_transaction
-from crm.core.workflow import SYSTEM, audit_actor
+from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.selectors import customer_list
 
 
@@ -43,7 +46,9 @@ def contract_locked(actor, contract_id, action="view") -> Contract:
 
 
 @in_callers_transaction
-def status_set(contract, target, *, actor, action, extra=None, extra_changes=None) -> Contract:
+def status_set(
+    contract: Contract, target: str, *, actor: Actor | None, action: str, extra=None, extra_changes=None
+) -> Contract:
     """Set the status a checked step reaches and record the audit event (nobody for SYSTEM)."""
     before = contract.status
     contract.status = target
@@ -166,7 +171,7 @@ def contract_update(*, actor, contract_id, **terms) -> Contract:
 
 
 @transaction.atomic
-def contract_submit(*, actor, contract_id) -> Contract:
+def contract_submit(*, actor: User, contract_id: int) -> Contract:
     contract = contract_locked(actor, contract_id, "change")
     WORKFLOW.check(contract, "submit", actor=actor)
     levels = approval_levels(contract.amount)
@@ -248,7 +253,7 @@ def _record_step(contract, level, actor, decision, comment):
 
 
 @transaction.atomic
-def contract_approve(*, actor, contract_id, comment="") -> Contract:
+def contract_approve(*, actor: User, contract_id: int, comment: str = "") -> Contract:
     contract = contract_locked(actor, contract_id)
     level = _check_decider(contract, actor)
     WORKFLOW.check(contract, "approve", actor=actor)
@@ -275,7 +280,7 @@ def contract_approve(*, actor, contract_id, comment="") -> Contract:
 
 
 @transaction.atomic
-def contract_reject(*, actor, contract_id, comment) -> Contract:
+def contract_reject(*, actor: User, contract_id: int, comment: str) -> Contract:
     comment = (comment or "").strip()
     if not comment:
         raise DomainError(_("Say why the contract is rejected."), field="comment")
@@ -295,7 +300,7 @@ def contract_reject(*, actor, contract_id, comment) -> Contract:
 
 
 @transaction.atomic
-def contract_reopen(*, actor, contract_id) -> Contract:
+def contract_reopen(*, actor: User, contract_id: int) -> Contract:
     """A rejected contract goes back to draft for another try."""
     contract = contract_locked(actor, contract_id, "change")
     if contract.status != S.REJECTED:
@@ -305,7 +310,7 @@ def contract_reopen(*, actor, contract_id) -> Contract:
 
 
 @transaction.atomic
-def contract_cancel(*, actor, contract_id, reason="") -> Contract:
+def contract_cancel(*, actor: User, contract_id: int, reason: str = "") -> Contract:
     contract = contract_locked(actor, contract_id, "change")
     WORKFLOW.check(contract, "cancel", actor=actor)
     contract.ended_reason = (reason or "").strip()
@@ -316,7 +321,7 @@ def contract_cancel(*, actor, contract_id, reason="") -> Contract:
 
 
 @transaction.atomic
-def contract_terminate(*, actor, contract_id, reason) -> Contract:
+def contract_terminate(*, actor: User, contract_id: int, reason: str) -> Contract:
     """End an active contract early. Allowed also when its signatures no longer verify:
     terminating is how a contract changed behind the application's back is stopped."""
     reason = (reason or "").strip()
@@ -329,7 +334,7 @@ def contract_terminate(*, actor, contract_id, reason) -> Contract:
 
 
 @transaction.atomic
-def contract_complete(*, actor, contract_id) -> Contract:
+def contract_complete(*, actor: User, contract_id: int) -> Contract:
     contract = contract_locked(actor, contract_id)
     WORKFLOW.check(contract, "complete", actor=actor)
     # Completing says the signed terms were fulfilled: not when they no longer verify.
@@ -338,7 +343,7 @@ def contract_complete(*, actor, contract_id) -> Contract:
 
 
 @transaction.atomic
-def contract_expire(*, contract_id, today=None) -> Contract:
+def contract_expire(*, contract_id: int, today: datetime.date | None = None) -> Contract:
     """The system expires an active contract whose end date has passed (also one whose
     signatures no longer verify: expiring, like terminating, stops business)."""
     contract = contract_locked(SYSTEM, contract_id)

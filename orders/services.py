@@ -10,6 +10,7 @@ signatures: a contract changed behind the application's back takes no orders.
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser as User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -23,7 +24,7 @@ from contracts.services import contract_lock_for_orders, contract_ordered_amount
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
-from crm.core.workflow import SYSTEM, audit_actor
+from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.selectors import customer_list
 from orders.choices import OrderStatus as S
 from orders.models import ORDER_FIELDS, PRODUCT_FIELDS, Order, OrderLine, Product, line_total
@@ -297,7 +298,7 @@ def order_update(*, actor, order_id, lines, contract_id=None, order_date=None, c
     return order
 
 
-def _set_status(order, target, *, actor, action, extra=None) -> Order:
+def _set_status(order: Order, target: str, *, actor: Actor, action: str, extra=None) -> Order:
     before = order.status
     order.status = target
     order.updated_at = timezone.now()
@@ -354,7 +355,7 @@ def _check_still_fits(order):
 
 
 @transaction.atomic
-def order_submit(*, actor, order_id) -> Order:
+def order_submit(*, actor: User, order_id: int) -> Order:
     """Submit a draft: straight to approved, unless a rule asks for a manager's approval."""
     order = _order_locked_with_contract(actor, order_id, "change")
     reasons = order_approval_reasons(order)
@@ -389,7 +390,7 @@ def _check_approver(order, actor):
 
 
 @transaction.atomic
-def order_approve(*, actor, order_id, comment="") -> Order:
+def order_approve(*, actor: User, order_id: int, comment: str = "") -> Order:
     order = _order_locked_with_contract(actor, order_id)
     _check_pending(order)
     WORKFLOW.check(order, "approve", actor=actor)
@@ -400,7 +401,7 @@ def order_approve(*, actor, order_id, comment="") -> Order:
 
 
 @transaction.atomic
-def order_reject(*, actor, order_id, comment) -> Order:
+def order_reject(*, actor: User, order_id: int, comment: str) -> Order:
     """A manager sends the order back to draft, saying why."""
     comment = (comment or "").strip()
     if not comment:
@@ -412,7 +413,7 @@ def order_reject(*, actor, order_id, comment) -> Order:
 
 
 @transaction.atomic
-def order_start_fulfilment(*, actor, order_id) -> Order:
+def order_start_fulfilment(*, actor: User, order_id: int) -> Order:
     order = _order_locked_with_contract(actor, order_id)
     WORKFLOW.check(order, "start_fulfilment", actor=actor)
     _check_still_fits(order)
@@ -420,14 +421,14 @@ def order_start_fulfilment(*, actor, order_id) -> Order:
 
 
 @transaction.atomic
-def order_deliver(*, actor, order_id) -> Order:
+def order_deliver(*, actor: User, order_id: int) -> Order:
     order = _order_locked(actor, order_id)
     WORKFLOW.check(order, "deliver", actor=actor)
     return _set_status(order, S.DELIVERED, actor=actor, action="order.delivered")
 
 
 @transaction.atomic
-def order_close(*, actor, order_id) -> Order:
+def order_close(*, actor: Actor, order_id: int) -> Order:
     """Close a delivered order; `actor=SYSTEM` is the system (close_delivered_orders)."""
     order = _order_locked(actor, order_id)
     WORKFLOW.check(order, "close", actor=actor)
@@ -435,7 +436,7 @@ def order_close(*, actor, order_id) -> Order:
 
 
 @transaction.atomic
-def order_cancel(*, actor, order_id, reason) -> Order:
+def order_cancel(*, actor: User, order_id: int, reason: str) -> Order:
     """Cancel a draft, pending or approved order; its amount returns to the contract."""
     reason = (reason or "").strip()
     if not reason:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from django import forms
 from django.apps import apps
@@ -54,6 +54,12 @@ class _System:
 
 
 SYSTEM = _System()
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
+
+# Who takes a step: a person, or the system (explicitly, never None).
+Actor = Union["AbstractUser", _System]
 
 
 def audit_actor(actor):
