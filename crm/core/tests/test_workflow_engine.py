@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.urls import resolve, reverse
 
 from contracts.choices import ContractStatus
-from contracts.tests.factories import ContractFactory, pending_contract, reload
+from contracts.tests.factories import ContractFactory, default_approval_rules, pending_contract, reload
 from contracts.workflow import WORKFLOW as CONTRACTS
 from crm.core.exceptions import TransitionNotAllowed
 from crm.core.roles import Role
@@ -170,6 +170,7 @@ def labels(client, url):
 
 @pytest.mark.django_db
 def test_buttons_are_the_steps_each_role_may_take_now(client_for, rep, manager, finance):
+    default_approval_rules()
     contract = ContractFactory(owner=rep)
     url = contract.get_absolute_url()
     assert labels(client_for(rep), url) == ["Submit for approval", "Cancel contract"]
