@@ -224,6 +224,10 @@ def test_url_names_stay_those_the_templates_and_matrix_know():
         "contracts:contract_complete",
         "contracts:contract_terminate",
     }
+    assert {ORDERS.url_name(step) for step in ORDERS.page_steps()} == {
+        f"orders:order_{name}"
+        for name in ("submit", "approve", "reject", "start_fulfilment", "deliver", "close", "cancel")
+    }
     assert reverse("orders:order_start_fulfilment", args=[7]) == "/orders/7/start-fulfilment/"
     assert reverse("contracts:signing_link_send", args=[7]) == "/contracts/7/signing-link/"
 
