@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
 from contracts import services
 from contracts.models import (
@@ -14,7 +13,7 @@ from contracts.models import (
     SigningKey,
     SigningLink,
 )
-from crm.core.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, ServiceAdminMixin, run_workflow_step
+from crm.core.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, ServiceAdminMixin, WorkflowAdminMixin
 
 WORKFLOW_FIELDS = [
     "number",
@@ -53,14 +52,14 @@ class SigningLinkInline(ReadOnlyInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ContractAdmin(WorkflowAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     list_display = ["number", "title", "customer", "status", "amount", "currency", "end_date", "owner"]
     list_filter = ["status", "currency", "awaiting_role"]
     search_fields = ["number", "title"]
     list_select_related = ["customer", "owner"]
     autocomplete_fields = ["customer"]
     inlines = [ApprovalStepInline, ContractVersionInline, SignatureInline, SigningLinkInline]
-    actions = ["submit_selected", "approve_selected", "reopen_selected", "complete_selected"]
+    # The workflow's actions (submit, approve, reopen, complete) come from contracts/workflow.py.
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):
@@ -85,30 +84,6 @@ class ContractAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # contracts are cancelled, never deleted
-
-    @admin.action(description=_("Submit selected for approval"), permissions=["change"])
-    def submit_selected(self, request, queryset):
-        run_workflow_step(
-            self, request, queryset, services.contract_submit, "contract_id", _("%(count)d contract(s) submitted.")
-        )
-
-    @admin.action(description=_("Approve selected (your level)"), permissions=["change"])
-    def approve_selected(self, request, queryset):
-        run_workflow_step(
-            self, request, queryset, services.contract_approve, "contract_id", _("%(count)d approval(s) recorded.")
-        )
-
-    @admin.action(description=_("Reopen selected rejected contracts as drafts"), permissions=["change"])
-    def reopen_selected(self, request, queryset):
-        run_workflow_step(
-            self, request, queryset, services.contract_reopen, "contract_id", _("%(count)d contract(s) reopened.")
-        )
-
-    @admin.action(description=_("Mark selected active contracts completed"), permissions=["change"])
-    def complete_selected(self, request, queryset):
-        run_workflow_step(
-            self, request, queryset, services.contract_complete, "contract_id", _("%(count)d contract(s) completed.")
-        )
 
 
 @admin.register(ContractTemplate)

@@ -52,14 +52,6 @@ class ContractForm(forms.ModelForm):
         return self.cleaned_data["currency"].upper()
 
 
-class CommentForm(forms.Form):
-    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
 class CompanySignForm(forms.Form):
     password = forms.CharField(
         label=_("Your password"),

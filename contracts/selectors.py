@@ -11,7 +11,6 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import ContractStatus
 from contracts.models import CONTRACT_TERMS, ApprovalStep, Contract, ContractSignature
@@ -22,7 +21,6 @@ from contracts.signed_terms import contract_signed_terms as contract_signed_term
 from contracts.signing.evidence import bundle_manifest, bundle_members, evidence_bundle_check, verification_code
 from contracts.signing.statement import SignatureCheck
 from contracts.templating import clauses_missing
-from contracts.workflow import transition_permission
 from crm.core.audit import audit_history
 from crm.core.types import Viewer
 from customers.models import Customer
@@ -136,52 +134,6 @@ def contract_versions_diff(contract: Contract, old_number: int, new_number: int)
     return changes
 
 
-# (url name, label, button style, target status or None for a decision, visibility action)
-_ACTIONS = [
-    (
-        "contracts:contract_submit",
-        _("Submit for approval"),
-        "btn-primary",
-        ContractStatus.PENDING_APPROVAL,
-        "change",
-    ),
-    (
-        "contracts:contract_reopen",
-        _("Reopen as draft"),
-        "btn-outline-primary",
-        ContractStatus.DRAFT,
-        "change",
-    ),
-    (
-        "contracts:contract_complete",
-        _("Mark completed"),
-        "btn-outline-success",
-        ContractStatus.COMPLETED,
-        "view",
-    ),
-    ("contracts:contract_terminate", _("Terminate"), "btn-outline-danger", ContractStatus.TERMINATED, "view"),
-    ("contracts:contract_cancel", _("Cancel"), "btn-outline-danger", ContractStatus.CANCELLED, "change"),
-]
-
-
-def contract_actions(*, contract: Contract, user: Viewer) -> list[dict[str, Any]]:
-    """The workflow buttons worth showing this user; the services still decide."""
-    actions = []
-    visible_for = {
-        action: Contract.objects.visible_to(user, action).filter(pk=contract.pk).exists()
-        for action in {action for *_rest, action in _ACTIONS}
-    }
-    for url_name, label, style, target, action in _ACTIONS:
-        if not contract.can_transition(target):
-            continue
-        if url_name == "contracts:contract_reopen" and contract.status != ContractStatus.REJECTED:
-            continue
-        permission = transition_permission(ContractStatus(contract.status), target)
-        if permission and user.has_perm(permission) and visible_for[action]:
-            actions.append({"url": reverse(url_name, args=[contract.pk]), "label": label, "style": style})
-    return actions
-
-
 def contract_can_decide(*, contract: Contract, user: User) -> bool:
     """Whether the approve and reject forms are worth showing to this user now."""
     if contract.status != ContractStatus.PENDING_APPROVAL or user.pk in (
@@ -271,15 +223,4 @@ def bundle_verify(data: bytes) -> dict[str, Any]:
         else "invalid",
         "signed_terms": signed_terms[-1] if signed_terms else None,
         "company_name": settings.COMPANY_NAME,
-    }
-
-
-def contract_signing_actions(*, contract: Contract, user: Viewer, context: dict[str, Any]) -> dict[str, bool]:
-    """Whether the sign and send-link buttons are worth showing; the services decide."""
-    signable = contract.status in (ContractStatus.APPROVED, ContractStatus.SIGNING)
-    signed = context["signed_parties"]
-    can_change = Contract.objects.visible_to(user, "change").filter(pk=contract.pk).exists()
-    return {
-        "can_sign": signable and "company" not in signed and user.has_perm("contracts.sign_contract"),
-        "can_send_link": signable and "customer" not in signed and can_change,
     }

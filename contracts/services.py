@@ -4,9 +4,11 @@ Each step locks the contract row, checks the transition table and the actor, cha
 the state and records the audit event in one transaction.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser as User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -24,48 +26,40 @@ from contracts.models import (
 )
 from contracts.signed_terms import contract_signatures_verified
 from contracts.templating import clauses_missing, template_render
-from contracts.workflow import transition_permission
+from contracts.workflow import WORKFLOW
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.events import event_publish
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
 from crm.core.services import reference_row_save
 from crm.core.transactions import in_callers_transaction
+from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.selectors import customer_list
 
 
 @in_callers_transaction
 def contract_locked(actor, contract_id, action="view") -> Contract:
-    """The contract under a row lock, if the actor may see it (or act as the system)."""
-    queryset = Contract.objects.all() if actor is None else Contract.objects.visible_to(actor, action)
+    """The contract under a row lock, if the actor may see it (`SYSTEM` sees every one)."""
+    queryset = Contract.objects.all() if actor in (None, SYSTEM) else Contract.objects.visible_to(actor, action)
     try:
         return queryset.select_for_update(of=("self",)).select_related("customer").get(pk=contract_id)
     except Contract.DoesNotExist:
         raise DomainError(_("This contract does not exist or you may not act on it.")) from None
 
 
-def transition_check(contract, target, actor, *, by_system=False):
-    if not contract.can_transition(target):
-        raise TransitionNotAllowed(
-            _("A contract that is %(current)s cannot become %(target)s.")
-            % {"current": contract.get_status_display().lower(), "target": S(target).label.lower()}
-        )
-    permission = transition_permission(S(contract.status), S(target))
-    if permission is None:
-        if not by_system:
-            raise TransitionNotAllowed(_("This step happens by itself; nobody takes it by hand."))
-    elif actor is not None and not actor.has_perm(permission):
-        raise TransitionNotAllowed(_("Your role may not take this step."))
-
-
 @in_callers_transaction
-def status_set(contract, target, *, actor, action, extra=None, extra_changes=None):
+def status_set(
+    contract: Contract, target: str, *, actor: Actor | None, action: str, extra=None, extra_changes=None
+) -> Contract:
+    """Set the status a checked step reaches and record the audit event (nobody for SYSTEM)."""
     before = contract.status
     contract.status = target
     contract.updated_at = timezone.now()
     contract.save()
     changes = {"status": [before, target], **(extra_changes or {})}
-    audit_record(actor=actor, action=action, target=contract, parent=contract.customer, changes=changes, extra=extra)
+    audit_record(
+        actor=audit_actor(actor), action=action, target=contract, parent=contract.customer, changes=changes, extra=extra
+    )
     return contract
 
 
@@ -161,7 +155,7 @@ def contract_update(*, actor, contract_id, **terms) -> Contract:
     contract.version = previous.version + 1
     extra = {"version": contract.version}
     if contract.status != S.DRAFT:
-        transition_check(contract, S.DRAFT, actor)
+        WORKFLOW.check(contract, "edit", actor=actor)
         voided = ApprovalStep.objects.filter(contract=contract, round=contract.approval_round, voided_at__isnull=True)
         extra["approvals_voided"] = voided.update(voided_at=timezone.now())
         changes["status"] = [contract.status, S.DRAFT]
@@ -180,9 +174,9 @@ def contract_update(*, actor, contract_id, **terms) -> Contract:
 
 
 @transaction.atomic
-def contract_submit(*, actor, contract_id) -> Contract:
+def contract_submit(*, actor: User, contract_id: int) -> Contract:
     contract = contract_locked(actor, contract_id, "change")
-    transition_check(contract, S.PENDING_APPROVAL, actor)
+    WORKFLOW.check(contract, "submit", actor=actor)
     levels = approval_levels(contract.amount)
     if not levels:
         raise DomainError(_("No approval rule applies to this amount; ask an admin to set the rules."))
@@ -262,9 +256,10 @@ def _record_step(contract, level, actor, decision, comment):
 
 
 @transaction.atomic
-def contract_approve(*, actor, contract_id, comment="") -> Contract:
+def contract_approve(*, actor: User, contract_id: int, comment: str = "") -> Contract:
     contract = contract_locked(actor, contract_id)
     level = _check_decider(contract, actor)
+    WORKFLOW.check(contract, "approve", actor=actor)
     step = _record_step(contract, level, actor, ApprovalDecision.APPROVED, (comment or "").strip())
     remaining = next_approval_level(contract)
     extra = {"level": step.level, "role": step.role, "comment": step.comment}
@@ -281,20 +276,20 @@ def contract_approve(*, actor, contract_id, comment="") -> Contract:
             extra=extra,
         )
         return contract
-    transition_check(contract, S.APPROVED, actor, by_system=True)
+    WORKFLOW.check(contract, "finish_approval", actor=SYSTEM)
     contract.awaiting_role = ""
     contract.decided_at = timezone.now()
     return status_set(contract, S.APPROVED, actor=actor, action="contract.approved", extra=extra)
 
 
 @transaction.atomic
-def contract_reject(*, actor, contract_id, comment) -> Contract:
+def contract_reject(*, actor: User, contract_id: int, comment: str) -> Contract:
     comment = (comment or "").strip()
     if not comment:
         raise DomainError(_("Say why the contract is rejected."), field="comment")
     contract = contract_locked(actor, contract_id)
     level = _check_decider(contract, actor)
-    transition_check(contract, S.REJECTED, actor)
+    WORKFLOW.check(contract, "reject", actor=actor)
     step = _record_step(contract, level, actor, ApprovalDecision.REJECTED, comment)
     contract.awaiting_role = ""
     contract.decided_at = timezone.now()
@@ -308,19 +303,19 @@ def contract_reject(*, actor, contract_id, comment) -> Contract:
 
 
 @transaction.atomic
-def contract_reopen(*, actor, contract_id) -> Contract:
+def contract_reopen(*, actor: User, contract_id: int) -> Contract:
     """A rejected contract goes back to draft for another try."""
     contract = contract_locked(actor, contract_id, "change")
     if contract.status != S.REJECTED:
         raise TransitionNotAllowed(_("Only a rejected contract is reopened."))
-    transition_check(contract, S.DRAFT, actor)
+    WORKFLOW.check(contract, "reopen", actor=actor)
     return status_set(contract, S.DRAFT, actor=actor, action="contract.reopened")
 
 
 @transaction.atomic
-def contract_cancel(*, actor, contract_id, reason="") -> Contract:
+def contract_cancel(*, actor: User, contract_id: int, reason: str = "") -> Contract:
     contract = contract_locked(actor, contract_id, "change")
-    transition_check(contract, S.CANCELLED, actor)
+    WORKFLOW.check(contract, "cancel", actor=actor)
     contract.ended_reason = (reason or "").strip()
     contract.awaiting_role = ""
     return status_set(
@@ -329,37 +324,37 @@ def contract_cancel(*, actor, contract_id, reason="") -> Contract:
 
 
 @transaction.atomic
-def contract_terminate(*, actor, contract_id, reason) -> Contract:
+def contract_terminate(*, actor: User, contract_id: int, reason: str) -> Contract:
     """End an active contract early. Allowed also when its signatures no longer verify:
     terminating is how a contract changed behind the application's back is stopped."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Say why the contract is terminated."), field="reason")
     contract = contract_locked(actor, contract_id)
-    transition_check(contract, S.TERMINATED, actor)
+    WORKFLOW.check(contract, "terminate", actor=actor)
     contract.ended_reason = reason
     return status_set(contract, S.TERMINATED, actor=actor, action="contract.terminated", extra={"reason": reason})
 
 
 @transaction.atomic
-def contract_complete(*, actor, contract_id) -> Contract:
+def contract_complete(*, actor: User, contract_id: int) -> Contract:
     contract = contract_locked(actor, contract_id)
-    transition_check(contract, S.COMPLETED, actor)
+    WORKFLOW.check(contract, "complete", actor=actor)
     # Completing says the signed terms were fulfilled: not when they no longer verify.
     contract_signatures_verified(contract)
     return status_set(contract, S.COMPLETED, actor=actor, action="contract.completed")
 
 
 @transaction.atomic
-def contract_expire(*, contract_id, today=None) -> Contract:
+def contract_expire(*, contract_id: int, today: datetime.date | None = None) -> Contract:
     """The system expires an active contract whose end date has passed (also one whose
     signatures no longer verify: expiring, like terminating, stops business)."""
-    contract = contract_locked(None, contract_id)
+    contract = contract_locked(SYSTEM, contract_id)
     today = today or timezone.localdate()
     if contract.end_date >= today:
         raise TransitionNotAllowed(_("This contract runs until %(date)s.") % {"date": contract.end_date})
-    transition_check(contract, S.EXPIRED, None, by_system=True)
-    return status_set(contract, S.EXPIRED, actor=None, action="contract.expired")
+    WORKFLOW.check(contract, "expire", actor=SYSTEM)
+    return status_set(contract, S.EXPIRED, actor=SYSTEM, action="contract.expired")
 
 
 TEMPLATE_FIELDS = ["name", "body", "required_clauses", "is_active"]

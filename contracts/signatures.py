@@ -21,16 +21,18 @@ from django.utils.translation import gettext as _
 from contracts.choices import ContractStatus as S
 from contracts.choices import SigningParty
 from contracts.models import Contract, ContractSignature, SigningLink
-from contracts.services import contract_locked, status_set, transition_check
+from contracts.services import contract_locked, status_set
 from contracts.signed_terms import contract_signatures_verified
 from contracts.signing.base import SigningError, algorithm_parameters
 from contracts.signing.keys import signing_key_for_signing
 from contracts.signing.statement import SignatureCheck, signature_check, statement_build
+from contracts.workflow import WORKFLOW
 from crm.core.audit import audit_record
 from crm.core.context import current_context
 from crm.core.events import event_publish
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.mail import MailStatus, mail_send_on_commit
+from crm.core.workflow import SYSTEM
 
 SIGNABLE = {S.APPROVED, S.SIGNING}
 
@@ -48,7 +50,7 @@ def _check_signable(contract: Contract, party: str) -> None:
 
 def _start_signing(contract: Contract, actor: User | None) -> None:
     if contract.status == S.APPROVED:
-        transition_check(contract, S.SIGNING, actor, by_system=True)
+        WORKFLOW.check(contract, "start_signing", actor=SYSTEM)
         status_set(contract, S.SIGNING, actor=actor, action="contract.signing_started")
 
 
@@ -114,7 +116,7 @@ def _activate_when_complete(contract: Contract, actor: User | None) -> None:
     parties = set(contract.signatures.values_list("party", flat=True))
     if parties >= set(SigningParty.values):
         contract.decided_at = contract.decided_at or timezone.now()
-        transition_check(contract, S.ACTIVE, actor, by_system=True)
+        WORKFLOW.check(contract, "activate", actor=SYSTEM)
         status_set(contract, S.ACTIVE, actor=actor, action="contract.activated")
         event_publish(
             "contract.activated", contract_id=contract.pk, customer_id=contract.customer_id, number=contract.number
@@ -130,6 +132,7 @@ def contract_sign_company(*, actor: User, contract_id: int, password: str) -> Co
         raise DomainError(_("The password is not correct."), field="password")
     contract = contract_locked(actor, contract_id)
     _check_signable(contract, SigningParty.COMPANY)
+    WORKFLOW.check(contract, "sign", actor=actor)
     _start_signing(contract, actor)
     name = actor.get_full_name() or actor.get_username()
     signature = _sign(contract, party=SigningParty.COMPANY, signer=actor, signer_name=name, signer_email=actor.email)
@@ -152,6 +155,7 @@ def signing_link_send(
     data, whose addresses are invented)."""
     contract = contract_locked(actor, contract_id, "change")
     _check_signable(contract, SigningParty.CUSTOMER)
+    WORKFLOW.check(contract, "send_signing_link", actor=actor)
     email = (email or contract.customer.email).strip()
     if not email:
         raise DomainError(_("Give the e-mail address the link goes to."), field="email")

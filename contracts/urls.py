@@ -1,6 +1,7 @@
 from django.urls import path
 
 from contracts import views
+from contracts.workflow import WORKFLOW
 
 app_name = "contracts"
 
@@ -12,18 +13,10 @@ urlpatterns = [
     path("<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_update"),
     path("<int:pk>/diff/", views.ContractDiffView.as_view(), name="contract_diff"),
     path("<int:pk>/similar/", views.ContractSimilarView.as_view(), name="contract_similar"),
-    path("<int:pk>/submit/", views.ContractSubmitView.as_view(), name="contract_submit"),
-    path("<int:pk>/approve/", views.ContractApproveView.as_view(), name="contract_approve"),
-    path("<int:pk>/reject/", views.ContractRejectView.as_view(), name="contract_reject"),
-    path("<int:pk>/reopen/", views.ContractReopenView.as_view(), name="contract_reopen"),
-    path("<int:pk>/cancel/", views.ContractCancelView.as_view(), name="contract_cancel"),
-    path("<int:pk>/terminate/", views.ContractTerminateView.as_view(), name="contract_terminate"),
-    path("<int:pk>/complete/", views.ContractCompleteView.as_view(), name="contract_complete"),
+    *WORKFLOW.urls(),  # one page per step of the table: submit, approve, reject, cancel, sign...
 ]
 
 urlpatterns += [
-    path("<int:pk>/sign/", views.ContractSignView.as_view(), name="contract_sign"),
-    path("<int:pk>/signing-link/", views.SigningLinkSendView.as_view(), name="signing_link_send"),
     path(
         "<int:pk>/signing-link/<int:link_pk>/revoke/",
         views.SigningLinkRevokeView.as_view(),

@@ -25,19 +25,14 @@ from contracts.assistant import approval_recommendation, approval_recommendation
 from contracts.choices import ContractStatus
 from contracts.filters import ContractFilter
 from contracts.forms import (
-    CommentForm,
-    CompanySignForm,
     ContractForm,
     CustomerSignForm,
-    ReasonForm,
-    SigningLinkForm,
     VerifyForm,
     upload_too_large_message,
 )
 from contracts.models import Contract
 from contracts.signing.evidence import evidence_bundle
 from contracts.similarity import similar_contracts
-from contracts.workflow import STEP_PERMISSIONS
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
 from crm.core.mail import MailStatus
@@ -46,11 +41,12 @@ from crm.core.middleware import client_ip
 from crm.core.querystring import query_id, query_int
 from crm.core.views import (
     FilteredListMixin,
-    ServiceActionView,
     ServiceFormMixin,
+    StepView,
     VisibleQuerysetMixin,
     domain_error_to_form,
 )
+from crm.core.workflow import buttons as workflow_buttons
 from customers.selectors import customer_get
 
 
@@ -92,14 +88,14 @@ class ContractDetailView(VisibleQuerysetMixin, DetailView):
         context = super().get_context_data(**kwargs)
         contract, user = self.object, self.request.user
         context.update(selectors.contract_detail_context(contract=contract))
-        context["actions"] = selectors.contract_actions(contract=contract, user=user)
+        context["actions"] = workflow_buttons(contract, user)
         context["can_edit"] = contract.is_editable() and user.has_perm("contracts.change_contract")
         context["can_decide"] = selectors.contract_can_decide(contract=contract, user=user)
         if contract.status == ContractStatus.PENDING_APPROVAL and user.has_perm("contracts.approve_contract"):
             context["recommendation"] = approval_recommendation(contract)
         if contract.status not in (ContractStatus.DRAFT, ContractStatus.PENDING_APPROVAL, ContractStatus.REJECTED):
             context.update(selectors.contract_signing_context(contract=contract))
-            context.update(selectors.contract_signing_actions(contract=contract, user=user, context=context))
+            context["can_send_link"] = any(action["name"] == "send_signing_link" for action in context["actions"])
         return context
 
 
@@ -188,15 +184,9 @@ class ContractDiffView(VisibleQuerysetMixin, DetailView):
         return context
 
 
-class ContractActionView(ServiceActionView):
-    model = Contract
+class ContractSubmitView(StepView):
+    """The submit step's page also shows the approval levels the contract will need."""
 
-
-class ContractSubmitView(ContractActionView):
-    permission_required = STEP_PERMISSIONS["submit"]
-    visibility_action = "change"
-    title = gettext_lazy("Submit for approval")
-    success_message = gettext_lazy("%(object)s was submitted for approval.")
     template_name = "contracts/contract_submit.html"
 
     def get_context_data(self, **kwargs):
@@ -205,127 +195,24 @@ class ContractSubmitView(ContractActionView):
         context["levels"] = services.approval_levels(self.object.amount)
         return context
 
-    def perform(self, form):
-        services.contract_submit(actor=self.request.user, contract_id=self.object.pk)
 
-
-class ContractApproveView(ContractActionView):
-    permission_required = STEP_PERMISSIONS["approve"]
-    form_class = CommentForm
-    title = gettext_lazy("Approve")
-    button_class = "btn-success"
-    success_message = gettext_lazy("You approved %(object)s.")
-
-    def perform(self, form):
-        services.contract_approve(
-            actor=self.request.user, contract_id=self.object.pk, comment=form.cleaned_data["comment"]
-        )
+class ContractDecisionView(StepView):
+    """Approving or rejecting: back to the inbox when the decision was taken from there."""
 
     def get_success_url(self):
-        return _next_after_decision(self.request, self.object)
+        if self.request.POST.get("next") == "inbox":
+            return reverse("contracts:approval_inbox")
+        return self.object.get_absolute_url()
 
 
-class ContractRejectView(ContractActionView):
-    permission_required = STEP_PERMISSIONS["reject"]
-    form_class = CommentForm
-    title = gettext_lazy("Reject")
-    button_class = "btn-danger"
-    success_message = gettext_lazy("You rejected %(object)s.")
-
-    def perform(self, form):
-        services.contract_reject(
-            actor=self.request.user, contract_id=self.object.pk, comment=form.cleaned_data["comment"]
-        )
-
-    def get_success_url(self):
-        return _next_after_decision(self.request, self.object)
-
-
-def _next_after_decision(request, contract):
-    """Back to the inbox when the decision was taken from there."""
-    if request.POST.get("next") == "inbox":
-        return reverse("contracts:approval_inbox")
-    return contract.get_absolute_url()
-
-
-class ContractReopenView(ContractActionView):
-    permission_required = STEP_PERMISSIONS["reopen"]
-    visibility_action = "change"
-    title = gettext_lazy("Reopen as draft")
-    success_message = gettext_lazy("%(object)s is a draft again.")
-
-    def perform(self, form):
-        services.contract_reopen(actor=self.request.user, contract_id=self.object.pk)
-
-
-class ContractCancelView(ContractActionView):
-    permission_required = STEP_PERMISSIONS["cancel"]
-    visibility_action = "change"
-    form_class = ReasonForm
-    title = gettext_lazy("Cancel contract")
-    button_class = "btn-danger"
-    success_message = gettext_lazy("%(object)s was cancelled.")
-
-    def perform(self, form):
-        services.contract_cancel(
-            actor=self.request.user, contract_id=self.object.pk, reason=form.cleaned_data["reason"]
-        )
-
-
-class ContractTerminateView(ContractActionView):
-    permission_required = STEP_PERMISSIONS["terminate"]
-    form_class = ReasonForm
-    title = gettext_lazy("Terminate contract")
-    button_class = "btn-danger"
-    success_message = gettext_lazy("%(object)s was terminated.")
-
-    def perform(self, form):
-        services.contract_terminate(
-            actor=self.request.user, contract_id=self.object.pk, reason=form.cleaned_data["reason"]
-        )
-
-
-class ContractCompleteView(ContractActionView):
-    permission_required = STEP_PERMISSIONS["complete"]
-    title = gettext_lazy("Mark completed")
-    success_message = gettext_lazy("%(object)s is completed.")
-
-    def perform(self, form):
-        services.contract_complete(actor=self.request.user, contract_id=self.object.pk)
-
-
-class ContractSignView(ContractActionView):
-    """The company signatory signs, confirming with their password."""
-
-    permission_required = STEP_PERMISSIONS["sign"]
-
-    form_class = CompanySignForm
-    title = gettext_lazy("Sign for the company")
-    button_class = "btn-success"
-    success_message = gettext_lazy("You signed %(object)s for the company.")
-
-    def perform(self, form):
-        signatures.contract_sign_company(
-            actor=self.request.user, contract_id=self.object.pk, password=form.cleaned_data["password"]
-        )
-
-
-class SigningLinkSendView(ContractActionView):
+class SigningLinkSendView(StepView):
     """The owner e-mails the customer a one-time signing link (and sees it once)."""
-
-    permission_required = STEP_PERMISSIONS["signing_link_send"]
-
-    visibility_action = "change"
-    form_class = SigningLinkForm
-    title = gettext_lazy("Send signing link to the customer")
 
     def get_initial(self):
         return {"email": self.object.customer.email}
 
     def perform(self, form):
-        link, url = signatures.signing_link_send(
-            actor=self.request.user, contract_id=self.object.pk, email=form.cleaned_data["email"]
-        )
+        link, url = super().perform(form)
         link.refresh_from_db()  # the e-mail went out when the service committed
         anchor = format_html("<a href='{url}' data-testid='signing-url'>{url}</a>", url=url)
         if link.mail_status == MailStatus.FAILED:
@@ -349,7 +236,7 @@ class SigningLinkSendView(ContractActionView):
 
 
 class SigningLinkRevokeView(PermissionRequiredMixin, View):
-    permission_required = STEP_PERMISSIONS["signing_link_revoke"]
+    permission_required = "contracts.change_contract"
 
     def post(self, request, pk, link_pk):
         contract = selectors.contract_get(user=request.user, pk=pk, action="change")

@@ -1,64 +1,166 @@
-"""The contract lifecycle as one table: {from: {to: permission}}.
+"""The contract lifecycle as one table of steps, read by the engine in `crm/core/workflow.py`.
 
-A `None` permission marks a step only the system takes (the last approval, the first
-signing action, the second signature, expiry at the end date); services check the
-rest against the actor.
+A step without a permission is one only the system takes (the last approval, the first
+signing action, the second signature, expiry at the end date): a service takes it with
+`actor=SYSTEM` after a person's step. How to add a step: docs/workflow.md.
 """
 
-from contracts.choices import ContractStatus as S
+from django.utils.translation import gettext_lazy as _
 
-TRANSITIONS = {
-    S.DRAFT: {
-        S.PENDING_APPROVAL: "contracts.submit_contract",
-        S.CANCELLED: "contracts.cancel_contract",
-    },
-    S.PENDING_APPROVAL: {
-        S.APPROVED: None,
-        S.REJECTED: "contracts.approve_contract",
-        S.CANCELLED: "contracts.cancel_contract",
-    },
-    S.REJECTED: {
-        S.DRAFT: "contracts.change_contract",
-        S.CANCELLED: "contracts.cancel_contract",
-    },
-    S.APPROVED: {
-        S.DRAFT: "contracts.change_contract",
-        S.SIGNING: None,  # the first signature or the first signing link starts it
-    },
-    S.SIGNING: {S.ACTIVE: None},
-    S.ACTIVE: {
-        S.COMPLETED: "contracts.complete_contract",
-        S.TERMINATED: "contracts.terminate_contract",
-        S.EXPIRED: None,
-    },
-    S.COMPLETED: {},
-    S.TERMINATED: {},
-    S.EXPIRED: {},
-    S.CANCELLED: {},
-}
+from contracts.choices import ContractStatus as S
+from crm.core.workflow import Note, Step, Workflow
+
+
+def _unsigned_by(party):
+    def when(contract, user):
+        return not contract.signatures.filter(party=party).exists()
+
+    return when
+
+
+WORKFLOW = Workflow(
+    model="contracts.Contract",
+    states=S,
+    id_argument="contract_id",
+    cannot_become=_("A contract that is %(current)s cannot become %(target)s."),
+    steps=[
+        Step(
+            "submit",
+            from_=S.DRAFT,
+            to=S.PENDING_APPROVAL,
+            permission="contracts.submit_contract",
+            service="contracts.services.contract_submit",
+            label=_("Submit for approval"),
+            visibility="change",
+            success=_("%(object)s was submitted for approval."),
+            view="contracts.views.ContractSubmitView",
+            admin=_("Submit selected for approval"),
+            admin_done=_("%(count)d contract(s) submitted."),
+        ),
+        # One level's decision; the approval card on the detail page holds its form.
+        Step(
+            "approve",
+            from_=S.PENDING_APPROVAL,
+            to=None,
+            permission="contracts.approve_contract",
+            service="contracts.services.contract_approve",
+            label=_("Approve"),
+            comment=Note(required=False),
+            style="btn-success",
+            button=False,
+            success=_("You approved %(object)s."),
+            view="contracts.views.ContractDecisionView",
+            admin=_("Approve selected (your level)"),
+            admin_done=_("%(count)d approval(s) recorded."),
+        ),
+        # The last level's approval moves the contract on.
+        Step("finish_approval", from_=S.PENDING_APPROVAL, to=S.APPROVED, permission=None, page=False),
+        Step(
+            "reject",
+            from_=S.PENDING_APPROVAL,
+            to=S.REJECTED,
+            permission="contracts.approve_contract",
+            service="contracts.services.contract_reject",
+            label=_("Reject"),
+            comment=Note(required=True, label=_("Why reject?")),
+            style="btn-outline-danger",
+            button=False,
+            success=_("You rejected %(object)s."),
+            view="contracts.views.ContractDecisionView",
+        ),
+        Step(
+            "reopen",
+            from_=S.REJECTED,
+            to=S.DRAFT,
+            permission="contracts.change_contract",
+            service="contracts.services.contract_reopen",
+            label=_("Reopen as draft"),
+            style="btn-outline-primary",
+            visibility="change",
+            success=_("%(object)s is a draft again."),
+            admin=_("Reopen selected rejected contracts as drafts"),
+            admin_done=_("%(count)d contract(s) reopened."),
+        ),
+        # Editing a rejected or approved contract's terms (contract_update) returns it to draft.
+        Step("edit", from_=[S.REJECTED, S.APPROVED], to=S.DRAFT, permission="contracts.change_contract", page=False),
+        Step(
+            "cancel",
+            from_=[S.DRAFT, S.PENDING_APPROVAL, S.REJECTED],
+            to=S.CANCELLED,
+            permission="contracts.cancel_contract",
+            service="contracts.services.contract_cancel",
+            label=_("Cancel contract"),
+            reason=Note(required=True),
+            ends=True,
+            style="btn-outline-danger",
+            visibility="change",
+            success=_("%(object)s was cancelled."),
+        ),
+        Step("start_signing", from_=S.APPROVED, to=S.SIGNING, permission=None, page=False),
+        Step(
+            "sign",
+            from_=[S.APPROVED, S.SIGNING],
+            to=None,  # the first signature starts signing, the second activates: system steps
+            permission="contracts.sign_contract",
+            service="contracts.signatures.contract_sign_company",
+            label=_("Sign for the company"),
+            style="btn-success",
+            form="contracts.forms.CompanySignForm",
+            when=_unsigned_by("company"),
+            success=_("You signed %(object)s for the company."),
+        ),
+        Step(
+            "send_signing_link",
+            from_=[S.APPROVED, S.SIGNING],
+            to=None,
+            permission="contracts.change_contract",
+            service="contracts.signatures.signing_link_send",
+            label=_("Send signing link"),
+            title=_("Send signing link to the customer"),
+            style="btn-outline-primary",
+            visibility="change",
+            path="signing-link",
+            url_name="signing_link_send",
+            form="contracts.forms.SigningLinkForm",
+            view="contracts.views.SigningLinkSendView",
+            when=_unsigned_by("customer"),
+        ),
+        Step("activate", from_=S.SIGNING, to=S.ACTIVE, permission=None, page=False),
+        Step(
+            "complete",
+            from_=S.ACTIVE,
+            to=S.COMPLETED,
+            permission="contracts.complete_contract",
+            service="contracts.services.contract_complete",
+            label=_("Mark completed"),
+            style="btn-outline-success",
+            success=_("%(object)s is completed."),
+            admin=_("Mark selected active contracts completed"),
+            admin_done=_("%(count)d contract(s) completed."),
+        ),
+        Step(
+            "terminate",
+            from_=S.ACTIVE,
+            to=S.TERMINATED,
+            permission="contracts.terminate_contract",
+            service="contracts.services.contract_terminate",
+            label=_("Terminate contract"),
+            reason=Note(required=True),
+            ends=True,
+            style="btn-outline-danger",
+            success=_("%(object)s was terminated."),
+        ),
+        Step("expire", from_=S.ACTIVE, to=S.EXPIRED, permission=None, page=False),
+    ],
+)
+
+# {from: {to: permission}}, derived from the steps.
+TRANSITIONS = WORKFLOW.transitions
 
 # Terms may be edited in these states; editing an approved contract returns it to draft.
 EDITABLE = {S.DRAFT, S.REJECTED, S.APPROVED}
 
 
 def transition_permission(source, target):
-    """The permission a step needs; KeyError when the step is not in the table."""
+    """The permission a transition needs; KeyError when it is not in the table."""
     return TRANSITIONS[source][target]
-
-
-# The permission each step page needs. Where the step is a transition of the table above,
-# its permission is read from there. Approving records one level's decision (the last one
-# moves the contract on as a system step), so it needs the decider's permission, the one
-# rejecting needs; signing and signing links start system steps.
-STEP_PERMISSIONS = {
-    "submit": transition_permission(S.DRAFT, S.PENDING_APPROVAL),
-    "approve": transition_permission(S.PENDING_APPROVAL, S.REJECTED),
-    "reject": transition_permission(S.PENDING_APPROVAL, S.REJECTED),
-    "reopen": transition_permission(S.REJECTED, S.DRAFT),
-    "cancel": transition_permission(S.DRAFT, S.CANCELLED),
-    "terminate": transition_permission(S.ACTIVE, S.TERMINATED),
-    "complete": transition_permission(S.ACTIVE, S.COMPLETED),
-    "sign": "contracts.sign_contract",
-    "signing_link_send": "contracts.change_contract",
-    "signing_link_revoke": "contracts.change_contract",
-}

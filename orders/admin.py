@@ -1,7 +1,6 @@
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
-from crm.core.admin_mixins import ReadOnlyInline, ServiceAdminMixin, VisibleAdminMixin, run_workflow_step
+from crm.core.admin_mixins import ReadOnlyInline, ServiceAdminMixin, VisibleAdminMixin, WorkflowAdminMixin
 from orders import services
 from orders.models import Order, OrderLine, Product
 
@@ -32,7 +31,7 @@ class OrderLineInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class OrderAdmin(WorkflowAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     """Orders are placed and edited from the pages; here they are read, and moved along the
     workflow by actions that call the same services."""
 
@@ -42,7 +41,7 @@ class OrderAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_select_related = ["customer", "contract", "owner"]
     date_hierarchy = "order_date"
     inlines = [OrderLineInline]
-    actions = ["approve_selected", "start_fulfilment_selected", "deliver_selected", "close_selected"]
+    # The workflow's actions (approve, start fulfilment, deliver, close) come from orders/workflow.py.
     show_full_result_count = False
     fields = [
         "number",
@@ -72,37 +71,3 @@ class OrderAdmin(VisibleAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # orders are cancelled, never deleted
-
-    def _may(self, request, codename):
-        return request.user.has_perm(f"orders.{codename}")
-
-    def has_approve_permission(self, request):
-        return self._may(request, "approve_order")
-
-    def has_fulfil_permission(self, request):
-        return self._may(request, "fulfil_order")
-
-    def has_close_permission(self, request):
-        return self._may(request, "close_order")
-
-    @admin.action(description=_("Approve selected pending orders"), permissions=["approve"])
-    def approve_selected(self, request, queryset):
-        run_workflow_step(
-            self, request, queryset, services.order_approve, "order_id", _("%(count)d order(s) approved.")
-        )
-
-    @admin.action(description=_("Start fulfilment of selected approved orders"), permissions=["fulfil"])
-    def start_fulfilment_selected(self, request, queryset):
-        run_workflow_step(
-            self, request, queryset, services.order_start_fulfilment, "order_id", _("%(count)d order(s) in fulfilment.")
-        )
-
-    @admin.action(description=_("Mark selected orders delivered"), permissions=["fulfil"])
-    def deliver_selected(self, request, queryset):
-        run_workflow_step(
-            self, request, queryset, services.order_deliver, "order_id", _("%(count)d order(s) delivered.")
-        )
-
-    @admin.action(description=_("Close selected delivered orders"), permissions=["close"])
-    def close_selected(self, request, queryset):
-        run_workflow_step(self, request, queryset, services.order_close, "order_id", _("%(count)d order(s) closed."))

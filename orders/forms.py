@@ -223,17 +223,3 @@ def line_form(*, index: int) -> OrderLineForm:
     )
     formset.add_fields(form, None)
     return form
-
-
-class CommentForm(forms.Form):
-    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-
-class RejectForm(forms.Form):
-    comment = forms.CharField(
-        label=_("Why is the order sent back?"), widget=forms.Textarea(attrs={"rows": 3}), required=True
-    )
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))

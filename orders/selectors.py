@@ -4,11 +4,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import ContractStatus
 from contracts.models import Contract
@@ -20,7 +17,6 @@ from customers.selectors import customer_list
 from orders.choices import OrderStatus
 from orders.models import Order, Product
 from orders.services import order_approval_reasons
-from orders.workflow import transition_permission
 
 # --- catalog -------------------------------------------------------------------------------
 
@@ -119,42 +115,6 @@ def contract_order_amounts(*, contract: Contract) -> dict[str, Decimal]:
         "reserved": reserved,
         "remaining": contract.remaining_amount,
     }
-
-
-# (url name, label, button style, target status, visibility action)
-_ACTIONS = [
-    ("orders:order_submit", _("Submit"), "btn-primary", OrderStatus.PENDING_APPROVAL, "change"),
-    ("orders:order_approve", _("Approve"), "btn-success", OrderStatus.APPROVED, "view"),
-    ("orders:order_reject", _("Reject"), "btn-outline-danger", OrderStatus.DRAFT, "view"),
-    ("orders:order_start_fulfilment", _("Start fulfilment"), "btn-primary", OrderStatus.IN_FULFILMENT, "view"),
-    ("orders:order_deliver", _("Mark delivered"), "btn-primary", OrderStatus.DELIVERED, "view"),
-    ("orders:order_close", _("Close"), "btn-outline-success", OrderStatus.CLOSED, "view"),
-    ("orders:order_cancel", _("Cancel order"), "btn-outline-danger", OrderStatus.CANCELLED, "change"),
-]
-_DECISIONS = {"orders:order_approve", "orders:order_reject"}
-
-
-def order_actions(*, order: Order, user: User) -> list[dict[str, Any]]:
-    """The workflow buttons worth showing this user; the services still decide."""
-    status = OrderStatus(order.status)
-    actions = []
-    visible = {}
-    for url_name, label, style, target, action in _ACTIONS:
-        if not order.can_transition(target):
-            continue
-        if url_name in _DECISIONS and (status != OrderStatus.PENDING_APPROVAL or user.pk in _own(order)):
-            continue
-        if not user.has_perm(transition_permission(status, target)):
-            continue
-        if action not in visible:
-            visible[action] = Order.objects.visible_to(user, action).filter(pk=order.pk).exists()
-        if visible[action]:
-            actions.append({"url": reverse(url_name, args=[order.pk]), "label": label, "style": style})
-    return actions
-
-
-def _own(order: Order) -> set[int | None]:
-    return {order.owner_id, order.submitted_by_id}
 
 
 def order_can_edit(*, order: Order, user: Viewer) -> bool:

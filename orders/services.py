@@ -10,6 +10,7 @@ signatures: a contract changed behind the application's back takes no orders.
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser as User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -23,10 +24,11 @@ from contracts.services import contract_lock_for_orders, contract_ordered_amount
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
+from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.selectors import customer_list
 from orders.choices import OrderStatus as S
 from orders.models import ORDER_FIELDS, PRODUCT_FIELDS, Order, OrderLine, Product, line_total
-from orders.workflow import LIVE, transition_permission
+from orders.workflow import LIVE, WORKFLOW
 
 # --- catalog -------------------------------------------------------------------------------
 
@@ -224,7 +226,8 @@ def _validated(order):
 
 
 def _order_locked(actor, order_id, action="view") -> Order:
-    queryset = Order.objects.all() if actor is None else Order.objects.visible_to(actor, action)
+    """The order under a row lock, if the actor may see it (`SYSTEM` sees every one)."""
+    queryset = Order.objects.all() if actor is SYSTEM else Order.objects.visible_to(actor, action)
     order = queryset.select_for_update(of=("self",)).select_related("customer", "contract").filter(pk=order_id).first()
     if order is None:
         raise DomainError(_("This order does not exist or you may not act on it."))
@@ -295,24 +298,13 @@ def order_update(*, actor, order_id, lines, contract_id=None, order_date=None, c
     return order
 
 
-def _check_transition(order, target, actor):
-    if not order.can_transition(target):
-        raise TransitionNotAllowed(
-            _("An order that is %(current)s cannot become %(target)s.")
-            % {"current": order.get_status_display().lower(), "target": S(target).label.lower()}
-        )
-    permission = transition_permission(S(order.status), S(target))
-    if actor is not None and not actor.has_perm(permission):
-        raise TransitionNotAllowed(_("Your role may not take this step."))
-
-
-def _set_status(order, target, *, actor, action, extra=None):
+def _set_status(order: Order, target: str, *, actor: Actor, action: str, extra=None) -> Order:
     before = order.status
     order.status = target
     order.updated_at = timezone.now()
     order.save()
     audit_record(
-        actor=actor,
+        actor=audit_actor(actor),
         action=action,
         target=order,
         parent=order.contract or order.customer,
@@ -363,12 +355,12 @@ def _check_still_fits(order):
 
 
 @transaction.atomic
-def order_submit(*, actor, order_id) -> Order:
+def order_submit(*, actor: User, order_id: int) -> Order:
     """Submit a draft: straight to approved, unless a rule asks for a manager's approval."""
     order = _order_locked_with_contract(actor, order_id, "change")
     reasons = order_approval_reasons(order)
     target = S.PENDING_APPROVAL if reasons else S.APPROVED
-    _check_transition(order, target, actor)
+    WORKFLOW.check(order, "submit", actor=actor, target=target)
     _check_still_fits(order)
     order.submitted_by = actor
     order.approval_reasons = reasons
@@ -398,10 +390,10 @@ def _check_approver(order, actor):
 
 
 @transaction.atomic
-def order_approve(*, actor, order_id, comment="") -> Order:
+def order_approve(*, actor: User, order_id: int, comment: str = "") -> Order:
     order = _order_locked_with_contract(actor, order_id)
     _check_pending(order)
-    _check_transition(order, S.APPROVED, actor)
+    WORKFLOW.check(order, "approve", actor=actor)
     _check_approver(order, actor)
     _check_still_fits(order)
     order.approved_by = actor
@@ -409,43 +401,43 @@ def order_approve(*, actor, order_id, comment="") -> Order:
 
 
 @transaction.atomic
-def order_reject(*, actor, order_id, comment) -> Order:
+def order_reject(*, actor: User, order_id: int, comment: str) -> Order:
     """A manager sends the order back to draft, saying why."""
     comment = (comment or "").strip()
     if not comment:
         raise DomainError(_("Say why the order is sent back."), field="comment")
     order = _order_locked(actor, order_id)
-    _check_transition(order, S.DRAFT, actor)
+    WORKFLOW.check(order, "reject", actor=actor)
     _check_approver(order, actor)
     return _set_status(order, S.DRAFT, actor=actor, action="order.rejected", extra={"comment": comment})
 
 
 @transaction.atomic
-def order_start_fulfilment(*, actor, order_id) -> Order:
+def order_start_fulfilment(*, actor: User, order_id: int) -> Order:
     order = _order_locked_with_contract(actor, order_id)
-    _check_transition(order, S.IN_FULFILMENT, actor)
+    WORKFLOW.check(order, "start_fulfilment", actor=actor)
     _check_still_fits(order)
     return _set_status(order, S.IN_FULFILMENT, actor=actor, action="order.fulfilment_started")
 
 
 @transaction.atomic
-def order_deliver(*, actor, order_id) -> Order:
+def order_deliver(*, actor: User, order_id: int) -> Order:
     order = _order_locked(actor, order_id)
-    _check_transition(order, S.DELIVERED, actor)
+    WORKFLOW.check(order, "deliver", actor=actor)
     order.delivered_at = timezone.now()
     return _set_status(order, S.DELIVERED, actor=actor, action="order.delivered")
 
 
 @transaction.atomic
-def order_close(*, actor, order_id) -> Order:
-    """Close a delivered order; `actor=None` is the system (close_delivered_orders)."""
+def order_close(*, actor: Actor, order_id: int) -> Order:
+    """Close a delivered order; `actor=SYSTEM` is the system (close_delivered_orders)."""
     order = _order_locked(actor, order_id)
-    _check_transition(order, S.CLOSED, actor)
+    WORKFLOW.check(order, "close", actor=actor)
     return _set_status(order, S.CLOSED, actor=actor, action="order.closed")
 
 
 @transaction.atomic
-def order_cancel(*, actor, order_id, reason) -> Order:
+def order_cancel(*, actor: User, order_id: int, reason: str) -> Order:
     """Cancel a draft, pending or approved order; its amount returns to the contract."""
     reason = (reason or "").strip()
     if not reason:
@@ -455,7 +447,7 @@ def order_cancel(*, actor, order_id, reason) -> Order:
     order = _order_locked(actor, order_id, "change")
     if order.contract_id != contract_id:  # moved to another contract before the lock was taken
         raise DomainError(_("The order changed meanwhile; please try again."))
-    _check_transition(order, S.CANCELLED, actor)
+    WORKFLOW.check(order, "cancel", actor=actor)
     order.cancel_reason = reason
     _set_status(order, S.CANCELLED, actor=actor, action="order.cancelled", extra={"reason": reason})
     for contract in contracts.values():

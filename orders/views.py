@@ -14,19 +14,19 @@ from crm.core.masking import masker_for
 from crm.core.querystring import query_id, query_int
 from crm.core.views import (
     FilteredListMixin,
-    ServiceActionView,
     ServiceFormMixin,
+    StepView,
     VisibleQuerysetMixin,
     csv_response,
     domain_error_to_form,
 )
+from crm.core.workflow import buttons as workflow_buttons
 from customers.selectors import customer_get
 from orders import selectors, services
 from orders.choices import OrderStatus
 from orders.filters import OrderFilter, ProductFilter
-from orders.forms import CommentForm, OrderForm, OrderLineFormSet, ProductForm, ReasonForm, RejectForm, line_form
+from orders.forms import OrderForm, OrderLineFormSet, ProductForm, line_form
 from orders.models import Order, Product
-from orders.workflow import STEP_PERMISSIONS
 
 # --- catalog -------------------------------------------------------------------------------
 
@@ -136,7 +136,7 @@ class OrderDetailView(VisibleQuerysetMixin, DetailView):
         context = super().get_context_data(**kwargs)
         order, user = self.object, self.request.user
         context.update(selectors.order_detail_context(order=order))
-        context["actions"] = selectors.order_actions(order=order, user=user)
+        context["actions"] = workflow_buttons(order, user)
         context["can_edit"] = selectors.order_can_edit(order=order, user=user)
         return context
 
@@ -277,14 +277,9 @@ class OrderLineFormView(PermissionRequiredMixin, View):
 # --- orders: workflow steps ----------------------------------------------------------------
 
 
-class OrderActionView(ServiceActionView):
-    model = Order
+class OrderSubmitView(StepView):
+    """The submit step's page says whether a manager must approve; the message says what happened."""
 
-
-class OrderSubmitView(OrderActionView):
-    permission_required = STEP_PERMISSIONS["submit"]
-    visibility_action = "change"
-    title = gettext_lazy("Submit order")
     template_name = "orders/order_submit.html"
 
     def get_context_data(self, **kwargs):
@@ -293,69 +288,8 @@ class OrderSubmitView(OrderActionView):
         return context
 
     def perform(self, form):
-        order = services.order_submit(actor=self.request.user, order_id=self.object.pk)
+        order = super().perform(form)
         if order.status == OrderStatus.APPROVED:
             messages.success(self.request, _("%(object)s was approved.") % {"object": order})
         else:
             messages.success(self.request, _("%(object)s waits for a manager's approval.") % {"object": order})
-
-
-class OrderApproveView(OrderActionView):
-    permission_required = STEP_PERMISSIONS["approve"]
-    form_class = CommentForm
-    title = gettext_lazy("Approve")
-    button_class = "btn-success"
-    success_message = gettext_lazy("You approved %(object)s.")
-
-    def perform(self, form):
-        services.order_approve(actor=self.request.user, order_id=self.object.pk, comment=form.cleaned_data["comment"])
-
-
-class OrderRejectView(OrderActionView):
-    permission_required = STEP_PERMISSIONS["reject"]
-    form_class = RejectForm
-    title = gettext_lazy("Reject")
-    button_class = "btn-danger"
-    success_message = gettext_lazy("You sent %(object)s back to draft.")
-
-    def perform(self, form):
-        services.order_reject(actor=self.request.user, order_id=self.object.pk, comment=form.cleaned_data["comment"])
-
-
-class OrderStartFulfilmentView(OrderActionView):
-    permission_required = STEP_PERMISSIONS["start_fulfilment"]
-    title = gettext_lazy("Start fulfilment")
-    success_message = gettext_lazy("%(object)s is in fulfilment.")
-
-    def perform(self, form):
-        services.order_start_fulfilment(actor=self.request.user, order_id=self.object.pk)
-
-
-class OrderDeliverView(OrderActionView):
-    permission_required = STEP_PERMISSIONS["deliver"]
-    title = gettext_lazy("Mark delivered")
-    success_message = gettext_lazy("%(object)s is delivered.")
-
-    def perform(self, form):
-        services.order_deliver(actor=self.request.user, order_id=self.object.pk)
-
-
-class OrderCloseView(OrderActionView):
-    permission_required = STEP_PERMISSIONS["close"]
-    title = gettext_lazy("Close order")
-    success_message = gettext_lazy("%(object)s is closed.")
-
-    def perform(self, form):
-        services.order_close(actor=self.request.user, order_id=self.object.pk)
-
-
-class OrderCancelView(OrderActionView):
-    permission_required = STEP_PERMISSIONS["cancel"]
-    visibility_action = "change"
-    form_class = ReasonForm
-    title = gettext_lazy("Cancel order")
-    button_class = "btn-danger"
-    success_message = gettext_lazy("%(object)s was cancelled.")
-
-    def perform(self, form):
-        services.order_cancel(actor=self.request.user, order_id=self.object.pk, reason=form.cleaned_data["reason"])

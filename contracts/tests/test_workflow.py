@@ -27,7 +27,7 @@ from contracts.tests.factories import (
     reload,
     signing_contract,
 )
-from contracts.workflow import EDITABLE, TRANSITIONS, transition_permission
+from contracts.workflow import EDITABLE, TRANSITIONS, WORKFLOW, transition_permission
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.tests.factories import PASSWORD, UserFactory
 from customers.tests.factories import CustomerFactory
@@ -227,7 +227,7 @@ def test_pending_approval_to_approved(users):
 def test_pending_approval_to_approved_is_never_taken_by_hand(users):
     contract = reach(S.PENDING_APPROVAL, users)
     with pytest.raises(TransitionNotAllowed):
-        services.transition_check(contract, S.APPROVED, users.manager)
+        WORKFLOW.check(contract, "finish_approval", actor=users.manager)
 
 
 def test_pending_approval_to_rejected(users):
@@ -301,7 +301,7 @@ def test_approved_to_signing(users, first):
     assert transition_permission(S.APPROVED, S.SIGNING) is None
     for user in (users.rep, users.manager, users.signatory):
         with pytest.raises(TransitionNotAllowed):
-            services.transition_check(contract, S.SIGNING, user)
+            WORKFLOW.check(contract, "start_signing", actor=user)
 
     if first == "company signature":
         signatures.contract_sign_company(actor=users.signatory, contract_id=contract.pk, password=PASSWORD)
@@ -319,7 +319,7 @@ def test_signing_to_active(users):
     contract = reach(S.SIGNING, users)
     for user in (users.rep, users.manager, users.signatory):
         with pytest.raises(TransitionNotAllowed):
-            services.transition_check(contract, S.ACTIVE, user)
+            WORKFLOW.check(contract, "activate", actor=user)
 
     customer_sign(contract)
 

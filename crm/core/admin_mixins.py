@@ -106,3 +106,29 @@ def run_workflow_step(modeladmin, request, queryset, step, id_argument, done_mes
             modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
     if done:
         modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+
+class WorkflowAdminMixin:
+    """Admin actions made from the model's workflow table: one `<step>_selected` action per
+    step the table gives an admin description, offered to users holding the step's permission,
+    calling the same service as the page for each selected object."""
+
+    def get_actions(self, request):
+        from crm.core.workflow import workflow_for
+
+        actions = super().get_actions(request)
+        workflow = workflow_for(self.model())
+        for step in workflow.admin_steps():
+            if not request.user.has_perm(step.permission):
+                continue
+            name = f"{step.name}_selected"
+            actions[name] = (_workflow_action(workflow, step), name, step.admin)
+        return actions
+
+
+def _workflow_action(workflow, step):
+    def action(modeladmin, request, queryset):
+        run_workflow_step(modeladmin, request, queryset, step.service_function, workflow.id_argument, step.admin_done)
+
+    action.__name__ = f"{step.name}_selected"
+    return action

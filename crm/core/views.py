@@ -238,3 +238,30 @@ def login_locked_out(request, original_response=None, credentials=None):
         },
         status=429,
     )
+
+
+class StepView(ServiceActionView):
+    """A workflow step's page, made by `Workflow.view_class` from a row of the table: GET asks
+    to confirm (with the comment or reason the step asks for), POST calls the step's service.
+
+    A step with more to show names a subclass in the table (`view=`) and overrides
+    `get_context_data`, `perform` or `get_success_url`; the permission, visibility, form,
+    title and message still come from the table."""
+
+    workflow = None
+    step = None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["step"] = self.step
+        if self.step.ends:
+            context["ends_warning"] = _("This ends the %(thing)s; it cannot be undone.") % {
+                "thing": self.model._meta.verbose_name
+            }
+        return context
+
+    def get_template_names(self):
+        return [self.template_name]
+
+    def perform(self, form):
+        return self.workflow.run(self.step.name, actor=self.request.user, obj=self.object, **form.cleaned_data)

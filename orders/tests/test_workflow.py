@@ -12,6 +12,7 @@ from django.test import override_settings
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.roles import Role
 from crm.core.tests.factories import UserFactory
+from crm.core.workflow import SYSTEM
 from customers.tests.factories import CustomerFactory
 from orders import services
 from orders.choices import OrderStatus as S
@@ -319,7 +320,7 @@ def test_another_rep_cannot_act_on_an_order_they_cannot_see(u, step):
 
 def test_the_system_may_close_a_delivered_order(u):
     order = reach(S.DELIVERED, u)
-    services.order_close(actor=None, order_id=order.pk)
+    services.order_close(actor=SYSTEM, order_id=order.pk)
     assert_audited(reload(order), "order.closed", actor=None, changes={"status": [S.DELIVERED, S.CLOSED]})
 
 

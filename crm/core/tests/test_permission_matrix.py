@@ -4,8 +4,8 @@ When you add a URL, add its row to EXPECTED and EXPECTED_POST: `test_every_named
 and `test_every_named_url_is_in_the_post_matrix` fail until you do. Object URLs are built from
 objects owned by `rep`, so `other_rep` must get 404 (the object is invisible to them, never 403
 which would confirm it exists). Each test builds its own objects, so a POST that succeeds
-spoils nothing for the next one. A workflow step's row comes from the step permissions of
-the app's workflow table, the ones its view checks.
+spoils nothing for the next one. A workflow step's row comes from the app's workflow table
+(its permission and visibility), the one its view is made from.
 """
 
 import pytest
@@ -17,13 +17,12 @@ from django.utils.functional import cached_property
 from django.utils.http import urlencode
 
 from contracts.tests.factories import ContractFactory
-from contracts.workflow import STEP_PERMISSIONS as CONTRACT_STEPS
 from crm.core.models import AuditEvent
 from crm.core.roles import Role, declared_role_permissions
 from crm.core.views import ServiceActionView
+from crm.core.workflow import workflows
 from customers.tests.factories import ContactFactory, CustomerFactory, InteractionFactory
 from orders.tests.factories import ProductFactory, line, order_for
-from orders.workflow import STEP_PERMISSIONS as ORDER_STEPS
 
 ROLES = ["anonymous", "rep", "other_rep", "manager", "finance", "signatory", "agent", "service_manager", "admin"]
 ROLE_FIXTURES = {"admin": "admin_user"}
@@ -74,24 +73,12 @@ def step_row(permission, *, changes=False, ok=OK):
     )
 
 
-# Each workflow step URL: (its step permission, whether the step changes the object).
+# Each workflow step URL: (its step permission, whether the step changes the object), read
+# from the workflow tables (crm/core/workflow.py), the same rows the step views are made from.
 STEP_URLS = {
-    "contracts:contract_submit": (CONTRACT_STEPS["submit"], True),
-    "contracts:contract_reopen": (CONTRACT_STEPS["reopen"], True),
-    "contracts:contract_cancel": (CONTRACT_STEPS["cancel"], True),
-    "contracts:contract_approve": (CONTRACT_STEPS["approve"], False),
-    "contracts:contract_reject": (CONTRACT_STEPS["reject"], False),
-    "contracts:contract_terminate": (CONTRACT_STEPS["terminate"], False),
-    "contracts:contract_complete": (CONTRACT_STEPS["complete"], False),
-    "contracts:contract_sign": (CONTRACT_STEPS["sign"], False),
-    "contracts:signing_link_send": (CONTRACT_STEPS["signing_link_send"], True),
-    "orders:order_submit": (ORDER_STEPS["submit"], True),
-    "orders:order_cancel": (ORDER_STEPS["cancel"], True),
-    "orders:order_approve": (ORDER_STEPS["approve"], False),
-    "orders:order_reject": (ORDER_STEPS["reject"], False),
-    "orders:order_start_fulfilment": (ORDER_STEPS["start_fulfilment"], False),
-    "orders:order_deliver": (ORDER_STEPS["deliver"], False),
-    "orders:order_close": (ORDER_STEPS["close"], False),
+    workflow.url_name(step): (step.permission, step.visibility == "change")
+    for workflow in workflows()
+    for step in workflow.page_steps()
 }
 
 
@@ -343,7 +330,7 @@ def test_every_step_view_checks_the_permission_of_its_workflow_step():
     """A step view without `permission_required` let any role open it (orders did); the
     matrix's step rows and the views read the same workflow table."""
     views = step_views()
-    assert {"orders:order_approve", "contracts:contract_approve"} <= set(views)
+    assert {"orders:order_approve", "contracts:contract_approve", "contracts:signing_link_send"} <= set(views)
     assert set(views) == set(STEP_URLS), "Add the step URL to STEP_URLS"
     for url_name, view_class in views.items():
         assert view_class.permission_required == STEP_URLS[url_name][0], url_name

@@ -43,7 +43,6 @@ from orders.tests.factories import IN_PERIOD, active_contract, line
 OTHER_WRITER_MODULES = ["contracts.signatures", "contracts.signing.keys"]
 
 READS = {
-    "contracts.services.transition_check": "checks the transition table and a permission",
     "contracts.services.approval_levels": "reads the approval rules",
     "contracts.services.round_levels": "reads the contract's approval steps",
     "contracts.services.next_approval_level": "reads the contract's approval steps",

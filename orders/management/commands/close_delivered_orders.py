@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from crm.core.commands import CrmCommand
 from crm.core.exceptions import DomainError
+from crm.core.workflow import SYSTEM
 from orders import services
 from orders.choices import OrderStatus
 from orders.models import Order
@@ -37,7 +38,7 @@ class Command(CrmCommand):
                     self.stdout.write(f"would close {number} (delivered {when})")
                 else:
                     try:
-                        services.order_close(actor=None, order_id=order_id)
+                        services.order_close(actor=SYSTEM, order_id=order_id)
                         closed += 1
                     except DomainError as error:  # changed meanwhile: report and go on
                         self.stderr.write(f"{number}: {error.message}")
