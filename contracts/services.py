@@ -6,9 +6,10 @@ the state and records the audit event in one transaction.
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser as User
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -34,11 +35,15 @@ from crm.core.numbering import number_allocate
 from crm.core.services import reference_row_save
 from crm.core.transactions import in_callers_transaction
 from crm.core.workflow import SYSTEM, Actor, audit_actor
+from customers.models import Customer
 from customers.selectors import customer_list
+
+#: An approval level of a round: (level, role).
+Level = tuple[int, str]
 
 
 @in_callers_transaction
-def contract_locked(actor, contract_id, action="view") -> Contract:
+def contract_locked(actor: Actor | None, contract_id: int, action: str = "view") -> Contract:
     """The contract under a row lock, if the actor may see it (`SYSTEM` sees every one)."""
     queryset = Contract.objects.all() if actor in (None, SYSTEM) else Contract.objects.visible_to(actor, action)
     try:
@@ -49,7 +54,13 @@ def contract_locked(actor, contract_id, action="view") -> Contract:
 
 @in_callers_transaction
 def status_set(
-    contract: Contract, target: str, *, actor: Actor | None, action: str, extra=None, extra_changes=None
+    contract: Contract,
+    target: str,
+    *,
+    actor: Actor | None,
+    action: str,
+    extra: dict[str, Any] | None = None,
+    extra_changes: dict[str, Any] | None = None,
 ) -> Contract:
     """Set the status a checked step reaches and record the audit event (nobody for SYSTEM)."""
     before = contract.status
@@ -63,7 +74,7 @@ def status_set(
     return contract
 
 
-def approval_levels(amount):
+def approval_levels(amount: Decimal) -> list[Level]:
     """[(level, role)] a contract of this amount needs, lowest level first."""
     rules = ApprovalRule.objects.filter(is_active=True, min_amount__lte=amount).order_by("level")
     return [(rule.level, rule.role) for rule in rules]
@@ -72,7 +83,16 @@ def approval_levels(amount):
 TEMPLATE_TERMS = ["title", "amount", "currency", "start_date", "end_date", "payment_terms_days"]
 
 
-def _template_values(*, customer, title, amount, currency, start_date, end_date, payment_terms_days):
+def _template_values(
+    *,
+    customer: Customer,
+    title: str,
+    amount: Decimal,
+    currency: str,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    payment_terms_days: int,
+) -> dict[str, Any]:
     return {
         "customer_name": customer.name,
         "customer_address": customer.address,
@@ -88,7 +108,9 @@ def _template_values(*, customer, title, amount, currency, start_date, end_date,
 
 
 @transaction.atomic
-def contract_create(*, actor, customer_id, template_id=None, body="", **terms) -> Contract:
+def contract_create(
+    *, actor: User, customer_id: int, template_id: int | None = None, body: str = "", **terms: Any
+) -> Contract:
     """Draft a contract for a customer the actor may see, filling the template if one is chosen."""
     if not actor.has_perm("contracts.add_contract"):
         raise DomainError(_("You may not draft contracts."))
@@ -125,7 +147,7 @@ def contract_create(*, actor, customer_id, template_id=None, body="", **terms) -
 
 
 @transaction.atomic
-def contract_update(*, actor, contract_id, **terms) -> Contract:
+def contract_update(*, actor: User, contract_id: int, **terms: Any) -> Contract:
     """Edit the terms, keeping the previous ones as a numbered version.
 
     Editing a rejected or approved contract returns it to draft; an approved one's
@@ -200,7 +222,7 @@ def contract_submit(*, actor: User, contract_id: int) -> Contract:
     )
 
 
-def round_levels(contract):
+def round_levels(contract: Contract) -> list[Level]:
     """[(level, role)] of the current round: fixed at submission, so a rule changed while the
     contract waits does not change what it needs."""
     if contract.approval_round and contract.required_levels:
@@ -208,7 +230,7 @@ def round_levels(contract):
     return approval_levels(contract.amount)
 
 
-def next_approval_level(contract):
+def next_approval_level(contract: Contract) -> Level | None:
     """(level, role) waiting for a decision in the current round, or None."""
     decided = set(
         ApprovalStep.objects.filter(contract=contract, round=contract.approval_round).values_list("level", flat=True)
@@ -217,7 +239,7 @@ def next_approval_level(contract):
     return pending[0] if pending else None
 
 
-def _check_decider(contract, actor):
+def _check_decider(contract: Contract, actor: User) -> Level:
     """The four-eyes rule and the level's role, for approving and rejecting alike."""
     if contract.status != S.PENDING_APPROVAL:
         raise TransitionNotAllowed(
@@ -239,7 +261,7 @@ def _check_decider(contract, actor):
     return level
 
 
-def _record_step(contract, level, actor, decision, comment):
+def _record_step(contract: Contract, level: Level, actor: User, decision: str, comment: str) -> ApprovalStep:
     try:
         with transaction.atomic():
             return ApprovalStep.objects.create(
@@ -362,28 +384,28 @@ RULE_FIELDS = ["min_amount", "level", "role", "is_active"]
 
 
 @transaction.atomic
-def contract_template_save(*, actor, template) -> ContractTemplate:
+def contract_template_save(*, actor: User, template: ContractTemplate) -> ContractTemplate:
     """Create or change a template (admins), recording what changed."""
     refusal = _("You may not manage contract templates.")
     return reference_row_save(actor=actor, instance=template, fields=TEMPLATE_FIELDS, refusal=refusal)
 
 
 @transaction.atomic
-def approval_rule_save(*, actor, rule) -> ApprovalRule:
+def approval_rule_save(*, actor: User, rule: ApprovalRule) -> ApprovalRule:
     """Create or change an approval rule (admins), recording what changed."""
     refusal = _("You may not manage approval rules.")
     return reference_row_save(actor=actor, instance=rule, fields=RULE_FIELDS, refusal=refusal)
 
 
 @in_callers_transaction
-def contract_lock_for_orders(*, contract_id) -> Contract:
+def contract_lock_for_orders(*, contract_id: int) -> Contract:
     """The contract row locked for an order service (call inside its transaction). Orders
     placed against one contract queue here, so their sum is checked one at a time."""
     return Contract.objects.select_for_update(of=("self",)).select_related("customer").get(pk=contract_id)
 
 
 @in_callers_transaction
-def contract_ordered_amount_set(*, actor, contract: Contract, amount: Decimal, order_number: str) -> None:
+def contract_ordered_amount_set(*, actor: User, contract: Contract, amount: Decimal, order_number: str) -> None:
     """Record the sum of the contract's live orders after order `order_number` changed, with its audit
     event when the sum moved; the caller holds the contract's lock."""
     before, amount = contract.ordered_amount, Decimal(amount).quantize(Decimal("0.01"))

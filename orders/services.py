@@ -7,10 +7,13 @@ Period, currency and amount are the *signed* terms, read from the contract's ver
 signatures: a contract changed behind the application's back takes no orders.
 """
 
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser as User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -19,22 +22,27 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus
+from contracts.models import Contract
 from contracts.selectors import contract_list, contract_signed_terms
 from contracts.services import contract_lock_for_orders, contract_ordered_amount_set
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
 from crm.core.workflow import SYSTEM, Actor, audit_actor
+from customers.models import Customer
 from customers.selectors import customer_list
 from orders.choices import OrderStatus as S
 from orders.models import ORDER_FIELDS, PRODUCT_FIELDS, Order, OrderLine, Product, line_total
 from orders.workflow import LIVE, WORKFLOW
 
+#: The lines a form or a caller hands in: `{"product", "quantity", "discount_percent", "id"?}`.
+LineValues = Mapping[str, Any]
+
 # --- catalog -------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def product_create(*, actor, **values) -> Product:
+def product_create(*, actor: User, **values: Any) -> Product:
     if not actor.has_perm("orders.add_product"):
         raise DomainError(_("You may not add products."))
     product = Product(**values)
@@ -47,7 +55,7 @@ def product_create(*, actor, **values) -> Product:
 
 
 @transaction.atomic
-def product_update(*, actor, product_id, **values) -> Product:
+def product_update(*, actor: User, product_id: int, **values: Any) -> Product:
     if not actor.has_perm("orders.change_product"):
         raise DomainError(_("You may not change products."))
     product = Product.objects.select_for_update().get(pk=product_id)
@@ -65,11 +73,13 @@ def product_update(*, actor, product_id, **values) -> Product:
 # --- lines and totals ----------------------------------------------------------------------
 
 
-def _money(amount, currency) -> str:
+def _money(amount: Decimal, currency: str) -> str:
     return f"{number_format(amount, decimal_pos=2, force_grouping=True)} {currency}"
 
 
-def _priced_lines(lines, *, currency, existing=None):
+def _priced_lines(
+    lines: Sequence[LineValues], *, currency: str, existing: Mapping[int, OrderLine] | None = None
+) -> list[OrderLine]:
     """[(OrderLine unsaved, total)] from `[{"product", "quantity", "discount_percent", "id"?}]`.
 
     A line that already exists keeps the price it was added at; a new line takes the
@@ -83,7 +93,8 @@ def _priced_lines(lines, *, currency, existing=None):
         product = current.get(values["product"].pk)
         if product is None:
             raise DomainError(_("%(product)s is no longer sold.") % {"product": values["product"]}, field="lines")
-        kept = existing.get(values.get("id"))
+        line_id = values.get("id")
+        kept = existing.get(line_id) if line_id is not None else None
         if kept is not None and kept.product_id == product.pk:
             unit_price = kept.unit_price
         else:
@@ -115,7 +126,7 @@ def _priced_lines(lines, *, currency, existing=None):
     return priced
 
 
-def _lines_snapshot(lines):
+def _lines_snapshot(lines: Iterable[OrderLine]) -> list[list[str]]:
     return [
         [line.product.sku, str(line.quantity), str(line.unit_price), str(line.discount_percent), str(line.line_total)]
         for line in lines
@@ -125,7 +136,15 @@ def _lines_snapshot(lines):
 # --- the contract fit ------------------------------------------------------------------------
 
 
-def _contract_fit_check(*, contract, customer, order_date, currency, total, exclude_order_id=None):
+def _contract_fit_check(
+    *,
+    contract: Contract,
+    customer: Customer,
+    order_date: datetime.date,
+    currency: str,
+    total: Decimal,
+    exclude_order_id: int | None = None,
+) -> Decimal:
     """Refuse an order that does not fit its contract's signed terms; the caller holds the
     contract's lock. A contract whose signatures do not verify refuses, naming what changed.
 
@@ -161,13 +180,13 @@ def _contract_fit_check(*, contract, customer, order_date, currency, total, excl
     return used + total
 
 
-def _contract_sum_refresh(contract, *, actor, order):
+def _contract_sum_refresh(contract: Contract, *, actor: User, order: Order) -> None:
     """Record the contract's live-order sum after `order` changed; the caller holds its lock."""
     used = Order.objects.filter(contract=contract, status__in=LIVE).aggregate(total=Sum("total"))["total"]
     contract_ordered_amount_set(actor=actor, contract=contract, amount=used or Decimal(0), order_number=order.number)
 
 
-def _visible_contract(actor, contract_id):
+def _visible_contract(actor: User, contract_id: int | None) -> Contract | None:
     if contract_id is None:
         return None
     if not contract_list(user=actor).filter(pk=contract_id).exists():
@@ -179,7 +198,16 @@ def _visible_contract(actor, contract_id):
 
 
 @transaction.atomic
-def order_create(*, actor, customer_id, lines, contract_id=None, order_date=None, currency=None, notes="") -> Order:
+def order_create(
+    *,
+    actor: User,
+    customer_id: int,
+    lines: Sequence[LineValues],
+    contract_id: int | None = None,
+    order_date: datetime.date | None = None,
+    currency: str | None = None,
+    notes: str = "",
+) -> Order:
     if not actor.has_perm("orders.add_order"):
         raise DomainError(_("You may not place orders."))
     customer = customer_list(user=actor).filter(pk=customer_id).first()
@@ -215,7 +243,7 @@ def order_create(*, actor, customer_id, lines, contract_id=None, order_date=None
     return order
 
 
-def _validated(order):
+def _validated(order: Order) -> None:
     """Model validation as a refusal: an order date out of range next to the date, anything
     else (e.g. a total too large to store) with the lines."""
     try:
@@ -225,7 +253,7 @@ def _validated(order):
         raise DomainError(" ".join(error.messages), field=field) from None
 
 
-def _order_locked(actor, order_id, action="view") -> Order:
+def _order_locked(actor: Actor, order_id: int, action: str = "view") -> Order:
     """The order under a row lock, if the actor may see it (`SYSTEM` sees every one)."""
     queryset = Order.objects.all() if actor is SYSTEM else Order.objects.visible_to(actor, action)
     order = queryset.select_for_update(of=("self",)).select_related("customer", "contract").filter(pk=order_id).first()
@@ -234,7 +262,7 @@ def _order_locked(actor, order_id, action="view") -> Order:
     return order
 
 
-def _contracts_locked(*contract_ids):
+def _contracts_locked(*contract_ids: int | None) -> dict[int, Contract]:
     """Lock contracts in id order (every service does), so two services never deadlock."""
     return {
         contract_id: contract_lock_for_orders(contract_id=contract_id)
@@ -243,7 +271,16 @@ def _contracts_locked(*contract_ids):
 
 
 @transaction.atomic
-def order_update(*, actor, order_id, lines, contract_id=None, order_date=None, currency=None, notes="") -> Order:
+def order_update(
+    *,
+    actor: User,
+    order_id: int,
+    lines: Sequence[LineValues],
+    contract_id: int | None = None,
+    order_date: datetime.date | None = None,
+    currency: str | None = None,
+    notes: str = "",
+) -> Order:
     """Change a draft order: its header and its lines (existing lines keep their price)."""
     current = Order.objects.visible_to(actor, "change").filter(pk=order_id).values("contract_id").first()
     if current is None:
@@ -258,7 +295,7 @@ def order_update(*, actor, order_id, lines, contract_id=None, order_date=None, c
         raise DomainError(_("The order changed meanwhile; please try again."))
     before = snapshot(order, ORDER_FIELDS)
     before_lines = list(order.lines.select_related("product"))
-    contract = contracts.get(contract_id)
+    contract = contracts.get(contract_id) if contract_id is not None else None
     order.contract = contract
     order.order_date = order_date or order.order_date
     order.currency = (currency or order.currency).upper()
@@ -298,7 +335,7 @@ def order_update(*, actor, order_id, lines, contract_id=None, order_date=None, c
     return order
 
 
-def _set_status(order: Order, target: str, *, actor: Actor, action: str, extra=None) -> Order:
+def _set_status(order: Order, target: str, *, actor: Actor, action: str, extra: dict[str, Any] | None = None) -> Order:
     before = order.status
     order.status = target
     order.updated_at = timezone.now()
@@ -314,9 +351,9 @@ def _set_status(order: Order, target: str, *, actor: Actor, action: str, extra=N
     return order
 
 
-def order_approval_reasons(order) -> list[str]:
+def order_approval_reasons(order: Order) -> list[str]:
     """Why an order needs a sales manager's approval; empty when it does not."""
-    reasons = []
+    reasons: list[str] = []
     if order.contract_id is None:
         reasons.append(_("it is not placed against a contract"))
     if order.total > Decimal(settings.ORDER_APPROVAL_TOTAL_ABOVE):
@@ -330,7 +367,7 @@ def order_approval_reasons(order) -> list[str]:
     return reasons
 
 
-def _order_locked_with_contract(actor, order_id, action="view") -> Order:
+def _order_locked_with_contract(actor: Actor, order_id: int, action: str = "view") -> Order:
     """The order and its contract under lock, the contract first (as every order service
     takes them), refusing if the order moved to another contract meanwhile."""
     contract_id = Order.objects.filter(pk=order_id).values_list("contract_id", flat=True).first()
@@ -341,7 +378,7 @@ def _order_locked_with_contract(actor, order_id, action="view") -> Order:
     return order
 
 
-def _check_still_fits(order):
+def _check_still_fits(order: Order) -> None:
     """An order moving forward must still fit its contract (it may have ended meanwhile)."""
     if order.contract is not None:
         _contract_fit_check(
@@ -375,7 +412,7 @@ def order_submit(*, actor: User, order_id: int) -> Order:
     )
 
 
-def _check_pending(order):
+def _check_pending(order: Order) -> None:
     """Approving is a decision on a submitted order; a draft goes through `order_submit`
     (the table's draft -> approved is the automatic approval, not a manager's shortcut)."""
     if order.status != S.PENDING_APPROVAL:
@@ -384,7 +421,7 @@ def _check_pending(order):
         )
 
 
-def _check_approver(order, actor):
+def _check_approver(order: Order, actor: User) -> None:
     if actor.pk in (order.owner_id, order.submitted_by_id):
         raise TransitionNotAllowed(_("Nobody approves their own order."))
 
