@@ -6,6 +6,4 @@ from django.contrib.auth.models import AnonymousUser, User
 
 #: Whoever a read is for: the request's user, signed in or not.
 Viewer: TypeAlias = User | AnonymousUser
-#: Who performs a write: a user, or None when the system acts (a command, a schedule, the
-#: customer through a signing link).
-Actor: TypeAlias = User | None
+# Who performs a write is `crm.core.workflow.Actor`: a user, or SYSTEM when no person acts.
