@@ -136,3 +136,19 @@ class DocumentSequence(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.last_value}"
+
+
+class UserPreference(models.Model):
+    """What a user chose for themselves: the language of their pages and e-mails."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference", verbose_name=_("user")
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self):
+        return str(self.user)
