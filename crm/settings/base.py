@@ -125,6 +125,9 @@ LANGUAGE_CODE = "en"
 # cookie set by the switcher, else the browser's Accept-Language.
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Number formats by language, over Django's (crm/formats/<lang>/formats.py): amounts in
+# Chinese are grouped by thousands with commas, as Chinese invoices and contracts write them.
+FORMAT_MODULE_PATH = ["crm.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
