@@ -309,3 +309,14 @@ def test_money_is_grouped_by_thousands_in_both_languages(client, rep):
     for headers in (ENGLISH, CHINESE):
         page = client.get(contract.get_absolute_url(), **headers).content.decode()
         assert re.search(r'data-testid="contract-amount">1,200,000\.00 CNY<', page), headers
+
+
+def test_the_demo_staff_work_in_their_own_language(db):
+    from crm.core.demo import demo_users_ensure
+
+    users = demo_users_ensure()
+
+    languages = dict(UserPreference.objects.values_list("user__username", "language"))
+    assert languages["rep1"] == languages["manager"] == "zh-hans"
+    assert languages["rep2"] == languages["admin"] == "en"
+    assert set(languages) == set(users)
