@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.masking import masker_for
@@ -9,7 +10,13 @@ from customers.selectors import contact_search, customer_search
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
-    """Sorting with the primary key as a tie-breaker, so pages never overlap."""
+    """Sorting with the primary key as a tie-breaker, so pages never overlap. Each field's
+    label comes from `field_labels` (translated), its descending choice from our catalog."""
+
+    def build_choices(self, fields, labels):
+        ascending = [(param, labels.get(field, param)) for field, param in fields.items()]
+        descending = [(f"-{param}", format_lazy(_("{label} (descending)"), label=label)) for param, label in ascending]
+        return [choice for pair in zip(ascending, descending, strict=True) for choice in pair]
 
     def filter(self, qs, value):
         qs = super().filter(qs, value)
@@ -27,6 +34,7 @@ class CustomerFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(queryset=owner_candidates(), label=_("Owner"))
     sort = StableOrderingFilter(
         fields=(("name", "name"), ("created_at", "created"), ("updated_at", "updated"), ("status", "status")),
+        field_labels={"name": _("Name"), "created_at": _("Created"), "updated_at": _("Updated"), "status": _("Status")},
         label=_("Sort"),
     )
 
@@ -49,7 +57,11 @@ class CustomerFilter(django_filters.FilterSet):
 class ContactFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     primary = django_filters.BooleanFilter(field_name="is_primary", label=_("Primary only"))
-    sort = StableOrderingFilter(fields=(("name", "name"), ("customer__name", "customer")), label=_("Sort"))
+    sort = StableOrderingFilter(
+        fields=(("name", "name"), ("customer__name", "customer")),
+        field_labels={"name": _("Name"), "customer__name": _("Customer")},
+        label=_("Sort"),
+    )
 
     class Meta:
         model = Contact
