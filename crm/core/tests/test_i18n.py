@@ -320,3 +320,25 @@ def test_the_demo_staff_work_in_their_own_language(db):
     assert languages["rep1"] == languages["manager"] == "zh-hans"
     assert languages["rep2"] == languages["admin"] == "en"
     assert set(languages) == set(users)
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({"LANG": "zh_CN.UTF-8"}, "角色已同步。"),
+        ({"LANG": "C.UTF-8"}, "Roles are in sync."),
+        ({}, "Roles are in sync."),
+    ],
+)
+def test_commands_speak_the_operators_language(db, monkeypatch, environment, expected):
+    import io
+
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+
+    call_command("sync_roles", stdout=out)
+
+    assert expected in out.getvalue()
