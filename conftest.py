@@ -133,4 +133,9 @@ def pytest_configure(config):
 
     from crm.core.i18n import compile_catalogs
 
-    compile_catalogs(settings.BASE_DIR)
+    try:
+        compile_catalogs(settings.BASE_DIR)
+    except FileNotFoundError as error:
+        raise pytest.UsageError(
+            "msgfmt is missing, so the translations cannot be compiled: apt-get install gettext (`make test` does)"
+        ) from error
