@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test stop bench lint install migrate demo system-packages
+.PHONY: run test stop bench lint install messages migrate demo system-packages
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +14,16 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
-# Debian's chromium (browser tests) and softhsm2 (PKCS#11 signing tests), installed when
-# missing and we are root; otherwise those tests skip, saying why. apt-get waits up to ten
-# minutes for another apt-get to release its lock and writes its chatter to var/apt.log.
+# Debian's chromium (browser tests), softhsm2 (PKCS#11 signing tests) and the Noto CJK fonts
+# (Chinese characters in browser screenshots), installed when missing and we are root;
+# otherwise those tests skip, saying why. apt-get waits up to ten minutes for another
+# apt-get to release its lock and writes its chatter to var/apt.log.
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=600
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v softhsm2-util >/dev/null 2>&1 || missing="$$missing softhsm2"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing$$missing with apt-get (log: var/apt.log)"; mkdir -p var; \
@@ -32,7 +34,17 @@ system-packages:
 	  fi; \
 	fi
 
-migrate: install
+# The translations (.mo) are compiled from locale/*/LC_MESSAGES/django.po, never committed;
+# msgfmt comes with Debian's gettext, installed when missing and we are root.
+messages: install
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing gettext with apt-get (log: var/apt.log)"; mkdir -p var; \
+	    { $(APT_GET) update && $(APT_GET) install -y gettext; } >var/apt.log 2>&1 || { tail -n 20 var/apt.log; exit 1; }; \
+	  else echo "msgfmt is missing: apt-get install gettext"; exit 1; fi; }
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=.pgdata --ignore=var
+
+migrate: messages
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py createcachetable
 
@@ -45,7 +57,7 @@ run: demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## Set up everything, lint, and run the whole suite, browser tests included
-test: lint system-packages
+test: messages lint system-packages
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
@@ -65,3 +77,4 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	DATABASE_URL=$${DATABASE_URL:-postgres://lint@127.0.0.1:1/lint} $(BIN)/mypy
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py check_translations

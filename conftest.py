@@ -124,3 +124,18 @@ def flush_lifts_truncate_guards():
     DatabaseOperations.execute_sql_flush = execute_sql_flush
     yield
     DatabaseOperations.execute_sql_flush = original
+
+
+def pytest_configure(config):
+    """Compile the translation catalogs when a .po is newer than its .mo (they are not
+    committed), so the Chinese pages are tested as `make run` serves them."""
+    from django.conf import settings
+
+    from crm.core.i18n import compile_catalogs
+
+    try:
+        compile_catalogs(settings.BASE_DIR)
+    except FileNotFoundError as error:
+        raise pytest.UsageError(
+            "msgfmt is missing, so the translations cannot be compiled: apt-get install gettext (`make test` does)"
+        ) from error

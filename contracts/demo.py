@@ -131,6 +131,35 @@ Contact for the Client: ${customer_email}, ${customer_address}.
 甲方联系邮箱：${customer_email}
 """,
     },
+    {
+        "name": "技术服务合同（中文）",
+        "language": "zh",
+        "required_clauses": ["服务内容", "服务标准", "服务费用与支付", "合同期限", "责任限制"],
+        "body": """技术服务合同 —— ${contract_title}
+
+委托方（甲方）：${customer_name}
+地址：${customer_address}
+服务方（乙方）：${company_name}
+
+第一条 服务内容
+乙方按照工作说明书所列内容，委派具备相应资质的人员为甲方提供技术服务。
+
+第二条 服务标准
+乙方在四个工作小时内响应故障报修，并在两个工作日内解决。
+
+第三条 服务费用与支付
+本合同期内服务费用共计 ${amount} ${currency}，按季度开具发票，甲方应在收到发票之日起
+${payment_terms_days} 日内付款。
+
+第四条 合同期限
+本合同自 ${start_date} 起至 ${end_date} 止；任何一方有正当理由的，可提前三十日书面通知解除本合同。
+
+第五条 责任限制
+任何一方的赔偿责任以索赔前十二个月内甲方已支付的服务费用为限。
+
+甲方联系方式：${customer_email}，${customer_address}
+""",
+    },
 ]
 
 SUBJECTS = {

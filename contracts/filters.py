@@ -30,6 +30,13 @@ class ContractFilter(CrmFilterSet):
             ("end_date", "end"),
             ("number", "number"),
         ),
+        field_labels={
+            "created_at": _("Created"),
+            "amount": _("Amount"),
+            "ordered_amount": _("Ordered"),
+            "end_date": _("End date"),
+            "number": _("Number"),
+        },
         label=_("Sort"),
     )
 

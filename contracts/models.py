@@ -218,10 +218,14 @@ class ContractVersion(models.Model):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"))
-    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    saved_at = models.DateTimeField(default=timezone.now)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("saved by"), on_delete=models.PROTECT, related_name="+"
+    )
+    saved_at = models.DateTimeField(_("saved at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("contract version")
+        verbose_name_plural = _("contract versions")
         ordering = ["-number"]
         constraints = [
             models.UniqueConstraint(fields=["contract", "number"], name="contract_version_unique"),
@@ -262,7 +266,7 @@ class ApprovalStep(models.Model):
     """One decision on one level of one approval round."""
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="approval_steps")
-    round = models.PositiveIntegerField()
+    round = models.PositiveIntegerField(_("round"))
     level = models.PositiveSmallIntegerField(_("level"))
     role = models.CharField(_("role"), max_length=50, choices=Role.choices)
     approver = models.ForeignKey(
@@ -276,6 +280,8 @@ class ApprovalStep(models.Model):
     objects = ApprovalStepQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("approval step")
+        verbose_name_plural = _("approval steps")
         ordering = ["round", "level"]
         constraints = [
             models.UniqueConstraint(fields=["contract", "round", "level"], name="approval_step_once_per_level"),
@@ -371,7 +377,9 @@ class ContractSignature(models.Model):
     statement = models.BinaryField(_("signed statement"))
     statement_sha256 = models.CharField(max_length=64)
     signature = models.BinaryField(_("signature"))
-    key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="signatures")
+    key = models.ForeignKey(
+        SigningKey, verbose_name=_("signing key"), on_delete=models.PROTECT, related_name="signatures"
+    )
     algorithm = models.JSONField(default=dict)
     previous_signature_sha256 = models.CharField(max_length=64, blank=True)
     signed_at = models.DateTimeField(_("signed at"))
@@ -404,8 +412,10 @@ class SigningLink(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="signing_links")
     token_sha256 = models.CharField(max_length=64, unique=True)
     email = models.EmailField(_("sent to"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
@@ -414,6 +424,8 @@ class SigningLink(models.Model):
     mail_attempted_at = models.DateTimeField(_("e-mail attempted"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("signing link")
+        verbose_name_plural = _("signing links")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(

@@ -32,6 +32,7 @@ from crm.core.audit import audit_record, diff, snapshot
 from crm.core.events import event_publish
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
+from crm.core.roles import Role
 from crm.core.services import reference_row_save
 from crm.core.transactions import in_callers_transaction
 from crm.core.workflow import SYSTEM, Actor, audit_actor
@@ -254,7 +255,9 @@ def _check_decider(contract: Contract, actor: User) -> Level:
     if level is None:
         raise TransitionNotAllowed(_("Every level has already decided."))
     if not actor.groups.filter(name=level[1]).exists():
-        raise TransitionNotAllowed(_("This level waits for a decision by a %(role)s.") % {"role": level[1].lower()})
+        raise TransitionNotAllowed(
+            _("This level waits for a decision by a %(role)s.") % {"role": str(Role(level[1]).label).lower()}
+        )
     already = ApprovalStep.objects.filter(contract=contract, round=contract.approval_round, approver=actor)
     if already.exists():
         raise TransitionNotAllowed(_("You decided an earlier level; another person decides this one."))

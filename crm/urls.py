@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from crm.core.views import health
+from crm.core.views import health, set_language
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("health/", health, name="health"),
+    path("language/", set_language, name="set_language"),
     path("customers/", include("customers.urls")),
     path("contracts/", include("contracts.urls")),
     path("orders/", include("orders.urls")),

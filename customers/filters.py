@@ -18,6 +18,7 @@ class CustomerFilter(CrmFilterSet):
     owner = django_filters.ModelChoiceFilter(queryset=owner_candidates(), label=_("Owner"))
     sort = StableOrderingFilter(
         fields=(("name", "name"), ("created_at", "created"), ("updated_at", "updated"), ("status", "status")),
+        field_labels={"name": _("Name"), "created_at": _("Created"), "updated_at": _("Updated"), "status": _("Status")},
         label=_("Sort"),
     )
 
@@ -40,7 +41,11 @@ class CustomerFilter(CrmFilterSet):
 class ContactFilter(CrmFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     primary = django_filters.BooleanFilter(field_name="is_primary", label=_("Primary only"))
-    sort = StableOrderingFilter(fields=(("name", "name"), ("customer__name", "customer")), label=_("Sort"))
+    sort = StableOrderingFilter(
+        fields=(("name", "name"), ("customer__name", "customer")),
+        field_labels={"name": _("Name"), "customer__name": _("Customer")},
+        label=_("Sort"),
+    )
 
     class Meta:
         model = Contact

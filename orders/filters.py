@@ -17,6 +17,7 @@ class ProductFilter(CrmFilterSet):
     active = django_filters.BooleanFilter(field_name="is_active", label=_("Active"))
     sort = StableOrderingFilter(
         fields=(("sku", "sku"), ("name", "name"), ("unit_price", "price"), ("created_at", "created")),
+        field_labels={"sku": _("SKU"), "name": _("Name"), "unit_price": _("Unit price"), "created_at": _("Created")},
         label=_("Sort"),
     )
 
@@ -43,6 +44,7 @@ class OrderFilter(CrmFilterSet):
     )
     sort = StableOrderingFilter(
         fields=(("order_date", "date"), ("total", "total"), ("number", "number")),
+        field_labels={"order_date": _("Date"), "total": _("Total"), "number": _("Number")},
         label=_("Sort"),
     )
 

@@ -140,6 +140,8 @@ class OrderLine(models.Model):
     objects = OrderLineQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),

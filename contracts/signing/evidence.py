@@ -91,21 +91,32 @@ def evidence_bundle(contract, signatures, audit_events) -> bytes:
 
 
 def _readme(contract, commands) -> str:
+    """The bundle's instructions, in the language of whoever downloads it."""
+    title = _("Evidence for contract %(number)s") % {"number": contract.number}
     return (
-        f"Evidence for contract {contract.number}\n"
-        f"{'=' * (22 + len(contract.number))}\n\n"
-        "Each signature is RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt over the exact\n"
-        "bytes of its statement file (RFC 8785 canonical JSON). The statement names the contract's\n"
-        "terms (the body by its SHA-256), the signer, the role, the time, the key id and the hash\n"
-        "of the previous signature. Key id = sha256: + SHA-256 of the public key's DER\n"
-        "SubjectPublicKeyInfo:  openssl pkey -pubin -in KEY.pem -outform DER | sha256sum\n\n"
-        "Unzip this file, then run in its folder (each prints 'Verified OK'):\n\n" + "\n\n".join(commands) + "\n\n"
-        "body.txt is the contract's body, the exact UTF-8 bytes whose SHA-256 each statement names\n"
-        'as "body_sha256". Check it with either of:\n\n'
-        "openssl dgst -sha256 body.txt\n"
-        "sha256sum body.txt\n\n"
-        "manifest.json lists every file; audit-trail.json is the contract's history, each event\n"
-        "carrying the hash of the one before it.\n"
+        f"{title}\n{'=' * len(title)}\n\n"
+        + _(
+            "Each signature is RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt over the exact\n"
+            "bytes of its statement file (RFC 8785 canonical JSON). The statement names the contract's\n"
+            "terms (the body by its SHA-256), the signer, the role, the time, the key id and the hash\n"
+            "of the previous signature. Key id = sha256: + SHA-256 of the public key's DER\n"
+            "SubjectPublicKeyInfo:"
+        )
+        + "  openssl pkey -pubin -in KEY.pem -outform DER | sha256sum\n\n"
+        + _("Unzip this file, then run in its folder (each prints 'Verified OK'):")
+        + "\n\n"
+        + "\n\n".join(commands)
+        + "\n\n"
+        + _(
+            "body.txt is the contract's body, the exact UTF-8 bytes whose SHA-256 each statement names\n"
+            'as "body_sha256". Check it with either of:'
+        )
+        + "\n\nopenssl dgst -sha256 body.txt\nsha256sum body.txt\n\n"
+        + _(
+            "manifest.json lists every file; audit-trail.json is the contract's history, each event\n"
+            "carrying the hash of the one before it."
+        )
+        + "\n"
     )
 
 

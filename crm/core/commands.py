@@ -1,14 +1,31 @@
 """The base every manage.py command of the CRM subclasses."""
 
+import os
 import sys
+from contextlib import nullcontext
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 from tqdm import tqdm
 
 from crm.core.context import acting_from
 from crm.core.exceptions import DomainError
+
+
+def language_from_environment() -> str | None:
+    """The operator's language for command output, read like gettext does (LANGUAGE,
+    LC_ALL, LC_MESSAGES, LANG: `zh_CN.UTF-8` gives Simplified Chinese); None for C/POSIX
+    or a language we do not speak, which leaves LANGUAGE_CODE."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").split(":")[0].split(".")[0].strip()
+        if value and value not in ("C", "POSIX"):
+            try:
+                return translation.get_supported_language_variant(value.replace("_", "-").lower())
+            except LookupError:
+                return None
+    return None
 
 
 class CrmCommand(BaseCommand):
@@ -24,7 +41,8 @@ class CrmCommand(BaseCommand):
         return parser
 
     def execute(self, *args, **options):
-        with acting_from("command"):
+        language = language_from_environment()
+        with acting_from("command"), translation.override(language) if language else nullcontext():
             try:
                 return super().execute(*args, **options)
             except DomainError as error:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from crm.core.roles import Role, roles_sync
 
@@ -22,6 +23,8 @@ class DemoUser:
     sees: str
     is_staff: bool = False
     is_superuser: bool = False
+    # The language of their pages: most of the demo company's staff work in Chinese.
+    language: str = "zh-hans"
 
     @property
     def first_name(self) -> str:
@@ -36,26 +39,24 @@ class DemoUser:
         return f"{self.username}@demo.example.com"
 
 
-_REP_SEES = "only the customers they own, with their contacts and timeline"
-_READ_ONLY_MASKED = "customers read-only, phone/e-mail masked"
+_REP_SEES = _("only the customers they own, with their contacts and timeline")
+_MANAGER_SEES = _("every customer; reassigns owners; first approver")
+_FINANCE_SEES = _("customers read-only, phone/e-mail masked; approves large contracts")
+_SIGNATORY_SEES = _("customers read-only, phone/e-mail masked; signs approved contracts")
+_AGENT_SEES = _("their service tickets; customers read-only, phone/e-mail masked")
+_SERVICE_MANAGER_SEES = _("all service tickets; customers read-only, phone/e-mail masked")
+_ADMIN_SEES = _("everything, plus the Django admin at /admin/")
 
 DEMO_USERS = [
     DemoUser("rep1", "Li Wei", Role.SALES_REP, _REP_SEES),
-    DemoUser("rep2", "Emma Clark", Role.SALES_REP, _REP_SEES),
+    DemoUser("rep2", "Emma Clark", Role.SALES_REP, _REP_SEES, language="en"),
     DemoUser("rep3", "Zhang Min", Role.SALES_REP, _REP_SEES),
-    DemoUser("manager", "Wang Fang", Role.SALES_MANAGER, "every customer; reassigns owners; first approver"),
-    DemoUser("finance", "Chen Jing", Role.FINANCE_APPROVER, f"{_READ_ONLY_MASKED}; approves large contracts"),
-    DemoUser("signatory", "Liu Yang", Role.SIGNATORY, f"{_READ_ONLY_MASKED}; signs approved contracts"),
-    DemoUser("agent", "Sun Li", Role.SERVICE_AGENT, f"their service tickets; {_READ_ONLY_MASKED}"),
-    DemoUser("service_manager", "Olivia Brown", Role.SERVICE_MANAGER, f"all service tickets; {_READ_ONLY_MASKED}"),
-    DemoUser(
-        "admin",
-        "Admin User",
-        Role.ADMIN,
-        "everything, plus the Django admin at /admin/",
-        is_staff=True,
-        is_superuser=True,
-    ),
+    DemoUser("manager", "Wang Fang", Role.SALES_MANAGER, _MANAGER_SEES),
+    DemoUser("finance", "Chen Jing", Role.FINANCE_APPROVER, _FINANCE_SEES),
+    DemoUser("signatory", "Liu Yang", Role.SIGNATORY, _SIGNATORY_SEES),
+    DemoUser("agent", "Sun Li", Role.SERVICE_AGENT, _AGENT_SEES),
+    DemoUser("service_manager", "Olivia Brown", Role.SERVICE_MANAGER, _SERVICE_MANAGER_SEES, language="en"),
+    DemoUser("admin", "Admin User", Role.ADMIN, _ADMIN_SEES, is_staff=True, is_superuser=True, language="en"),
 ]
 
 
@@ -68,7 +69,11 @@ def demo_user(role: Role) -> DemoUser:
 def demo_users_ensure() -> dict:
     """Create the demo users, or bring existing ones back to their demo role, name and
     flags. The password is set only when a user is created (hashing is slow), so a demo
-    user whose password was changed keeps it. Returns `{username: user}`."""
+    user whose password was changed keeps it; so is the language, so a demo user who
+    switched keeps their choice. Returns `{username: user}`."""
+    from crm.core.models import UserPreference
+    from crm.core.services import user_language_set
+
     roles_sync()
     groups = {group.name: group for group in Group.objects.filter(name__in=[role.value for role in Role])}
     users = {}
@@ -90,6 +95,8 @@ def demo_users_ensure() -> dict:
             user.is_staff, user.is_superuser, user.is_active = spec.is_staff, spec.is_superuser, True
         user.save()
         user.groups.set([groups[spec.role.value]])
+        if not UserPreference.objects.filter(user=user).exists():
+            user_language_set(actor=user, language=spec.language)
         users[spec.username] = user
     return users
 

@@ -6,11 +6,18 @@ choice among values (every status), "Any" for a choice among records (any owner)
 
 import django_filters
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
-    """Sorting with the primary key as a tie-breaker, so pages never overlap."""
+    """Sorting with the primary key as a tie-breaker, so pages never overlap. Each field's
+    label comes from `field_labels` (translated), its descending choice from our catalog."""
+
+    def build_choices(self, fields, labels):
+        ascending = [(param, labels.get(field, param)) for field, param in fields.items()]
+        descending = [(f"-{param}", format_lazy(_("{label} (descending)"), label=label)) for param, label in ascending]
+        return [choice for pair in zip(ascending, descending, strict=True) for choice in pair]
 
     def filter(self, qs, value):
         qs = super().filter(qs, value)

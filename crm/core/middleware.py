@@ -1,4 +1,11 @@
+from django.conf import settings
+from django.utils import translation
+
 from crm.core.context import RequestContext, _current
+
+# The language a signed-in user chose (crm.core.UserPreference), copied into their session
+# at login and when they switch, so applying it costs no query.
+LANGUAGE_SESSION_KEY = "crm_language"
 
 
 def client_ip(request) -> str | None:
@@ -56,3 +63,21 @@ class SecurityHeadersMiddleware:
         if not response.has_header("Cache-Control") or (user is not None and user.is_authenticated):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class UserLanguageMiddleware:
+    """A signed-in user's own language on every request, over the cookie and the browser's
+    Accept-Language that LocaleMiddleware (before authentication) went by. Anonymous pages
+    (login, the customer's signing and verification pages) keep LocaleMiddleware's choice."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            language = request.session.get(LANGUAGE_SESSION_KEY)
+            if language in dict(settings.LANGUAGES):
+                translation.activate(language)
+                request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

@@ -24,7 +24,7 @@ class AuditEvent(models.Model):
     """
 
     seq = models.BigIntegerField(unique=True, editable=False)
-    occurred_at = models.DateTimeField(db_index=True)
+    occurred_at = models.DateTimeField(_("when"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -33,11 +33,13 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     actor_repr = models.CharField(max_length=150, blank=True)
-    source = models.CharField(max_length=10, choices=AuditSource.choices)
+    source = models.CharField(_("source"), max_length=10, choices=AuditSource.choices)
     request_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
-    action = models.CharField(max_length=100, db_index=True)
-    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=100, db_index=True)
+    target_type = models.ForeignKey(
+        ContentType, verbose_name=_("target type"), on_delete=models.PROTECT, related_name="+"
+    )
     target_id = models.CharField(max_length=64)
     target_repr = models.CharField(max_length=300)
     parent_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -48,6 +50,8 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-seq"]
         indexes = [
             models.Index(fields=["target_type", "target_id", "seq"], name="audit_target_idx"),
@@ -94,6 +98,8 @@ class AuditChainHead(models.Model):
     hash = models.CharField(max_length=64, default="0" * 64)
 
     class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single_row")]
 
     def __str__(self):
@@ -134,5 +140,25 @@ class DocumentSequence(models.Model):
     key = models.CharField(max_length=40, unique=True)
     last_value = models.BigIntegerField(default=0)
 
+    class Meta:
+        verbose_name = _("document sequence")
+        verbose_name_plural = _("document sequences")
+
     def __str__(self):
         return f"{self.key}: {self.last_value}"
+
+
+class UserPreference(models.Model):
+    """What a user chose for themselves: the language of their pages and e-mails."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference", verbose_name=_("user")
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self):
+        return str(self.user)

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(TextChoices):
@@ -23,7 +24,7 @@ class Role(TextChoices):
     SIGNATORY = "Signatory", _("Signatory")
     SERVICE_AGENT = "Service agent", _("Service agent")
     SERVICE_MANAGER = "Service manager", _("Service manager")
-    ADMIN = "Admin", _("Admin")
+    ADMIN = "Admin", pgettext_lazy("role", "Admin")
 
 
 SALES_ROLES = [Role.SALES_REP, Role.SALES_MANAGER]

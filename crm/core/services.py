@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from crm.core import checkpoints
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError
-from crm.core.models import AuditCheckpoint, AuditEvent
+from crm.core.models import AuditCheckpoint, AuditEvent, UserPreference
 
 if TYPE_CHECKING:
     from axes.models import AccessAttempt
@@ -150,3 +151,19 @@ def login_lockout_clear(*, actor: User, attempts: "QuerySet[AccessAttempt]") -> 
         attempt.delete()
         count += 1
     return count
+
+
+@transaction.atomic
+def user_language_set(*, actor, language: str) -> UserPreference:
+    """Keep the language a signed-in user chose for their pages; a change is recorded
+    (`userpreference.updated`), choosing the same language again records nothing."""
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError(_("Choose one of the offered languages."))
+    UserPreference.objects.get_or_create(user=actor, defaults={"language": ""})
+    preference = UserPreference.objects.select_for_update().get(user=actor)
+    if preference.language != language:
+        changes = {"language": [preference.language, language]}
+        preference.language = language
+        preference.save(update_fields=["language"])
+        audit_record(actor=actor, action="userpreference.updated", target=preference, changes=changes)
+    return preference

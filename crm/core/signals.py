@@ -1,5 +1,6 @@
 from axes.signals import user_locked_out
 from django.apps import apps
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
@@ -28,3 +29,17 @@ def audit_user_locked_out(sender, request=None, username=None, ip_address=None, 
     if getattr(request, "axes_failures_since_start", None) != settings.AXES_FAILURE_LIMIT:
         return
     login_lockout_record(username=username or "", ip_address=ip_address)
+
+
+@receiver(user_logged_in)
+def apply_language_at_login(sender, request=None, user=None, **kwargs):
+    """Copy the user's kept language into the new session (framework glue): from the next
+    page on, UserLanguageMiddleware applies it without a query."""
+    from crm.core.middleware import LANGUAGE_SESSION_KEY
+    from crm.core.models import UserPreference
+
+    if request is None or not hasattr(request, "session"):
+        return
+    language = UserPreference.objects.filter(user=user).values_list("language", flat=True).first()
+    if language:
+        request.session[LANGUAGE_SESSION_KEY] = language

@@ -3,6 +3,7 @@
 import csv
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -14,7 +15,7 @@ from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 from django.views.generic.detail import SingleObjectMixin
 
@@ -212,6 +213,24 @@ def csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespons
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_not_required
+@require_POST
+def set_language(request):
+    """Django's `set_language` (the language cookie, back to `next`), and for a signed-in
+    user also their kept choice, which the middleware applies on every later request."""
+    from django.views.i18n import set_language as django_set_language
+
+    from crm.core.middleware import LANGUAGE_SESSION_KEY
+    from crm.core.services import user_language_set
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_language_set(actor=request.user, language=language)
+        request.session[LANGUAGE_SESSION_KEY] = language
     return response
 
 

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 from contracts.signing.keys import signing_key_create
 from contracts.signing.loader import DEFAULT_ALIAS
 from crm.core.commands import CrmCommand
@@ -20,4 +22,9 @@ class Command(CrmCommand):
 
     def run(self, *, backend, **options):
         key = signing_key_create(actor=None, alias=backend)
-        self.stdout.write(self.style.SUCCESS(f"Created signing key {key.key_id} for backend {backend}; it is active."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Created signing key %(key)s for backend %(backend)s; it is active.")
+                % {"key": key.key_id, "backend": backend}
+            )
+        )

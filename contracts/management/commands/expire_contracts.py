@@ -30,7 +30,9 @@ class Command(CrmCommand):
         with self.progress(len(ids), "Expiring contracts") as bar:
             for contract_id in ids:
                 if dry_run:
-                    self.stdout.write(f"would expire {Contract.objects.get(pk=contract_id)}")
+                    self.stdout.write(
+                        _("would expire %(contract)s") % {"contract": Contract.objects.get(pk=contract_id)}
+                    )
                 else:
                     try:
                         services.contract_expire(contract_id=contract_id, today=today)
@@ -43,9 +45,12 @@ class Command(CrmCommand):
             end_date__gte=today,
             end_date__lte=today + datetime.timedelta(days=within),
         ).select_related("customer", "owner")
-        self.stdout.write(f"Expiring within {within} days:")
+        self.stdout.write(_("Expiring within %(days)s days:") % {"days": within})
         for contract in soon.order_by("end_date", "id"):
             owner = contract.owner.get_username()
             self.stdout.write(f"  {contract.number}  ends {contract.end_date}  {contract.customer.name}  ({owner})")
-        verb = "would expire" if dry_run else "expired"
-        self.stdout.write(self.style.SUCCESS(f"{len(ids) if dry_run else expired} contract(s) {verb}."))
+        if dry_run:
+            summary = _("%(count)s contract(s) would expire.") % {"count": len(ids)}
+        else:
+            summary = _("%(count)s contract(s) expired.") % {"count": expired}
+        self.stdout.write(self.style.SUCCESS(summary))

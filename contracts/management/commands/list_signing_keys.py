@@ -1,5 +1,6 @@
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contracts.models import SigningKey
 from crm.core.commands import CrmCommand
@@ -38,9 +39,9 @@ class Command(CrmCommand):
             for key in keys
         ]
         if not rows:
-            self.stdout.write("No signing keys yet; create one with create_signing_key.")
+            self.stdout.write(_("No signing keys yet; create one with create_signing_key."))
             return
         widths = [max(len(row[index]) for row in [COLUMNS, *rows]) for index in range(len(COLUMNS))]
         for row in [COLUMNS, *rows]:
             self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-        self.stdout.write(f"{len(rows)} key(s).")
+        self.stdout.write(_("%(count)s key(s).") % {"count": len(rows)})

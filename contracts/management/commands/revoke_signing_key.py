@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 from contracts.choices import SigningKeyStatus
 from contracts.models import SigningKey
 from contracts.signing.keys import signing_key_revoke
@@ -20,11 +22,16 @@ class Command(CrmCommand):
     def run(self, *, key_id, reason, **options):
         was_active = SigningKey.objects.filter(key_id=key_id, status=SigningKeyStatus.ACTIVE).first()
         key = signing_key_revoke(actor=None, key_id=key_id, reason=reason)
-        self.stdout.write(self.style.SUCCESS(f"Revoked {key.key_id}. Signatures made before now stay valid."))
+        self.stdout.write(
+            self.style.SUCCESS(_("Revoked %(key)s. Signatures made before now stay valid.") % {"key": key.key_id})
+        )
         if was_active is not None:
             self.stdout.write(
                 self.style.WARNING(
-                    f"Backend {key.backend_alias} has no active key now; nothing is signed until "
-                    f"create_signing_key --backend {key.backend_alias} runs."
+                    _(
+                        "Backend %(backend)s has no active key now; nothing is signed until "
+                        "create_signing_key --backend %(backend)s runs."
+                    )
+                    % {"backend": key.backend_alias}
                 )
             )

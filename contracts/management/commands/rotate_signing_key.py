@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 from contracts.choices import SigningKeyStatus
 from contracts.models import SigningKey
 from contracts.signing.keys import signing_key_rotate
@@ -22,6 +24,10 @@ class Command(CrmCommand):
     def run(self, *, backend, **options):
         previous = SigningKey.objects.filter(backend_alias=backend, status=SigningKeyStatus.ACTIVE).first()
         key = signing_key_rotate(actor=None, alias=backend)
-        self.stdout.write(self.style.SUCCESS(f"Backend {backend} now signs with {key.key_id}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Backend %(backend)s now signs with %(key)s.") % {"backend": backend, "key": key.key_id}
+            )
+        )
         if previous is not None:
-            self.stdout.write(f"Retired {previous.key_id}; its signatures still verify.")
+            self.stdout.write(_("Retired %(key)s; its signatures still verify.") % {"key": previous.key_id})

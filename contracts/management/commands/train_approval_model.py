@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 from contracts.assistant import MIN_SAMPLES, approval_model_train
 from crm.core.commands import CrmCommand
 
@@ -36,15 +38,25 @@ class Command(CrmCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Approval model v{model.version}: trained on {model.training_size} contracts; "
-                f"held-out accuracy {model.accuracy:.1%} on {model.test_size} contracts "
-                f"(majority baseline {model.baseline_accuracy:.1%})."
+                _(
+                    "Approval model v%(version)s: trained on %(training)s contracts; held-out accuracy "
+                    "%(accuracy)s on %(test)s contracts (majority baseline %(baseline)s)."
+                )
+                % {
+                    "version": model.version,
+                    "training": model.training_size,
+                    "accuracy": f"{model.accuracy:.1%}",
+                    "test": model.test_size,
+                    "baseline": f"{model.baseline_accuracy:.1%}",
+                }
             )
         )
         if model.accuracy <= model.baseline_accuracy:
             self.stderr.write(
                 self.style.WARNING(
-                    "The model is no better than always answering the most common outcome; "
-                    "its advice adds little until there is more history."
+                    _(
+                        "The model is no better than always answering the most common outcome; "
+                        "its advice adds little until there is more history."
+                    )
                 )
             )

@@ -1,6 +1,7 @@
 import json
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from contracts.models import Contract, ContractSignature, SigningKey
 from contracts.signing.statement import signature_check
@@ -55,17 +56,17 @@ class Command(CrmCommand):
 
     def run(self, *, contract, chunk_size, **options):
         if chunk_size < 1:
-            raise CommandError("--chunk-size must be at least 1.")
+            raise CommandError(_("--chunk-size must be at least 1."))
         # Keys are few and shared by many signatures: read once, not joined into every row.
         keys = {key.pk: key for key in SigningKey.objects.all()}
         signatures = ContractSignature.objects.select_related("contract", "contract__customer")
         if contract:
             number = contract.strip().upper()
             if not Contract.objects.filter(number=number).exists():
-                raise CommandError(f"No contract {number}.")
+                raise CommandError(_("No contract %(number)s.") % {"number": number})
             signatures = signatures.filter(contract__number=number)
             if not signatures.exists():
-                raise CommandError(f"Contract {number} has no signatures.")
+                raise CommandError(_("Contract %(number)s has no signatures.") % {"number": number})
         total = signatures.count()
         failed: dict[int, tuple[Contract, list]] = {}
         verified = 0
@@ -94,8 +95,14 @@ class Command(CrmCommand):
                 self.stdout.write(self.style.ERROR(_describe(failed_contract, checks)))
             numbers = ", ".join(entry[0].number for entry in entries[:SHOWN])
             if len(entries) > SHOWN:
-                numbers += f" and {len(entries) - SHOWN} more"
-            raise CommandError(f"{len(entries)} signed contract(s) failed verification: {numbers}.")
+                numbers += _(" and %(count)s more") % {"count": len(entries) - SHOWN}
+            raise CommandError(
+                _("%(count)s signed contract(s) failed verification: %(numbers)s.")
+                % {"count": len(entries), "numbers": numbers}
+            )
         self.stdout.write(
-            self.style.SUCCESS(f"Verified {verified} signature(s) of {len(contracts)} contract(s); all valid.")
+            self.style.SUCCESS(
+                _("Verified %(signatures)s signature(s) of %(contracts)s contract(s); all valid.")
+                % {"signatures": verified, "contracts": len(contracts)}
+            )
         )

@@ -47,6 +47,14 @@ def query_with(context, **changes):
 
 
 @register.filter
+def role_label(value):
+    """A role (a group name) in the reader's language: `{{ role|role_label }}`."""
+    from crm.core.roles import Role
+
+    return Role(value).label if value in Role.values else value
+
+
+@register.filter
 def verbose_name(instance):
     """The model's human name, for headings of generic pages."""
     return instance._meta.verbose_name

@@ -91,6 +91,7 @@ def step_rows(ok=OK):
 EXPECTED = {
     # Public, or Django's own authentication pages.
     "health": row(anonymous=OK),
+    "set_language": row(NOT_ALLOWED, anonymous=NOT_ALLOWED),  # POST only, for everyone
     "login": row(anonymous=OK),
     "logout": row(NOT_ALLOWED),  # POST only
     "password_change": row(),
@@ -164,6 +165,7 @@ PUBLIC_GET_ONLY = row(NOT_ALLOWED, anonymous=NOT_ALLOWED)
 
 EXPECTED_POST = {
     "health": PUBLIC_GET_ONLY,
+    "set_language": row(DONE, anonymous=DONE),
     "login": posts(EXPECTED["login"]),
     "logout": row(DONE),
     "password_change": posts(EXPECTED["password_change"]),

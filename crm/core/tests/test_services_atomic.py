@@ -340,6 +340,9 @@ SERVICE_CALLS = {
     "crm.core.services.audit_checkpoint_write": lambda w: _call(
         "crm.core.services.audit_checkpoint_write", actor=w.admin
     ),
+    "crm.core.services.user_language_set": lambda w: _call(
+        "crm.core.services.user_language_set", actor=w.rep, language="zh-hans"
+    ),
 }
 
 

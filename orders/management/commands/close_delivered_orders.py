@@ -2,6 +2,7 @@ import datetime
 
 from django.core.management.base import CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.core.commands import CrmCommand
 from crm.core.exceptions import DomainError
@@ -26,7 +27,7 @@ class Command(CrmCommand):
 
     def run(self, *, dry_run, older_than, **options):
         if older_than < 0:
-            raise CommandError("--older-than must be 0 or more days.")
+            raise CommandError(_("--older-than must be 0 or more days."))
         cutoff = timezone.now() - datetime.timedelta(days=older_than)
         due = Order.objects.filter(status=OrderStatus.DELIVERED, delivered_at__lt=cutoff)
         orders = list(due.order_by("delivered_at", "id").values_list("pk", "number", "delivered_at"))
@@ -35,7 +36,9 @@ class Command(CrmCommand):
             for order_id, number, delivered_at in orders:
                 if dry_run:
                     when = timezone.localtime(delivered_at).strftime("%Y-%m-%d")
-                    self.stdout.write(f"would close {number} (delivered {when})")
+                    self.stdout.write(
+                        _("would close %(number)s (delivered %(when)s)") % {"number": number, "when": when}
+                    )
                 else:
                     try:
                         services.order_close(actor=SYSTEM, order_id=order_id)
@@ -44,6 +47,6 @@ class Command(CrmCommand):
                         self.stderr.write(f"{number}: {error.message}")
                 bar.update(1)
         if dry_run:
-            self.stdout.write(self.style.SUCCESS(f"{len(orders)} order(s) would be closed."))
+            self.stdout.write(self.style.SUCCESS(_("%(count)s order(s) would be closed.") % {"count": len(orders)}))
         else:
-            self.stdout.write(self.style.SUCCESS(f"{closed} order(s) closed."))
+            self.stdout.write(self.style.SUCCESS(_("%(count)s order(s) closed.") % {"count": closed}))

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 from crm.core.commands import CrmCommand
 from crm.core.roles import roles_sync
 
@@ -7,5 +9,5 @@ class Command(CrmCommand):
 
     def run(self, **options):
         for role, count in roles_sync().items():
-            self.stdout.write(f"{role}: {count} permissions")
-        self.stdout.write(self.style.SUCCESS("Roles are in sync."))
+            self.stdout.write(_("%(role)s: %(count)s permissions") % {"role": role, "count": count})
+        self.stdout.write(self.style.SUCCESS(_("Roles are in sync.")))

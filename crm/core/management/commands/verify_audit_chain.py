@@ -25,14 +25,16 @@ class Command(CrmCommand):
             report = audit_checkpoints_verify()
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
-        problems = ([f"Audit chain broken at {problem}."] if problem is not None else []) + report.problems
+        problems = (
+            [_("Audit chain broken at %(problem)s.") % {"problem": problem}] if problem is not None else []
+        ) + report.problems
         if problems:
             shown = problems[:SHOWN_PROBLEMS]
             if len(problems) > SHOWN_PROBLEMS:
                 shown.append(_("… and %(count)s more problems.") % {"count": len(problems) - SHOWN_PROBLEMS})
             raise CommandError("\n".join(shown))
         head = AuditChainHead.objects.filter(id=1).first()
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {total} events."))
+        self.stdout.write(self.style.SUCCESS(_("Audit chain intact: %(count)s events.") % {"count": total}))
         if report.newest is not None:
             self.stdout.write(
                 _("Checkpoints: %(count)s verified; the newest, #%(number)s of %(time)s, covers event #%(seq)s.")
@@ -46,4 +48,4 @@ class Command(CrmCommand):
         if head is not None:
             # Events after the newest checkpoint are proven only by the next one; a head hash
             # recorded elsewhere (a ticket, a log) shows whether they were rewritten meanwhile.
-            self.stdout.write(f"Head: event #{head.seq}, hash {head.hash}")
+            self.stdout.write(_("Head: event #%(seq)s, hash %(hash)s") % {"seq": head.seq, "hash": head.hash})
