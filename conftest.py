@@ -6,6 +6,19 @@ from crm.core.roles import Role
 from crm.core.tests.factories import UserFactory
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the default language. LocaleMiddleware activates a request's
+    language for the rest of its thread, so a test client request in Chinese would
+    otherwise make the next test's services speak Chinese."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def rep(db):
     return UserFactory(username="rep", role=Role.SALES_REP)

@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from contracts import assistant
+from contracts import assistant, demo
 from contracts.assistant import (
     FEATURES,
     approval_model_cache_clear,
@@ -312,7 +312,7 @@ def test_demo_contracts_seed_gives_both_outcomes_and_a_trainable_model(rep, othe
     assert counts["contracts"] == Contract.objects.count() == 45
     assert counts["approved_decisions"] > 0 and counts["rejected_decisions"] > 0
     assert counts["by_status"].get(S.PENDING_APPROVAL, 0) > 0
-    assert counts["templates_created"] == ContractTemplate.objects.count() == 3
+    assert counts["templates_created"] == ContractTemplate.objects.count() == len(demo.TEMPLATES)
     assert decided_contracts().count() == counts["decided"]
     model = approval_model_train(min_samples=20)
     assert model.version == 1
