@@ -46,9 +46,10 @@ run: demo
 
 # The suite runs in parallel (pytest-xdist: one worker per core, each with its own test
 # database test_<name>_gw0, _gw1, ...; idle workers steal queued tests) and measures the
-# coverage of the application code (.coveragerc), failing when it drops below the floor.
+# coverage of the application code (.coveragerc), failing when it drops below the floor
+# (measured 94.8 % on 2026-12-02; keep the floor a few points below the measured value).
 TEST_WORKERS ?= auto
-COVERAGE_FLOOR ?= 85
+COVERAGE_FLOOR ?= 92
 
 ## Set up everything and run the whole suite, browser tests included
 test: install system-packages
