@@ -1,9 +1,13 @@
-"""Fixtures shared by every app's tests: one user per role, and a logged-in client."""
+"""Fixtures shared by every app's tests: one user per role, a customer, and a logged-in client.
+
+Each app's fixtures live in its own `tests/conftest.py`; a module that needs a different
+`customer` (or any other of these) defines its own, which wins inside that module."""
 
 import pytest
 
 from crm.core.roles import Role
 from crm.core.tests.factories import UserFactory
+from customers.tests.factories import CustomerFactory
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +62,12 @@ def service_manager(db):
 def admin_user(db):
     user = UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
     return user
+
+
+@pytest.fixture
+def customer(rep):
+    """A customer owned by `rep`."""
+    return CustomerFactory(owner=rep, name="Hangzhou Tea Co")
 
 
 @pytest.fixture

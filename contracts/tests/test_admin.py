@@ -8,16 +8,11 @@ from django.urls import reverse
 from contracts.choices import ContractStatus as S
 from contracts.models import ContractTemplate
 from contracts.signing.keys import signing_key_for_signing
-from contracts.tests.factories import ContractFactory, default_approval_rules, pending_contract, reload
+from contracts.tests.factories import ContractFactory, pending_contract, reload
 from crm.core.models import AuditEvent
 from customers.tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 
 @pytest.fixture

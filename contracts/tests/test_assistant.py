@@ -27,7 +27,6 @@ from contracts.services import contract_reject, contract_reopen, contract_update
 from contracts.tests.factories import (
     ContractFactory,
     approved_contract,
-    default_approval_rules,
     pending_contract,
     rejected_contract,
 )
@@ -35,12 +34,7 @@ from crm.core.exceptions import DomainError
 from crm.core.models import AuditEvent
 from customers.tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 
 @pytest.fixture(autouse=True)

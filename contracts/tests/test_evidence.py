@@ -17,25 +17,14 @@ from django.urls import reverse
 
 from contracts.signing.backends.memory import InMemoryBackend
 from contracts.signing.evidence import verification_code
-from contracts.tests.factories import default_approval_rules
-from contracts.tests.test_signing_workflow import approved, raw_sql, send_link, signing_people
+from contracts.tests.test_signing_workflow import approved, raw_sql, send_link
 from contracts.tests.test_verify_signatures import FREEZE_TRIGGER, disable_trigger
 from crm.core.tests.factories import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 CUSTOMER_IP = "203.0.113.7"
 SIGNATORY_IP = "198.51.100.20"
-
-
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
-
-
-@pytest.fixture
-def people(rep, other_rep, manager, signatory, admin_user):
-    return signing_people(rep, other_rep, manager, signatory, admin_user)
 
 
 @pytest.fixture

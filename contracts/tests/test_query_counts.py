@@ -4,13 +4,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from contracts.tests.factories import ContractFactory, default_approval_rules, pending_contract
+from contracts.tests.factories import ContractFactory, pending_contract
 from customers.tests.factories import CustomerFactory
 
-
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
+pytestmark = pytest.mark.usefixtures("rules")
 
 
 def queries_for(client, url):

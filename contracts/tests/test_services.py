@@ -21,7 +21,6 @@ from contracts.tests.factories import (
     approved_contract,
     assert_audited,
     contract_events,
-    default_approval_rules,
     pending_contract,
     rejected_contract,
     reload,
@@ -33,17 +32,7 @@ from crm.core.roles import Role
 from crm.core.tests.factories import UserFactory
 from customers.tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
-
-
-@pytest.fixture
-def customer(rep):
-    return CustomerFactory(owner=rep, name="Hangzhou Tea Co")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from contracts.models import ContractSignature, SigningKey
 from contracts.signing.backends.local import key_file_name
 from contracts.signing.keys import signing_key_create, signing_key_for_signing, signing_key_revoke, signing_key_rotate
 from contracts.signing.statement import signature_check
-from contracts.tests.factories import default_approval_rules, reload
+from contracts.tests.factories import reload
 from contracts.tests.test_signing_workflow import (
     PASSPHRASE_ENV,
     actions,
@@ -28,24 +28,13 @@ from contracts.tests.test_signing_workflow import (
     local_backend_settings,
     sign_both,
     sign_company,
-    signing_people,
 )
 from crm.core.exceptions import DomainError
 from crm.core.models import AuditEvent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 COMMANDS = ["create_signing_key", "list_signing_keys", "rotate_signing_key", "revoke_signing_key", "verify_signatures"]
-
-
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
-
-
-@pytest.fixture
-def people(rep, other_rep, manager, signatory, admin_user):
-    return signing_people(rep, other_rep, manager, signatory, admin_user)
 
 
 @pytest.fixture

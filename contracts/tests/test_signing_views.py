@@ -12,27 +12,16 @@ from django.urls import reverse
 from contracts import signatures
 from contracts.choices import ContractStatus as S
 from contracts.models import SigningLink
-from contracts.tests.factories import ContractFactory, contract_events, default_approval_rules, reload
+from contracts.tests.factories import ContractFactory, contract_events, reload
 from contracts.tests.test_signing_workflow import (
     approved,
     send_link,
     sign_both,
     sign_company,
-    signing_people,
 )
 from crm.core.tests.factories import PASSWORD
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
-
-
-@pytest.fixture
-def people(rep, other_rep, manager, signatory, admin_user):
-    return signing_people(rep, other_rep, manager, signatory, admin_user)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 
 def url(name, contract, *args):

@@ -30,7 +30,6 @@ from contracts.tests.factories import (
     ContractFactory,
     approved_contract,
     contract_events,
-    default_approval_rules,
     pending_contract,
     rejected_contract,
     reload,
@@ -40,7 +39,7 @@ from crm.core.roles import Role
 from crm.core.tests.factories import PASSWORD, UserFactory
 from customers.tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 CUSTOMER_SIGNER = "Li Wei"
 PASSPHRASE_ENV = "SIGNING_KEY_PASSPHRASE"
@@ -112,11 +111,6 @@ def local_backend_settings(key_path, **options):
     }
 
 
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
-
-
 def signing_people(rep, other_rep, manager, signatory, admin_user):
     """Who takes part, and a customer of `rep`'s with an e-mail address."""
     return SimpleNamespace(
@@ -127,11 +121,6 @@ def signing_people(rep, other_rep, manager, signatory, admin_user):
         admin=admin_user,
         customer=CustomerFactory(owner=rep, name="Hangzhou Lakeside Trading Co.", email="buyer@lakeside.example"),
     )
-
-
-@pytest.fixture
-def people(rep, other_rep, manager, signatory, admin_user):
-    return signing_people(rep, other_rep, manager, signatory, admin_user)
 
 
 # -- both orders end active ----------------------------------------------------------------

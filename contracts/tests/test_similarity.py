@@ -3,10 +3,10 @@
 import pytest
 
 from contracts.similarity import similar_contracts
-from contracts.tests.factories import ContractFactory, default_approval_rules
+from contracts.tests.factories import ContractFactory
 from customers.tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 PUMPS = (
     "Supply of 40 hydraulic pumps model HP-300 with installation at the Ningbo plant. "
@@ -21,11 +21,6 @@ TEA = "Delivery of green tea from Hangzhou, packed in 250 g tins, shipped monthl
 PUMPS_ZH = "供应液压泵四十台，型号HP-300，含宁波工厂现场安装调试，分两批交货，质保十二个月。"
 PUMPS_ZH_AGAIN = "供应液压泵四十五台，型号HP-300，含苏州工厂现场安装调试，分两批交货，质保十二个月。"
 MAINTENANCE_ZH = "包装生产线年度维护保养服务，每季度上门巡检一次，故障四小时内响应。"
-
-
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
 
 
 @pytest.fixture

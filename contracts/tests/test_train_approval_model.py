@@ -6,17 +6,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from contracts.models import ApprovalModel
-from contracts.tests.factories import default_approval_rules
 from contracts.tests.test_assistant import decided_history
 from crm.core.models import AuditEvent
 from customers.tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 
 @pytest.fixture

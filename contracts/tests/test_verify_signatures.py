@@ -15,17 +15,16 @@ from django.core.management.base import CommandError
 from contracts.models import ContractSignature
 from contracts.signing.keys import signing_key_revoke, signing_key_rotate
 from contracts.signing.statement import signature_check
-from contracts.tests.factories import approved_contract, default_approval_rules, reload
+from contracts.tests.factories import approved_contract, reload
 from contracts.tests.test_signing_workflow import (
     approved,
     raw_sql,
     sign_both,
     sign_company,
-    signing_people,
 )
 from customers.tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 FREEZE_TRIGGER = ("contracts_contract", "contracts_contract_freeze_signed")
 IMMUTABLE_TRIGGER = ("contracts_contractsignature", "contracts_signature_immutable")
@@ -63,16 +62,6 @@ TAMPERING = {
     "number": ("UPDATE contracts_contract SET number = 'CT-2099-999999' WHERE id = %s", "number"),
     "version": ("UPDATE contracts_contract SET version = version + 1 WHERE id = %s", "version"),
 }
-
-
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
-
-
-@pytest.fixture
-def people(rep, other_rep, manager, signatory, admin_user):
-    return signing_people(rep, other_rep, manager, signatory, admin_user)
 
 
 @pytest.fixture

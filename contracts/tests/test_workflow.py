@@ -21,7 +21,6 @@ from contracts.tests.factories import (
     assert_audited,
     contract_events,
     customer_sign,
-    default_approval_rules,
     pending_contract,
     rejected_contract,
     reload,
@@ -32,15 +31,10 @@ from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.tests.factories import PASSWORD, UserFactory
 from customers.tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 END = datetime.date(2026, 12, 31)  # every contract here runs 2026-01-01 .. 2026-12-31
 LONG_AFTER = datetime.date(2100, 1, 1)
-
-
-@pytest.fixture(autouse=True)
-def rules(db):
-    return default_approval_rules()
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """The admin reads orders and moves them along through the same services as the pages."""
 
-from decimal import Decimal
-
 import pytest
 from django.contrib.admin import helpers
 from django.contrib.messages import get_messages
@@ -23,11 +21,6 @@ CHANGELIST = "admin:orders_order_changelist"
 @pytest.fixture
 def customer(rep):
     return CustomerFactory(owner=rep)
-
-
-@pytest.fixture
-def pump(manager):
-    return ProductFactory(actor=manager, sku="HP-100", name="Hydraulic pump", unit_price=Decimal("1000.00"))
 
 
 @pytest.fixture

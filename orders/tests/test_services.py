@@ -57,11 +57,6 @@ def contract(u):
     return active_contract(u.rep, u.customer, "50000.00", manager=u.manager, signatory=u.signatory)
 
 
-@pytest.fixture
-def pump(manager):
-    return ProductFactory(actor=manager, sku="HP-100", name="Hydraulic pump", unit_price=Decimal("1000.00"))
-
-
 def contract_used(contract) -> Decimal:
     return Contract.objects.get(pk=contract.pk).ordered_amount
 

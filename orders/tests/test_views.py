@@ -21,11 +21,6 @@ DAY = datetime.date(2026, 3, 10)  # inside the contracts' period (2026)
 
 
 @pytest.fixture
-def customer(rep):
-    return CustomerFactory(owner=rep, name="Hangzhou Tea Co")
-
-
-@pytest.fixture
 def contract(rep, customer, manager, signatory):
     return active_contract(rep, customer, "50000.00", manager=manager, signatory=signatory, title="Tea supply")
 

@@ -11,12 +11,6 @@ from crm.core.audit import GENESIS_HASH, audit_record
 from crm.core.commands import CrmCommand
 from crm.core.models import AuditChainHead, AuditEvent
 from customers import services
-from customers.tests.factories import CustomerFactory
-
-
-@pytest.fixture
-def customer(rep):
-    return CustomerFactory(owner=rep, name="Hangzhou Tea Co")
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from contracts.models import SigningKey
 from crm.core.audit import GENESIS_HASH, audit_chain_verify, audit_record
 from crm.core.management.commands.write_audit_checkpoint import Command as WriteCheckpointCommand
 from crm.core.models import AuditChainHead, AuditCheckpoint, AuditEvent
-from customers.tests.factories import CustomerFactory
 
 FILE = "checkpoint-000001.json"
 
@@ -33,11 +32,6 @@ def checkpoint_dir(settings, tmp_path):
     folder = tmp_path / "audit-checkpoints"
     settings.AUDIT_CHECKPOINT_DIR = str(folder)
     return folder
-
-
-@pytest.fixture
-def customer(rep):
-    return CustomerFactory(owner=rep, name="Hangzhou Tea Co")
 
 
 @pytest.fixture
