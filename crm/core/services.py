@@ -154,7 +154,7 @@ def login_lockout_clear(*, actor: User, attempts: "QuerySet[AccessAttempt]") -> 
 
 
 @transaction.atomic
-def user_language_set(*, actor, language: str) -> UserPreference:
+def user_language_set(*, actor: User, language: str) -> UserPreference:
     """Keep the language a signed-in user chose for their pages; a change is recorded
     (`userpreference.updated`), choosing the same language again records nothing."""
     if language not in dict(settings.LANGUAGES):
