@@ -78,7 +78,7 @@ def people():
 
 def big_contract(who, today):
     """The contract the placements go to: active, through the real services."""
-    from contracts import services, signatures
+    from contracts import selectors, services, signatures
     from contracts.models import Contract
     from crm.core.demo import DEMO_PASSWORD
     from crm.core.roles import Role
@@ -102,7 +102,7 @@ def big_contract(who, today):
     )
     services.contract_submit(actor=rep, contract_id=contract.pk)
     deciders = {Role.SALES_MANAGER.value: who["manager"], Role.FINANCE_APPROVER.value: who["finance"]}
-    for _level, role in services.approval_levels(contract.amount):
+    for _level, role in selectors.approval_levels(contract.amount):
         services.contract_approve(actor=deciders[role], contract_id=contract.pk, comment="OK")
     signatures.contract_sign_company(actor=who["signatory"], contract_id=contract.pk, password=DEMO_PASSWORD)
     _link, url = signatures.signing_link_send(actor=rep, contract_id=contract.pk)

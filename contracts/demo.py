@@ -21,8 +21,8 @@ from django.utils import timezone
 from contracts.assistant import approval_model_train
 from contracts.choices import ContractStatus
 from contracts.models import Contract, ContractTemplate
+from contracts.selectors import approval_levels
 from contracts.services import (
-    approval_levels,
     contract_approve,
     contract_cancel,
     contract_create,

@@ -2,6 +2,7 @@
 
 import difflib
 import re
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,17 +12,19 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus
-from contracts.models import CONTRACT_TERMS, ApprovalStep, Contract, ContractSignature
-from contracts.services import next_approval_level, round_levels
-from contracts.signatures import contract_signature_checks
+from contracts.models import CONTRACT_TERMS, ApprovalRule, ApprovalStep, Contract, ContractSignature, SigningLink
 from contracts.signed_terms import SignedTerms, contract_signature_integrity, statement_terms
 from contracts.signed_terms import contract_signed_terms as contract_signed_terms  # orders read signed terms here
 from contracts.signing.evidence import bundle_manifest, bundle_members, evidence_bundle_check, verification_code
-from contracts.signing.statement import SignatureCheck
+from contracts.signing.statement import SignatureCheck, signature_check
+from contracts.steps import signing_link_usable_check, token_hash
 from contracts.templating import clauses_missing
 from crm.core.audit import audit_history
+from crm.core.exceptions import DomainError
+from crm.core.transactions import in_callers_transaction
 from crm.core.types import Viewer
 from customers.models import Customer
 
@@ -32,6 +35,19 @@ def contract_list(*, user: Viewer) -> QuerySet[Contract]:
 
 def contract_get(*, user: Viewer, pk: int, action: str = "view") -> Contract:
     return get_object_or_404(Contract.objects.visible_to(user, action).select_related("customer", "owner"), pk=pk)
+
+
+@in_callers_transaction
+def contract_lock_for_orders(*, contract_id: int) -> Contract:
+    """The contract row locked for an order service, inside that service's transaction.
+
+    Orders placed against one contract queue here, so their sum is checked one at a time.
+    A read that takes a lock, not a service: it changes nothing and records nothing, and a
+    lock means something only in the caller's transaction (`in_callers_transaction` refuses
+    to run outside one). It is here, in the app's public reads, because the orders services
+    call it; they check first that the actor may see the contract (`contract_list`).
+    """
+    return Contract.objects.select_for_update(of=("self",)).select_related("customer").get(pk=contract_id)
 
 
 def contract_search(queryset: QuerySet[Contract], text: str) -> QuerySet[Contract]:
@@ -84,6 +100,33 @@ def approval_inbox(*, user: User, sort: str = INBOX_DEFAULT_SORT) -> QuerySet[Co
         .select_related("customer", "submitted_by")
         .order_by(*columns)
     )
+
+
+#: An approval level of a round: (level, role).
+Level = tuple[int, str]
+
+
+def approval_levels(amount: Decimal) -> list[Level]:
+    """[(level, role)] a contract of this amount needs, lowest level first."""
+    rules = ApprovalRule.objects.filter(is_active=True, min_amount__lte=amount).order_by("level")
+    return [(rule.level, rule.role) for rule in rules]
+
+
+def round_levels(contract: Contract) -> list[Level]:
+    """[(level, role)] of the current round: fixed at submission, so a rule changed while the
+    contract waits does not change what it needs."""
+    if contract.approval_round and contract.required_levels:
+        return [(level, role) for level, role in contract.required_levels]
+    return approval_levels(contract.amount)
+
+
+def next_approval_level(contract: Contract) -> Level | None:
+    """(level, role) waiting for a decision in the current round, or None."""
+    decided = set(
+        ApprovalStep.objects.filter(contract=contract, round=contract.approval_round).values_list("level", flat=True)
+    )
+    pending = [(level, role) for level, role in round_levels(contract) if level not in decided]
+    return pending[0] if pending else None
 
 
 def contract_approval_overview(contract: Contract) -> list[dict[str, Any]]:
@@ -142,6 +185,35 @@ def contract_can_decide(*, contract: Contract, user: User) -> bool:
     ):
         return False
     return user.groups.filter(name=contract.awaiting_role).exists()
+
+
+def contract_signature_checks(contract: Contract) -> list[SignatureCheck]:
+    """A check for each of the contract's signatures, oldest first."""
+    signatures = contract.signatures.select_related("key", "contract", "contract__customer")
+    return [signature_check(signature) for signature in signatures]
+
+
+def signing_link_get(token: str | None) -> SigningLink:
+    """The usable link for a token; DomainError says plainly why a link does not work."""
+    link = (
+        SigningLink.objects.select_related("contract", "contract__customer")
+        .filter(token_sha256=token_hash(token or ""))
+        .first()
+    )
+    if link is None:
+        raise DomainError(_("This signing link is not valid."))
+    signing_link_usable_check(link)
+    return link
+
+
+def signing_link_by_id(link_id: int) -> SigningLink:
+    """The usable link with this id (kept in the customer's session once the token was
+    exchanged); DomainError says plainly why it does not work."""
+    link = SigningLink.objects.select_related("contract", "contract__customer").filter(pk=link_id).first()
+    if link is None:
+        raise DomainError(_("This signing link is not valid."))
+    signing_link_usable_check(link)
+    return link
 
 
 def contract_integrity(*, contract: Contract, checks: list[SignatureCheck] | None = None) -> dict[str, list[str]]:

@@ -25,7 +25,9 @@ from contracts.models import (
     ContractTemplate,
     ContractVersion,
 )
+from contracts.selectors import Level, approval_levels, next_approval_level
 from contracts.signed_terms import contract_signatures_verified
+from contracts.steps import contract_locked, status_set
 from contracts.templating import clauses_missing, template_render
 from contracts.workflow import WORKFLOW
 from crm.core.audit import audit_record, diff, snapshot
@@ -34,52 +36,9 @@ from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
 from crm.core.roles import Role
 from crm.core.services import reference_row_save
-from crm.core.transactions import in_callers_transaction
-from crm.core.workflow import SYSTEM, Actor, audit_actor
+from crm.core.workflow import SYSTEM
 from customers.models import Customer
 from customers.selectors import customer_list
-
-#: An approval level of a round: (level, role).
-Level = tuple[int, str]
-
-
-@in_callers_transaction
-def contract_locked(actor: Actor | None, contract_id: int, action: str = "view") -> Contract:
-    """The contract under a row lock, if the actor may see it (`SYSTEM` sees every one)."""
-    queryset = Contract.objects.all() if actor in (None, SYSTEM) else Contract.objects.visible_to(actor, action)
-    try:
-        return queryset.select_for_update(of=("self",)).select_related("customer").get(pk=contract_id)
-    except Contract.DoesNotExist:
-        raise DomainError(_("This contract does not exist or you may not act on it.")) from None
-
-
-@in_callers_transaction
-def status_set(
-    contract: Contract,
-    target: str,
-    *,
-    actor: Actor | None,
-    action: str,
-    extra: dict[str, Any] | None = None,
-    extra_changes: dict[str, Any] | None = None,
-) -> Contract:
-    """Set the status a checked step reaches and record the audit event (nobody for SYSTEM)."""
-    before = contract.status
-    contract.status = target
-    contract.updated_at = timezone.now()
-    contract.save()
-    changes = {"status": [before, target], **(extra_changes or {})}
-    audit_record(
-        actor=audit_actor(actor), action=action, target=contract, parent=contract.customer, changes=changes, extra=extra
-    )
-    return contract
-
-
-def approval_levels(amount: Decimal) -> list[Level]:
-    """[(level, role)] a contract of this amount needs, lowest level first."""
-    rules = ApprovalRule.objects.filter(is_active=True, min_amount__lte=amount).order_by("level")
-    return [(rule.level, rule.role) for rule in rules]
-
 
 TEMPLATE_TERMS = ["title", "amount", "currency", "start_date", "end_date", "payment_terms_days"]
 
@@ -221,23 +180,6 @@ def contract_submit(*, actor: User, contract_id: int) -> Contract:
             "missing_clauses": clauses_missing(contract.body, required),
         },
     )
-
-
-def round_levels(contract: Contract) -> list[Level]:
-    """[(level, role)] of the current round: fixed at submission, so a rule changed while the
-    contract waits does not change what it needs."""
-    if contract.approval_round and contract.required_levels:
-        return [(level, role) for level, role in contract.required_levels]
-    return approval_levels(contract.amount)
-
-
-def next_approval_level(contract: Contract) -> Level | None:
-    """(level, role) waiting for a decision in the current round, or None."""
-    decided = set(
-        ApprovalStep.objects.filter(contract=contract, round=contract.approval_round).values_list("level", flat=True)
-    )
-    pending = [(level, role) for level, role in round_levels(contract) if level not in decided]
-    return pending[0] if pending else None
 
 
 def _check_decider(contract: Contract, actor: User) -> Level:
@@ -400,17 +342,12 @@ def approval_rule_save(*, actor: User, rule: ApprovalRule) -> ApprovalRule:
     return reference_row_save(actor=actor, instance=rule, fields=RULE_FIELDS, refusal=refusal)
 
 
-@in_callers_transaction
-def contract_lock_for_orders(*, contract_id: int) -> Contract:
-    """The contract row locked for an order service (call inside its transaction). Orders
-    placed against one contract queue here, so their sum is checked one at a time."""
-    return Contract.objects.select_for_update(of=("self",)).select_related("customer").get(pk=contract_id)
-
-
-@in_callers_transaction
+@transaction.atomic
 def contract_ordered_amount_set(*, actor: User, contract: Contract, amount: Decimal, order_number: str) -> None:
     """Record the sum of the contract's live orders after order `order_number` changed, with its audit
-    event when the sum moved; the caller holds the contract's lock."""
+    event when the sum moved. The order services call it inside their transaction, holding the
+    contract's lock (`contracts.selectors.contract_lock_for_orders`) while they sum the orders;
+    called alone it is atomic by itself, like every service."""
     before, amount = contract.ordered_amount, Decimal(amount).quantize(Decimal("0.01"))
     if before == amount:
         return

@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 from contracts.choices import ContractStatus as S
 from contracts.choices import SigningParty
 from contracts.models import Contract, ContractSignature, SigningLink
-from contracts.services import contract_locked, status_set
+from contracts.selectors import signing_link_by_id, signing_link_get
 from contracts.signed_terms import contract_signatures_verified
 from contracts.signing.base import SigningError, algorithm_parameters
 from contracts.signing.keys import signing_key_for_signing
-from contracts.signing.statement import SignatureCheck, signature_check, statement_build
+from contracts.signing.statement import statement_build
+from contracts.steps import contract_locked, signing_link_usable_check, status_set, token_hash
 from contracts.workflow import WORKFLOW
 from crm.core.audit import audit_record
 from crm.core.context import current_context
@@ -140,10 +141,6 @@ def contract_sign_company(*, actor: User, contract_id: int, password: str) -> Co
     return signature
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def signing_link_send(
     *, actor: User, contract_id: int, email: str = "", send_email: bool = True
@@ -165,7 +162,7 @@ def signing_link_send(
     token = secrets.token_urlsafe(32)
     link = SigningLink.objects.create(
         contract=contract,
-        token_sha256=_token_hash(token),
+        token_sha256=token_hash(token),
         email=email,
         created_by=actor,
         expires_at=now + datetime.timedelta(days=settings.SIGNING_LINK_DAYS),
@@ -237,38 +234,6 @@ def signing_link_revoke(*, actor: User, contract_id: int, link_id: int) -> Signi
     return link
 
 
-def signing_link_get(token: str | None) -> SigningLink:
-    """The usable link for a token; DomainError says plainly why a link does not work."""
-    link = (
-        SigningLink.objects.select_related("contract", "contract__customer")
-        .filter(token_sha256=_token_hash(token or ""))
-        .first()
-    )
-    if link is None:
-        raise DomainError(_("This signing link is not valid."))
-    _check_usable(link)
-    return link
-
-
-def _check_usable(link: SigningLink) -> None:
-    if link.used_at is not None:
-        raise DomainError(_("This signing link was already used."))
-    if link.revoked_at is not None:
-        raise DomainError(_("This signing link was withdrawn; ask for a new one."))
-    if link.expires_at <= timezone.now():
-        raise DomainError(_("This signing link has expired; ask for a new one."))
-
-
-def signing_link_by_id(link_id: int) -> SigningLink:
-    """The usable link with this id (kept in the customer's session once the token was
-    exchanged); DomainError says plainly why it does not work."""
-    link = SigningLink.objects.select_related("contract", "contract__customer").filter(pk=link_id).first()
-    if link is None:
-        raise DomainError(_("This signing link is not valid."))
-    _check_usable(link)
-    return link
-
-
 @transaction.atomic
 def contract_sign_customer(
     *, full_name: str, accepted: bool, token: str | None = None, link_id: int | None = None
@@ -285,7 +250,7 @@ def contract_sign_customer(
     # link sent again while the customer signs waits instead of deadlocking.
     contract = contract_locked(None, link.contract_id)
     link = SigningLink.objects.select_for_update().get(pk=link.pk)
-    _check_usable(link)
+    signing_link_usable_check(link)
     _check_signable(contract, SigningParty.CUSTOMER)
     _start_signing(contract, None)
     signature = _sign(
@@ -295,9 +260,3 @@ def contract_sign_customer(
     link.save(update_fields=["used_at"])
     _activate_when_complete(contract, None)
     return signature
-
-
-def contract_signature_checks(contract: Contract) -> list[SignatureCheck]:
-    """A check for each of the contract's signatures, oldest first."""
-    signatures = contract.signatures.select_related("key", "contract", "contract__customer")
-    return [signature_check(signature) for signature in signatures]

@@ -192,7 +192,7 @@ class ContractSubmitView(StepView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(selectors.contract_detail_context(contract=self.object))
-        context["levels"] = services.approval_levels(self.object.amount)
+        context["levels"] = selectors.approval_levels(self.object.amount)
         return context
 
 
@@ -299,7 +299,7 @@ class CustomerSignStartView(View):
 
     def get(self, request, token):
         try:
-            link = signatures.signing_link_get(token)
+            link = selectors.signing_link_get(token)
         except DomainError as error:
             return _link_gone(request, error.message)
         until = timezone.now() + datetime.timedelta(minutes=settings.SIGNING_SESSION_MINUTES)
@@ -324,7 +324,7 @@ class CustomerSignView(FormView):
                 request, _("This signing page has timed out or was not opened from your link; open the link again.")
             )
         try:
-            self.link = signatures.signing_link_by_id(held["link"])
+            self.link = selectors.signing_link_by_id(held["link"])
         except DomainError as error:
             request.session.pop(SIGNING_SESSION_KEY, None)
             return _link_gone(request, error.message)

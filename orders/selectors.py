@@ -4,8 +4,11 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus
 from contracts.models import Contract
@@ -16,7 +19,6 @@ from customers.models import Customer
 from customers.selectors import customer_list
 from orders.choices import OrderStatus
 from orders.models import Order, Product
-from orders.services import order_approval_reasons
 
 # --- catalog -------------------------------------------------------------------------------
 
@@ -73,6 +75,26 @@ def order_list_scope(*, user: Viewer, data: Mapping[str, Any]) -> dict[str, Any]
     if data.get("contract"):
         scope["scope_contract"] = contract_list(user=user).filter(pk=data["contract"]).first()
     return scope
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{number_format(amount, decimal_pos=2, force_grouping=True)} {currency}"
+
+
+def order_approval_reasons(order: Order) -> list[str]:
+    """Why an order needs a sales manager's approval; empty when it does not."""
+    reasons: list[str] = []
+    if order.contract_id is None:
+        reasons.append(_("it is not placed against a contract"))
+    if order.total > Decimal(settings.ORDER_APPROVAL_TOTAL_ABOVE):
+        reasons.append(
+            _("its total is above %(limit)s")
+            % {"limit": _money(Decimal(settings.ORDER_APPROVAL_TOTAL_ABOVE), order.currency)}
+        )
+    limit = Decimal(settings.ORDER_APPROVAL_DISCOUNT_ABOVE)
+    if order.lines.filter(discount_percent__gt=limit).exists():
+        reasons.append(_("a line is discounted by more than %(limit)s%%") % {"limit": f"{limit.normalize():f}"})
+    return reasons
 
 
 def order_detail_context(*, order: Order) -> dict[str, Any]:

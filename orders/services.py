@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus
 from contracts.models import Contract
-from contracts.selectors import contract_list, contract_signed_terms
-from contracts.services import contract_lock_for_orders, contract_ordered_amount_set
+from contracts.selectors import contract_list, contract_lock_for_orders, contract_signed_terms
+from contracts.services import contract_ordered_amount_set
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
@@ -33,6 +33,7 @@ from customers.models import Customer
 from customers.selectors import customer_list
 from orders.choices import OrderStatus as S
 from orders.models import ORDER_FIELDS, PRODUCT_FIELDS, Order, OrderLine, Product, line_total
+from orders.selectors import order_approval_reasons
 from orders.workflow import LIVE, WORKFLOW
 
 #: The lines a form or a caller hands in: `{"product", "quantity", "discount_percent", "id"?}`.
@@ -349,22 +350,6 @@ def _set_status(order: Order, target: str, *, actor: Actor, action: str, extra: 
         extra=extra,
     )
     return order
-
-
-def order_approval_reasons(order: Order) -> list[str]:
-    """Why an order needs a sales manager's approval; empty when it does not."""
-    reasons: list[str] = []
-    if order.contract_id is None:
-        reasons.append(_("it is not placed against a contract"))
-    if order.total > Decimal(settings.ORDER_APPROVAL_TOTAL_ABOVE):
-        reasons.append(
-            _("its total is above %(limit)s")
-            % {"limit": _money(Decimal(settings.ORDER_APPROVAL_TOTAL_ABOVE), order.currency)}
-        )
-    limit = Decimal(settings.ORDER_APPROVAL_DISCOUNT_ABOVE)
-    if order.lines.filter(discount_percent__gt=limit).exists():
-        reasons.append(_("a line is discounted by more than %(limit)s%%") % {"limit": f"{limit.normalize():f}"})
-    return reasons
 
 
 def _order_locked_with_contract(actor: Actor, order_id: int, action: str = "view") -> Order:

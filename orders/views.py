@@ -284,7 +284,7 @@ class OrderSubmitView(StepView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["approval_reasons"] = services.order_approval_reasons(self.object)
+        context["approval_reasons"] = selectors.order_approval_reasons(self.object)
         return context
 
     def perform(self, form):

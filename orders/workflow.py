@@ -1,7 +1,7 @@
 """The order lifecycle as one table of steps, read by the engine in `crm/core/workflow.py`.
 
 Submitting goes straight to approved unless an approval rule applies (see
-`orders.services.order_approval_reasons`); a manager's rejection returns it to draft.
+`orders.selectors.order_approval_reasons`); a manager's rejection returns it to draft.
 How to add a step: docs/workflow.md.
 """
 

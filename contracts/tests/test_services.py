@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from contracts import services
+from contracts import selectors, services
 from contracts.choices import ApprovalDecision
 from contracts.choices import ContractStatus as S
 from contracts.models import ApprovalRule, ApprovalStep, Contract, ContractVersion
@@ -376,7 +376,7 @@ def test_contract_update_refuses_a_contract_that_is_not_editable(rep, manager, c
 )
 def test_the_amount_decides_the_approval_levels(rep, customer, amount, levels):
     contract = pending_contract(owner=rep, customer=customer, amount=amount)
-    assert [role for _level, role in services.approval_levels(amount)] == levels
+    assert [role for _level, role in selectors.approval_levels(amount)] == levels
     assert contract.awaiting_role == Role.SALES_MANAGER
     assert contract.approval_round == 1
     assert contract.submitted_by == rep

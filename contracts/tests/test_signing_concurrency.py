@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from contracts import signatures
+from contracts import selectors, signatures
 from contracts.choices import ContractStatus as S
 from contracts.choices import SigningParty
 from contracts.models import ContractSignature, SigningKey, SigningLink
@@ -106,7 +106,7 @@ def test_both_parties_at_once_activate_the_contract_once(people, contract):
     second = max(winners, key=lambda signature: (signature.signed_at, signature.pk))
     first = min(winners, key=lambda signature: (signature.signed_at, signature.pk))
     assert second.previous_signature_sha256 == first.signature_sha256
-    assert all(check.valid for check in signatures.contract_signature_checks(reload(contract)))
+    assert all(check.valid for check in selectors.contract_signature_checks(reload(contract)))
     assert audit_chain_verify() is None
 
 
@@ -121,7 +121,7 @@ def test_two_contracts_signed_at_once_share_one_new_in_memory_key(people, contra
     assert len(winners) == 2 and not losers, outcomes
     key = SigningKey.objects.get()
     assert {signature.key_id for signature in winners} == {key.pk}
-    assert all(check.valid for c in (contract, other) for check in signatures.contract_signature_checks(reload(c)))
+    assert all(check.valid for c in (contract, other) for check in selectors.contract_signature_checks(reload(c)))
     assert audit_chain_verify() is None
 
 

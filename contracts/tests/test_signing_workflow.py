@@ -15,7 +15,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from contracts import services, signatures
+from contracts import selectors, services, signatures
 from contracts.choices import ContractStatus as S
 from contracts.choices import SigningKeyStatus, SigningParty
 from contracts.models import ContractSignature, SigningKey, SigningLink
@@ -180,7 +180,7 @@ def test_company_then_customer_makes_the_contract_active(people):
         "contract.signed",
         "contract.activated",
     ]
-    assert all(check.valid for check in signatures.contract_signature_checks(contract))
+    assert all(check.valid for check in selectors.contract_signature_checks(contract))
 
 
 def test_customer_then_company_makes_the_contract_active(people):
@@ -213,7 +213,7 @@ def test_customer_then_company_makes_the_contract_active(people):
         "contract.activated",
     ]
     assert contract.decided_at is not None
-    assert all(check.valid for check in signatures.contract_signature_checks(contract))
+    assert all(check.valid for check in selectors.contract_signature_checks(contract))
 
 
 # -- refusals ----------------------------------------------------------------------------
@@ -400,7 +400,7 @@ def test_a_link_works_once(people):
     signatures.contract_sign_customer(token=token, full_name=CUSTOMER_SIGNER, accepted=True)
 
     with pytest.raises(DomainError, match="already used"):
-        signatures.signing_link_get(token)
+        selectors.signing_link_get(token)
     with pytest.raises(DomainError, match="already used"):
         signatures.contract_sign_customer(token=token, full_name="Someone Else", accepted=True)
 
@@ -410,11 +410,11 @@ def test_a_link_works_once(people):
 def test_an_expired_link_is_refused(people):
     contract = approved(people)
     link, token = send_link(contract, people.rep)
-    assert signatures.signing_link_get(token) == link
+    assert selectors.signing_link_get(token) == link
     SigningLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
 
     with pytest.raises(DomainError, match="expired"):
-        signatures.signing_link_get(token)
+        selectors.signing_link_get(token)
     with pytest.raises(DomainError, match="expired"):
         signatures.contract_sign_customer(token=token, full_name=CUSTOMER_SIGNER, accepted=True)
     with pytest.raises(DomainError, match="already used, revoked or expired"):
@@ -469,7 +469,7 @@ def test_sending_again_revokes_the_previous_link(people):
     assert sent.extra["replaced_links"] == 1
     assert sent.extra["email"] == "legal@lakeside.example"
     with pytest.raises(DomainError, match="withdrawn"):
-        signatures.signing_link_get(first_token)
+        selectors.signing_link_get(first_token)
     signature = signatures.contract_sign_customer(token=second_token, full_name=CUSTOMER_SIGNER, accepted=True)
     assert signature.signer_email == "legal@lakeside.example"
     # Sending a link when signing has started does not start it again.
@@ -613,7 +613,7 @@ def test_pkcs11_round_trip(people, pkcs11_settings):
     assert company.key == key and customer.key == key
     assert event(contract, "contract.activated").actor is None
     assert [event.extra["key_id"] for event in contract_events(contract, "contract.signed")] == [key.key_id] * 2
-    checks = signatures.contract_signature_checks(contract)
+    checks = selectors.contract_signature_checks(contract)
     assert [check.valid for check in checks] == [True, True]
     assert all(verify(key.public_key_pem, bytes(s.statement), bytes(s.signature)) for s in (company, customer))
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 import factory
 from django.contrib.contenttypes.models import ContentType
 
+from contracts import selectors as contract_selectors
 from contracts import services as contract_services
 from contracts import signatures
 from contracts.choices import ContractStatus
@@ -102,7 +103,7 @@ def active_contract(
     )
     contract = contract_services.contract_submit(actor=owner, contract_id=contract.pk)
     deciders = {Role.SALES_MANAGER.value: manager, Role.FINANCE_APPROVER.value: finance}
-    for _level, role in contract_services.approval_levels(contract.amount):
+    for _level, role in contract_selectors.approval_levels(contract.amount):
         decider = deciders.get(role) or _decider(role)
         contract = contract_services.contract_approve(actor=decider, contract_id=contract.pk, comment="OK")
     assert contract.status == ContractStatus.APPROVED

@@ -1,23 +1,31 @@
-"""Every public service is atomic on its own, and works outside any transaction.
+"""Service modules export services only, and every public service is atomic on its own.
 
 Every other test runs inside a transaction, which hides a service that locks or writes in
 autocommit mode (`select_for_update cannot be used outside of a transaction`, or half a
-change committed). Here each public function of the service modules is one of:
+change committed). Here:
 
-- a service: decorated with `transaction.atomic`, and called below in SERVICE_CALLS from a
-  test that runs outside any transaction (`transaction=True`), asserting that it committed
-  its audit event;
-- a helper marked `in_callers_transaction` (it locks or writes for another service), which
-  refuses to run outside a transaction;
-- a read, listed in READS with the reason, whose code neither writes nor locks.
+- every public function of a service module (each app's `services`, and
+  `contracts.signatures`, which holds the signing services) is a service: named
+  `<entity>_<verb>`, decorated with `transaction.atomic`, and called below in SERVICE_CALLS
+  from a test that runs outside any transaction (`transaction=True`), asserting that it
+  committed its audit event. Reads belong in the app's `selectors`, helpers are private
+  (`_name`) or live in their own module (`contracts.steps`);
+- `contracts.signing.keys` holds the key services and one helper marked
+  `in_callers_transaction` (it locks for another service), which refuses to run outside a
+  transaction;
+- a public function outside the service modules that locks or writes (a step of
+  `contracts.steps`, the contract lock of `contracts.selectors`) is marked
+  `in_callers_transaction` too.
 
-A new public function fails `test_every_public_function_of_the_service_modules_is_classified`
-until it is put in one of the three.
+A new public function of a service module fails
+`test_every_public_function_of_the_service_modules_is_an_atomic_service` until it is a
+service with its call in SERVICE_CALLS.
 """
 
 import datetime
 import importlib
 import inspect
+import re
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -30,7 +38,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils.module_loading import module_has_submodule
 
 from contracts.choices import ContractStatus, SigningKeyStatus
-from contracts.models import ApprovalRule, ContractTemplate, SigningKey
+from contracts.models import ApprovalRule, Contract, ContractTemplate, SigningKey
 from contracts.tests.factories import SMALL, default_approval_rules
 from crm.core.models import AuditEvent
 from crm.core.roles import Role
@@ -39,39 +47,52 @@ from customers.tests.factories import CustomerFactory
 from orders.choices import OrderStatus
 from orders.tests.factories import IN_PERIOD, active_contract, line
 
-# Modules whose public functions write, besides every app's `services`.
-OTHER_WRITER_MODULES = ["contracts.signatures", "contracts.signing.keys"]
+# The signing services, besides every app's `services`.
+OTHER_SERVICE_MODULES = ["contracts.signatures"]
+# Modules with services and helpers that work inside the caller's transaction.
+OTHER_WRITER_MODULES = ["contracts.signing.keys"]
+# Internal modules whose public functions that lock or write must be `in_callers_transaction`.
+HELPER_MODULES = ["contracts.steps"]
+#: `<entity>_<verb>`: lowercase words joined by underscores, at least two.
+SERVICE_NAME = re.compile(r"[a-z]+(_[a-z]+)+")
+LOCK_OR_WRITE_MARKERS = [".save(", "bulk_create", "get_or_create", "select_for_update", "audit_record("]
+LOCK_OR_WRITE_MARKERS += ["number_allocate(", ".objects.create(", ".delete()"]
 
-READS = {
-    "contracts.services.approval_levels": "reads the approval rules",
-    "contracts.services.round_levels": "reads the contract's approval steps",
-    "contracts.services.next_approval_level": "reads the contract's approval steps",
-    "orders.services.order_approval_reasons": "reads the order and its lines",
-    "contracts.signatures.signing_link_get": "finds the link of a token",
-    "contracts.signatures.contract_signature_checks": "verifies the stored signatures",
-    "contracts.signatures.signing_link_by_id": "finds the usable link kept in the customer's session",
-}
-WRITE_MARKERS = [".save(", ".create(", ".update(", ".delete(", "bulk_create", "get_or_create", "select_for_update"]
-WRITE_MARKERS += ["audit_record(", "number_allocate("]
+
+def _app_modules(submodule):
+    return [
+        f"{config.name}.{submodule}"
+        for config in apps.get_app_configs()
+        if module_has_submodule(config.module, submodule)
+    ]
+
+
+def service_modules():
+    return [importlib.import_module(name) for name in [*_app_modules("services"), *OTHER_SERVICE_MODULES]]
 
 
 def writer_modules():
-    names = [
-        f"{config.name}.services"
-        for config in apps.get_app_configs()
-        if module_has_submodule(config.module, "services")
-    ]
-    return [importlib.import_module(name) for name in [*names, *OTHER_WRITER_MODULES]]
+    return [*service_modules(), *(importlib.import_module(name) for name in OTHER_WRITER_MODULES)]
+
+
+def helper_modules():
+    names = [*_app_modules("selectors"), *HELPER_MODULES]
+    return [importlib.import_module(name) for name in names]
+
+
+def _public(modules):
+    """{"module.function": function} for every public function defined in these modules."""
+    return {
+        f"{module.__name__}.{name}": value
+        for module in modules
+        for name, value in vars(module).items()
+        if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_")
+    }
 
 
 def public_functions():
     """{"module.function": function} for every public function defined in a writer module."""
-    return {
-        f"{module.__name__}.{name}": value
-        for module in writer_modules()
-        for name, value in vars(module).items()
-        if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_")
-    }
+    return _public(writer_modules())
 
 
 def is_atomic(function) -> bool:
@@ -325,6 +346,15 @@ SERVICE_CALLS = {
         contract_id=active_contract(w.rep, w.customer, "1000.00", manager=w.manager, signatory=w.signatory).pk,
         today=datetime.date(2027, 1, 1),
     ),
+    "contracts.services.contract_ordered_amount_set": lambda w: _call(
+        "contracts.services.contract_ordered_amount_set",
+        actor=w.manager,
+        contract=Contract.objects.get(
+            pk=active_contract(w.rep, w.customer, "1000.00", manager=w.manager, signatory=w.signatory).pk
+        ),
+        amount=Decimal("100.00"),
+        order_number="SO-ATOMIC",
+    ),
     "crm.core.services.login_lockout_record": lambda w: _call(
         "crm.core.services.login_lockout_record", username=w.rep.username, ip_address="203.0.113.9"
     ),
@@ -346,15 +376,34 @@ SERVICE_CALLS = {
 }
 
 
-def test_every_public_function_of_the_service_modules_is_classified():
-    found = public_functions()
-    helpers = {path for path, function in found.items() if needs_callers_transaction(function)}
-    unclassified = set(found) - set(SERVICE_CALLS) - set(READS) - helpers
-    assert not unclassified, (
-        f"add these to SERVICE_CALLS (or READS, or mark them in_callers_transaction): {unclassified}"
+def test_every_public_function_of_the_service_modules_is_an_atomic_service():
+    found = _public(service_modules())
+    not_services = {
+        path: [
+            problem
+            for problem, failed in [
+                ("not named <entity>_<verb>", not SERVICE_NAME.fullmatch(path.rsplit(".", 1)[1])),
+                ("not decorated with @transaction.atomic", not is_atomic(function)),
+                ("not called in SERVICE_CALLS", path not in SERVICE_CALLS),
+            ]
+            if failed
+        ]
+        for path, function in found.items()
+    }
+    not_services = {path: problems for path, problems in not_services.items() if problems}
+    assert not not_services, (
+        "a service module exports services only: move reads to the app's selectors and make helpers "
+        f"private or move them to their own module: {not_services}"
     )
-    assert not (set(SERVICE_CALLS) | set(READS)) - set(found), "the tables name functions that no longer exist"
-    assert not set(SERVICE_CALLS) & (set(READS) | helpers)
+
+
+def test_every_public_function_of_the_other_writer_modules_is_classified():
+    found = _public(writer_modules())
+    helpers = {path for path, function in found.items() if needs_callers_transaction(function)}
+    unclassified = set(found) - set(SERVICE_CALLS) - helpers
+    assert not unclassified, f"add these to SERVICE_CALLS (or mark them in_callers_transaction): {unclassified}"
+    assert not set(SERVICE_CALLS) - set(found), "SERVICE_CALLS names functions that no longer exist"
+    assert not set(SERVICE_CALLS) & helpers
 
 
 def test_every_service_is_atomic_by_itself():
@@ -363,16 +412,20 @@ def test_every_service_is_atomic_by_itself():
     assert not not_atomic, f"decorate with @transaction.atomic: {not_atomic}"
 
 
-def test_the_reads_neither_write_nor_lock():
-    found = public_functions()
-    for path in READS:
-        source = inspect.getsource(inspect.unwrap(found[path]))
-        assert not [marker for marker in WRITE_MARKERS if marker in source], path
+def test_selectors_and_steps_that_lock_or_write_need_the_callers_transaction():
+    unmarked = [
+        path
+        for path, function in _public(helper_modules()).items()
+        if not needs_callers_transaction(function)
+        and [marker for marker in LOCK_OR_WRITE_MARKERS if marker in inspect.getsource(inspect.unwrap(function))]
+    ]
+    assert not unmarked, f"mark them in_callers_transaction (or make them services): {unmarked}"
 
 
 def test_helpers_that_need_the_callers_transaction_refuse_to_run_without_one():
-    helpers = [function for function in public_functions().values() if needs_callers_transaction(function)]
-    assert helpers
+    found = {**public_functions(), **_public(helper_modules())}
+    helpers = [function for function in found.values() if needs_callers_transaction(function)]
+    assert len(helpers) >= 4  # the signing key, the contract's lock and status steps, its lock for orders
     assert not connection.in_atomic_block
     for helper in helpers:
         with pytest.raises(TransactionManagementError, match="inside a transaction"):
