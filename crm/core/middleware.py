@@ -1,3 +1,6 @@
+import logging
+import time
+
 from django.conf import settings
 from django.utils import translation
 
@@ -42,6 +45,47 @@ class RequestContextMiddleware:
             _current.reset(token)
         response["X-Request-ID"] = context.request_id
         return response
+
+
+request_logger = logging.getLogger("crm.request")
+
+
+class RequestLogMiddleware:
+    """One log line per request on `crm.request`: its request id, the user's id (None when
+    anonymous), method, path, status and time in milliseconds. The path is logged without
+    its query string, which can carry tokens (a password-reset or signing link's)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.monotonic()
+        response = self.get_response(request)
+        duration_ms = round((time.monotonic() - started) * 1000, 1)
+        request_logger.info(
+            "%s %s %s %sms",
+            request.method,
+            request.path,
+            response.status_code,
+            duration_ms,
+            extra={
+                "request_id": getattr(request, "request_id", None),
+                "user_id": _user_id(request),
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+            },
+        )
+        return response
+
+
+def _user_id(request):
+    user = getattr(request, "user", None)
+    try:
+        return user.pk if user is not None and user.is_authenticated else None
+    except Exception:  # noqa: BLE001 - a session that cannot be read (database down) is no reason to lose the line
+        return None
 
 
 class SecurityHeadersMiddleware:

@@ -162,3 +162,18 @@ class UserPreference(models.Model):
 
     def __str__(self):
         return str(self.user)
+
+
+class WorkerHeartbeat(models.Model):
+    """When each background worker last said it is alive (`crm.core.health.worker_heartbeat_record`,
+    run by the periodic task `crm.core.tasks.heartbeat`); /health/ reads the newest."""
+
+    worker = models.CharField(_("worker"), max_length=200, unique=True)
+    beat_at = models.DateTimeField(_("last heartbeat"))
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self):
+        return f"{self.worker}: {self.beat_at:%Y-%m-%d %H:%M:%S}"

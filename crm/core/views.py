@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
@@ -237,9 +236,20 @@ def set_language(request):
 @login_not_required
 @require_GET
 def health(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Each component's status as JSON, 503 when one is down (crm.core.health). Anonymous
+    callers (load balancers, monitors) learn only ok/down/embedded per component; staff also
+    see the details: the signing key's id, the last heartbeat, the error."""
+    from crm.core.health import health_report
+
+    healthy, statuses, details = health_report()
+    body = {"status": "ok" if healthy else "down", "components": statuses}
+    try:
+        staff = request.user.is_authenticated and request.user.is_staff
+    except Exception:  # noqa: BLE001 - a session that cannot be read (database down): anonymous
+        staff = False
+    if staff:
+        body["details"] = details
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 def login_locked_out(request, original_response=None, credentials=None):

@@ -57,6 +57,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (compressed, hashed names) are answered here, before any page's work.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # One log line per request (crm.request), with the request id set just inside it.
+    "crm.core.middleware.RequestLogMiddleware",
+    "crm.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,7 +72,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "crm.core.middleware.RequestContextMiddleware",
     "crm.core.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a refused login into the lockout page.
@@ -101,6 +105,10 @@ else:
 
     database_url = embedded_database_url()
 DATABASES = {"default": dj_database_url.parse(database_url, conn_max_age=60)}
+# An unreachable database fails a request (and /health/ reports it down) within seconds.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -134,7 +142,24 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# WhiteNoise serves the files `collectstatic` gathered into STATIC_ROOT: in production
+# under compressed (gzip, brotli when installed), content-hashed names that browsers may
+# cache for ever. With DEBUG (and in tests, crm/settings/test.py) the plain storage serves
+# them straight from the apps and static/, without collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+if DEBUG:
+    # WhiteNoise serves from the finders with DEBUG, and warns about a missing STATIC_ROOT.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -276,13 +301,47 @@ AXES_LOCKOUT_CALLABLE = "crm.core.views.login_locked_out"
 AXES_CLIENT_IP_CALLABLE = "crm.core.middleware.client_ip"
 AXES_VERBOSE = False
 
+# Logs go to standard error: one JSON object a line (LOG_FORMAT=json, the default without
+# DEBUG) for a log collector, or plain text (the default with DEBUG). crm.request writes one
+# line per request (crm.core.middleware.RequestLogMiddleware).
+LOG_FORMAT = (os.environ.get("LOG_FORMAT") or ("text" if DEBUG else "json")).strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # pgserver narrates every start and exit at INFO, also from atexit after pytest has
     # closed its output; django-axes logs every successful login at INFO. Only their
     # warnings (lockouts) and errors are worth reading.
     "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# /health/ (crm.core.health): the worker counts as down when its last heartbeat is older
+# than this, but only with a broker configured (CELERY_BROKER_URL); the embedded default
+# runs beside the web server.
+HEALTH_HEARTBEAT_MAX_AGE_MINUTES = int(os.environ.get("HEALTH_HEARTBEAT_MAX_AGE_MINUTES", "5"))
+# Seconds /health/ waits for the broker to answer.
+HEALTH_BROKER_TIMEOUT = float(os.environ.get("HEALTH_BROKER_TIMEOUT", "2"))
+
+# Error reporting (sentry-sdk), only when SENTRY_DSN is set: unhandled errors of pages and
+# tasks, without personal data (no user e-mails, addresses or request bodies).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        send_default_pii=False,
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
