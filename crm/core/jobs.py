@@ -8,6 +8,7 @@ the times: a schedule edited or disabled there is never overwritten.
 """
 
 import io
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -51,7 +52,7 @@ def job_run(name: str) -> JobRun:
     run = JobRun.objects.create(job=name, started_at=timezone.now())
     out, err = io.StringIO(), io.StringIO()
     try:
-        call_command(job.command, *job.args, stdout=out, stderr=err, no_color=True, verbosity=1)
+        call_command(job.command, *job.args, stdout=out, stderr=err, no_color=True, verbosity=0)
     except BaseException as error:  # noqa: BLE001 - CommandError, SystemExit or a bug: all are a failed run
         run.ok = False
         run.error = (f"{type(error).__name__}: {error}\n" + err.getvalue())[:10000]
@@ -98,7 +99,7 @@ def schedule_ensure() -> int:
             timezone=settings.TIME_ZONE,
         )
         PeriodicTask.objects.create(
-            name=name, task="crm.core.tasks.job_run", kwargs=f'{{"name": "{name}"}}', crontab=crontab
+            name=name, task="crm.core.tasks.job_run", kwargs=json.dumps({"name": name}), crontab=crontab
         )
         made += 1
     return made
