@@ -51,10 +51,11 @@ migrate: messages
 demo: migrate
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo --if-empty
 
-## Set up everything, load the demo data once, and serve http://127.0.0.1:8000
+## Set up everything, load the demo data once, and serve http://127.0.0.1:8000 with a
+## Celery worker and the scheduler beside it (manage.py serve_all; one Ctrl-C stops all three)
 run: demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py demo_logins
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=$${DEBUG:-1} exec $(BIN)/python manage.py serve_all 127.0.0.1:8000
 
 # The suite runs in parallel (pytest-xdist: one worker per core, each with its own test
 # database test_<name>_gw0, _gw1, ...; idle workers steal queued tests) and measures the

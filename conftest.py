@@ -162,3 +162,20 @@ def pytest_configure(config):
         raise pytest.UsageError(
             "msgfmt is missing, so the translations cannot be compiled: apt-get install gettext (`make test` does)"
         ) from error
+
+
+@pytest.fixture
+def task_worker(transactional_db):
+    """A real Celery worker (in a thread of this process) taking this test process's queue:
+    tasks are sent through the broker and run there, not inline. Use with transactional
+    tests, so the worker's own connection sees the committed rows."""
+    from celery.contrib.testing.worker import start_worker
+
+    from crm.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+            yield worker
+    finally:
+        app.conf.task_always_eager = True

@@ -189,7 +189,7 @@ def signing_link_send(
     }
     if send_email:
         mail_send_on_commit(
-            subject=subject, body=body, to=[email], on_result=lambda error: signing_link_mail_record(link.pk, error)
+            subject=subject, body=body, to=[email], on_result=signing_link_mail_record, on_result_args=(link.pk,)
         )
     return link, url
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from crm.core.admin_mixins import ReadOnlyAdminMixin
-from crm.core.models import AuditCheckpoint, AuditEvent
+from crm.core.models import AuditCheckpoint, AuditEvent, JobRun, OutgoingMail
 from crm.core.services import login_lockout_clear
 
 
@@ -64,3 +64,31 @@ class AccessAttemptAdmin(AxesAccessAttemptAdmin):
 
     def delete_queryset(self, request, queryset):
         login_lockout_clear(actor=request.user, attempts=queryset)
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: every e-mail the CRM sent or tried to send, and why one was not delivered."""
+
+    list_display = ["created_at", "subject", "recipients", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["subject", "last_error"]
+    date_hierarchy = "created_at"
+    exclude = ["on_result", "on_result_args"]
+
+    @admin.display(description=_("to"))
+    def recipients(self, obj):
+        return ", ".join(obj.to)
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: each run of a scheduled job and its outcome; filter by "succeeded: No" for failures."""
+
+    list_display = ["job", "started_at", "finished_at", "ok", "error_line"]
+    list_filter = ["ok", "job"]
+    date_hierarchy = "started_at"
+
+    @admin.display(description=_("error"))
+    def error_line(self, obj):
+        return obj.error.splitlines()[0] if obj.error else ""

@@ -29,7 +29,9 @@ def worker_heartbeat_record(*, worker: str | None = None) -> WorkerHeartbeat:
 
 
 def broker_configured() -> bool:
-    return bool(getattr(settings, "CELERY_BROKER_URL", ""))
+    """A broker of its own (Redis, RabbitMQ); the embedded default is kombu's filesystem transport."""
+    url = getattr(settings, "CELERY_BROKER_URL", "") or ""
+    return bool(url) and not url.startswith("filesystem")
 
 
 def check_database() -> tuple[str, dict]:

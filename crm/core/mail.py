@@ -1,58 +1,118 @@
 """Outgoing e-mail: the one seam every mail goes through.
 
-A mail is sent after the transaction that decided it commits, so nobody is told about a
-change that was rolled back; and a mail that cannot be delivered never breaks the step
-that sent it: the failure is logged and handed to the caller's `on_result`, which
-records it where a user will see it. (Moving mail to a task queue changes this module
-only.)
+`mail_send_on_commit` records the mail as an `OutgoingMail` row and, once the transaction
+that decided it commits, hands its id to the Celery task `crm.core.tasks.mail_deliver`, so
+nobody is told about a change that was rolled back and no request waits for a mail server.
+The task locks the row and skips a mail already sent or failed (a task delivered twice
+never sends twice); a mail-server error is retried with exponential back-off
+(MAIL_RETRY_DELAY, MAIL_MAX_RETRIES) and the mail finally marked failed with its error.
+A mail that cannot be delivered, or a broker that is down, never breaks the step that
+sent it. The caller's `on_result` (a module-level function, named by its dotted path so
+a worker can call it) hears the final outcome: "" for sent, otherwise the reason.
 """
 
 import logging
 from collections.abc import Callable
+from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import models, transaction
-from django.utils.translation import gettext_lazy as _
+from django.db import transaction
+from django.utils import timezone
+
+from crm.core.models import MailStatus, OutgoingMail
+
+__all__ = ["MailStatus", "mail_send_on_commit", "outgoing_mail_attempt"]
 
 logger = logging.getLogger("crm.mail")
 
-
-class MailStatus(models.TextChoices):
-    """Where a mail recorded on a row (a signing link …) stands."""
-
-    PENDING = "pending", _("not sent yet")
-    SENT = "sent", _("delivered to the mail server")
-    FAILED = "failed", _("not delivered")
+RETRY = "retry"
 
 
-def mail_send(*, subject: str, body: str, to: list[str]) -> str:
-    """Send now; "" when the mail server took it, otherwise the reason it did not."""
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
-    except Exception as error:  # noqa: BLE001 - any backend failure (socket, SMTP, auth, …)
-        reason = f"{type(error).__name__}: {error}"[:500]
-        logger.warning("Mail %r to %s was not delivered: %s", subject, ", ".join(to), reason)
-        return reason
-    logger.info("Mail %r sent to %s", subject, ", ".join(to))
-    return ""
+def _dotted(function: Callable[..., None]) -> str:
+    path = f"{function.__module__}.{function.__qualname__}"
+    if "<" in path:
+        raise ValueError("on_result must be a module-level function (a worker calls it by name)")
+    return path
 
 
 def mail_send_on_commit(
-    *, subject: str, body: str, to: list[str], on_result: Callable[[str], None] | None = None
-) -> None:
-    """Send once the current transaction commits (at once outside one).
+    *,
+    subject: str,
+    body: str,
+    to: list[str],
+    on_result: Callable[..., None] | None = None,
+    on_result_args: tuple[Any, ...] = (),
+) -> OutgoingMail:
+    """Queue the mail; the task sends it once the current transaction commits (at once
+    outside one). `on_result(*on_result_args, error)` runs in the worker after the final
+    outcome: "" for delivered, or the reason it failed for good."""
+    outgoing = OutgoingMail.objects.create(
+        subject=subject[:300],
+        body=body,
+        to=list(to),
+        on_result=_dotted(on_result) if on_result else "",
+        on_result_args=list(on_result_args),
+    )
+    transaction.on_commit(lambda: _enqueue(outgoing.pk))
+    return outgoing
 
-    `on_result(error)` runs after the attempt with "" for delivered or the reason it
-    failed; it is where the caller records the outcome. Neither the send nor the
-    recording can raise into the request."""
 
-    def deliver():
-        error = mail_send(subject=subject, body=body, to=to)
-        if on_result is not None:
-            try:
-                on_result(error)
-            except Exception:  # noqa: BLE001 - recording the outcome must not fail the request
-                logger.exception("Recording the outcome of mail %r failed", subject)
+def _enqueue(mail_id: int) -> None:
+    from crm.core.tasks import mail_deliver
 
-    transaction.on_commit(deliver)
+    try:
+        mail_deliver.delay(mail_id)
+    except Exception:  # noqa: BLE001 - a broker outage delays mail, it never fails the step
+        logger.exception("Mail %s could not be queued; it stays pending", mail_id)
+
+
+def outgoing_mail_attempt(*, mail_id: int, final: bool, retry_errors: tuple[type[BaseException], ...]) -> str:
+    """One attempt at an OutgoingMail, with the row locked: "sent", "failed", "skipped"
+    (already sent or failed, or gone) or RETRY (a mail-server error with retries left)."""
+    with transaction.atomic():
+        outgoing = OutgoingMail.objects.select_for_update().filter(pk=mail_id).first()
+        if outgoing is None or outgoing.status != MailStatus.PENDING:
+            return "skipped"
+        outgoing.attempts += 1
+        try:
+            send_mail(outgoing.subject, outgoing.body, settings.DEFAULT_FROM_EMAIL, outgoing.to)
+        except Exception as error:  # noqa: BLE001 - any backend failure is recorded
+            reason = f"{type(error).__name__}: {error}"[:500]
+            outgoing.last_error = reason
+            retry = isinstance(error, retry_errors) and not final
+            if not retry:
+                outgoing.status = MailStatus.FAILED
+                outgoing.failed_at = timezone.now()
+            outgoing.save(update_fields=["attempts", "last_error", "status", "failed_at"])
+            if retry:
+                logger.warning("Mail %s (%r) not delivered, will retry: %s", mail_id, outgoing.subject, reason)
+                return RETRY
+            logger.error(
+                "Mail %s (%r) to %s failed for good after %s attempt(s): %s",
+                mail_id,
+                outgoing.subject,
+                ", ".join(outgoing.to),
+                outgoing.attempts,
+                reason,
+            )
+            result, error_text = "failed", reason
+        else:
+            outgoing.status = MailStatus.SENT
+            outgoing.sent_at = timezone.now()
+            outgoing.save(update_fields=["attempts", "status", "sent_at"])
+            logger.info("Mail %s (%r) sent to %s", mail_id, outgoing.subject, ", ".join(outgoing.to))
+            result, error_text = "sent", ""
+    _report(outgoing, error_text)
+    return result
+
+
+def _report(outgoing: OutgoingMail, error: str) -> None:
+    if not outgoing.on_result:
+        return
+    module, _sep, name = outgoing.on_result.rpartition(".")
+    try:
+        getattr(import_module(module), name)(*outgoing.on_result_args, error)
+    except Exception:  # noqa: BLE001 - recording the outcome must not resend or fail the mail
+        logger.exception("Recording the outcome of mail %s failed", outgoing.pk)

@@ -177,3 +177,60 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.worker}: {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class MailStatus(models.TextChoices):
+    """Where a mail (an outgoing mail, the one recorded on a signing link …) stands."""
+
+    PENDING = "pending", _("not sent yet")
+    SENT = "sent", _("delivered to the mail server")
+    FAILED = "failed", _("not delivered")
+
+
+class OutgoingMail(models.Model):
+    """One e-mail handed to the mail task: the task locks this row, sends, and records the
+    outcome, so a retried or duplicated task never sends it twice."""
+
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+    to = models.JSONField(_("to"), default=list)
+    status = models.CharField(_("status"), max_length=10, choices=MailStatus.choices, default=MailStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+    # Called with (*on_result_args, error) once the mail is sent ("") or finally failed.
+    on_result = models.CharField(max_length=200, blank=True)
+    on_result_args = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outgoing mail")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=[choice.value for choice in MailStatus]), name="outgoingmail_status_valid"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.subject} → {', '.join(self.to)}"
+
+
+class JobRun(models.Model):
+    """One run of a scheduled job (crm.core.jobs) and how it ended."""
+
+    job = models.CharField(_("job"), max_length=100, db_index=True)
+    started_at = models.DateTimeField(_("started"), db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    ok = models.BooleanField(_("succeeded"), null=True)
+    summary = models.TextField(_("summary"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.job} {self.started_at:%Y-%m-%d %H:%M}"

@@ -43,3 +43,19 @@ def apply_language_at_login(sender, request=None, user=None, **kwargs):
     language = UserPreference.objects.filter(user=user).values_list("language", flat=True).first()
     if language:
         request.session[LANGUAGE_SESSION_KEY] = language
+
+
+@receiver(post_migrate)
+def schedule_ensure_after_migrate(sender, app_config=None, **kwargs):
+    """Create the default schedule of each scheduled job that has none yet (framework glue:
+    the PeriodicTask table exists only after django_celery_beat's migrations)."""
+    if app_config is None or app_config.label != "core":
+        return
+    from django.db import connections
+
+    from crm.core.jobs import schedule_ensure
+
+    if "django_celery_beat_periodictask" not in connections[kwargs.get("using", "default")].introspection.table_names():
+        return  # a partial migrate
+
+    schedule_ensure()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "axes",
     "csp",
+    "django_celery_beat",
     "crm.core",
     "crm.dashboard",
     "customers",
@@ -174,6 +175,44 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
 # Seconds before an unanswering mail server counts as a failed delivery.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+# Every mail is sent by a Celery task (crm.core.tasks.mail_deliver), retried with exponential
+# back-off (MAIL_RETRY_DELAY seconds, doubled each time) up to MAIL_MAX_RETRIES times.
+MAIL_MAX_RETRIES = int(os.environ.get("MAIL_MAX_RETRIES", "8"))
+MAIL_RETRY_DELAY = float(os.environ.get("MAIL_RETRY_DELAY", "30"))
+
+# Background work (crm/celery.py). With CELERY_BROKER_URL set (redis://… or amqp://…), web,
+# workers and the scheduler share only PostgreSQL and the broker. Unset: kombu's filesystem
+# transport in var/broker/, which needs nothing installed and works across processes on one
+# machine. Results are not kept (tasks record their outcome in the database).
+BROKER_DIR = Path(os.environ.get("BROKER_DIR", str(BASE_DIR / "var" / "broker")))
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+        "control_folder": str(BROKER_DIR / "control"),
+    }
+    if CELERY_BROKER_URL.startswith("filesystem")
+    else {}
+)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "crm")
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beside the jobs of crm/core/jobs.py (in the admin): a worker's heartbeat every minute, for /health/.
+CELERY_BEAT_SCHEDULE = {"worker-heartbeat": {"task": "crm.core.tasks.heartbeat", "schedule": 60.0}}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if CELERY_BROKER_URL.startswith("filesystem"):
+    for folder in ("queue", "processed", "control"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+# Who is mailed when a scheduled job finds a problem (verify_signatures): comma-separated addresses.
+ADMINS = [(address, address) for address in env_list("ADMINS")]
+
 
 DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "CNY")
 COMPANY_NAME = os.environ.get("COMPANY_NAME", "Our Company Ltd.")
@@ -232,6 +271,8 @@ AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "va
 # this percent, or without a contract.
 ORDER_APPROVAL_TOTAL_ABOVE = os.environ.get("ORDER_APPROVAL_TOTAL_ABOVE", "200000")
 ORDER_APPROVAL_DISCOUNT_ABOVE = os.environ.get("ORDER_APPROVAL_DISCOUNT_ABOVE", "15")
+# The daily job closes orders delivered more than this many days ago.
+ORDER_CLOSE_AFTER_DAYS = int(os.environ.get("ORDER_CLOSE_AFTER_DAYS", "30"))
 
 # One cache every server process shares: a database table (`manage.py createcachetable`,
 # run by `make migrate`), with an atomic increment for counters such as rate limits.

@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 
@@ -24,3 +25,41 @@ VERIFY_RATE_LIMIT = "1000/m"
 # storage is tested in crm/core/tests/test_server.py).
 STATIC_ROOT = tempfile.mkdtemp(prefix="crm-test-static-")
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+
+# Background tasks run inline (eagerly) unless a test starts a real worker (the `task_worker`
+# fixture), which goes through Redis at 127.0.0.1:6379 when it answers (as on CI), else the
+# filesystem transport in a scratch folder. Each test process has its own queue (and folder),
+# so parallel test processes never take each other's tasks. CRM_TEST_BROKER=filesystem skips Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_DEFAULT_QUEUE = f"crm-test-{os.getpid()}"
+MAIL_MAX_RETRIES = 2
+MAIL_RETRY_DELAY = 0.1
+
+
+def _redis_answers() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.2) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+if not os.environ.get("CELERY_BROKER_URL"):
+    if os.environ.get("CRM_TEST_BROKER") != "filesystem" and _redis_answers():
+        CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+        CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    else:
+        BROKER_DIR = Path(tempfile.mkdtemp(prefix="crm-test-broker-"))  # noqa: F405
+        CELERY_BROKER_URL = "filesystem://"
+        CELERY_BROKER_TRANSPORT_OPTIONS = {
+            "data_folder_in": str(BROKER_DIR / "queue"),
+            "data_folder_out": str(BROKER_DIR / "queue"),
+            "control_folder": str(BROKER_DIR / "control"),
+            "store_processed": False,
+        }
+        for folder in ("queue", "control"):
+            (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,71 @@
+"""Scheduled jobs: the default schedule exists after migrate (and edits in the admin are
+kept), each job sent to a real worker runs and leaves a JobRun, and the admin lists the
+runs with failures filterable."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
+
+from crm.core.jobs import jobs
+from crm.core.models import JobRun
+from crm.core.tasks import job_run
+from crm.core.tests.factories import UserFactory
+from crm.core.tests.waiting import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
+    call_command("migrate", verbosity=0)
+    tasks = {task.name: task for task in PeriodicTask.objects.select_related("crontab")}
+    assert (
+        set(tasks)
+        == set(jobs())
+        == {
+            "expire_contracts",
+            "close_delivered_orders",
+            "verify_signatures",
+            "write_audit_checkpoint",
+            "train_approval_model",
+        }
+    )
+    assert all(task.task == "crm.core.tasks.job_run" and task.enabled for task in tasks.values())
+    assert tasks["write_audit_checkpoint"].crontab.hour == "*", "hourly"
+    assert tasks["train_approval_model"].crontab.day_of_week == "0", "weekly"
+
+    tasks["verify_signatures"].enabled = False
+    tasks["verify_signatures"].save()
+    call_command("migrate", verbosity=0)
+    assert PeriodicTask.objects.filter(name="verify_signatures", enabled=False).count() == 1
+    assert PeriodicTask.objects.filter(task="crm.core.tasks.job_run").count() == len(jobs())
+
+
+def test_each_job_run_by_the_worker_records_its_outcome(task_worker):
+    for name in jobs():
+        job_run.delay(name)
+
+    wait_until(lambda: JobRun.objects.filter(finished_at__isnull=False).count() == len(jobs()), timeout=60)
+    runs = {run.job: run for run in JobRun.objects.all()}
+    assert set(runs) == set(jobs())
+    for name in ["expire_contracts", "close_delivered_orders", "verify_signatures", "write_audit_checkpoint"]:
+        assert runs[name].ok is True, runs[name].error
+    assert "0 contract(s) expired." in runs["expire_contracts"].summary
+    assert "Checkpoint #1" in runs["write_audit_checkpoint"].summary
+    # Too little history to train on: a failed run, with the reason, not a crash.
+    assert runs["train_approval_model"].ok is False
+    assert "CommandError" in runs["train_approval_model"].error
+
+
+def test_the_admin_lists_job_runs_and_filters_failures(client):
+    JobRun.objects.create(job="verify_signatures", started_at="2026-12-01T02:30:00Z", ok=False, error="boom")
+    JobRun.objects.create(job="expire_contracts", started_at="2026-12-01T00:10:00Z", ok=True)
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+
+    failures = client.get(reverse("admin:core_jobrun_changelist"), {"ok__exact": "0"})
+
+    assert failures.status_code == 200
+    page = failures.content.decode()
+    assert "verify_signatures" in page and "boom" in page
+    assert page.count('class="field-job"') == 1, "only the failed run is listed"
+    assert client.get(reverse("admin:core_outgoingmail_changelist")).status_code == 200
