@@ -49,7 +49,7 @@ def waiting_counts(user: User) -> dict[str, int | None]:
 
 def user_language(user: User) -> str:
     """The language a user chose for their pages and e-mails, else the site's default."""
-    preference = getattr(user, "preference", None) if hasattr(user, "preference") else None
+    preference = getattr(user, "preference", None)  # None also when the user has not chosen
     return (preference.language if preference else "") or settings.LANGUAGE_CODE
 
 
