@@ -166,7 +166,7 @@ class UserPreference(models.Model):
 
 class Notification(models.Model):
     """One thing a user is told in the app (and by e-mail): "CT-2026-000012 waits for your
-    approval". `sentence` is an English message id marked with `gettext_noop` by the app
+    approval". `verb` is the sentence: an English message id marked with `gettext_noop` by the app
     that tells it, `params` its plain values, so each reader sees it in their own language."""
 
     recipient = models.ForeignKey(
@@ -175,7 +175,7 @@ class Notification(models.Model):
         related_name="notifications",
         verbose_name=_("recipient"),
     )
-    sentence = models.CharField(_("sentence"), max_length=300)
+    verb = models.CharField(_("sentence"), max_length=300)
     params = models.JSONField(default=dict, blank=True)
     target_url = models.CharField(_("link"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
@@ -196,6 +196,6 @@ class Notification(models.Model):
         from django.utils.translation import gettext
 
         try:
-            return gettext(self.sentence) % self.params
+            return gettext(self.verb) % self.params
         except (KeyError, TypeError, ValueError):
-            return gettext(self.sentence)
+            return gettext(self.verb)

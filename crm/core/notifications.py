@@ -85,7 +85,7 @@ def notification_send(
     made = []
     for user in users.values():
         notification = Notification.objects.create(
-            recipient=user, sentence=sentence, params=dict(params or {}), target_url=target_url
+            recipient=user, verb=sentence, params=dict(params or {}), target_url=target_url
         )
         _mail(notification, user)
         made.append(notification)

@@ -364,7 +364,7 @@ def objects(rep):
         "product": (product := ProductFactory()),
         "order": order_for(rep, customer, lines=[line(product)]),
         "notification": Notification.objects.create(
-            recipient=rep, sentence="Contract %(number)s is active: both parties signed.", params={"number": "X"}
+            recipient=rep, verb="Contract %(number)s is active: both parties signed.", params={"number": "X"}
         ),
     }
 
