@@ -206,3 +206,26 @@ def test_the_send_renewal_reminders_command(people, ending, capsys, django_captu
 
     call_command("send_renewal_reminders")
     assert "0 reminder(s) sent." in capsys.readouterr().out
+
+
+def test_a_mail_outage_fails_no_step_and_the_notification_stays_in_the_app(run, people, deal, settings):
+    from contracts.tests.test_signing_mail import closed_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port(), 5
+
+    contract = run(services.contract_submit, actor=people.rep, contract_id=deal.pk)
+
+    assert contract.status == ContractStatus.PENDING_APPROVAL
+    assert told(people.manager) == [
+        f"Contract {deal.number} for Hangzhou Lakeside Trading Co. waits for your approval."
+    ]
+
+
+def test_the_daily_job_sends_the_reminders(people, ending, django_capture_on_commit_callbacks):
+    from contracts.tasks import renewal_reminders
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert renewal_reminders() == 1
+    assert renewal_reminders() == 0
+    assert len(reminders(people.manager)) == 1
