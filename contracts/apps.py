@@ -14,4 +14,7 @@ class ContractsConfig(AppConfig):
 
         connect_signals()
         history_sentences_register(SENTENCES)
+        from contracts.notifications import subscribe
+
+        subscribe()
         checks.register(check_signing_backends, "signing")

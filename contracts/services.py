@@ -169,6 +169,7 @@ def contract_submit(*, actor: User, contract_id: int) -> Contract:
     contract.submitted_at = timezone.now()
     contract.decided_at = None
     required = contract.template.required_clauses if contract.template else []
+    event_publish("contract.submitted", contract_id=contract.pk, actor_id=actor.pk)
     return status_set(
         contract,
         S.PENDING_APPROVAL,
@@ -242,10 +243,12 @@ def contract_approve(*, actor: User, contract_id: int, comment: str = "") -> Con
             changes={"awaiting_role": [level[1], remaining[1]]},
             extra=extra,
         )
+        event_publish("contract.level_approved", contract_id=contract.pk, actor_id=actor.pk, level=step.level)
         return contract
     WORKFLOW.check(contract, "finish_approval", actor=SYSTEM)
     contract.awaiting_role = ""
     contract.decided_at = timezone.now()
+    event_publish("contract.approved", contract_id=contract.pk, actor_id=actor.pk)
     return status_set(contract, S.APPROVED, actor=actor, action="contract.approved", extra=extra)
 
 
@@ -260,6 +263,7 @@ def contract_reject(*, actor: User, contract_id: int, comment: str) -> Contract:
     step = _record_step(contract, level, actor, ApprovalDecision.REJECTED, comment)
     contract.awaiting_role = ""
     contract.decided_at = timezone.now()
+    event_publish("contract.rejected", contract_id=contract.pk, actor_id=actor.pk, comment=comment)
     return status_set(
         contract,
         S.REJECTED,

@@ -110,6 +110,9 @@ def _sign(
             "statement_sha256": signature.statement_sha256,
         },
     )
+    event_publish(
+        "contract.signed", contract_id=contract.pk, party=party, signer=signer_name, signer_id=signer and signer.pk
+    )
     return signature
 
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("contracts/", include("contracts.urls")),
     path("orders/", include("orders.urls")),
+    path("notifications/", include("crm.core.notification_urls")),
     path("", include("crm.dashboard.urls")),
 ]

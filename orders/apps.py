@@ -11,3 +11,6 @@ class OrdersConfig(AppConfig):
         from orders.history import SENTENCES
 
         history_sentences_register(SENTENCES)
+        from orders.notifications import subscribe
+
+        subscribe()

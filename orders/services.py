@@ -26,6 +26,7 @@ from contracts.models import Contract
 from contracts.selectors import contract_list, contract_lock_for_orders, contract_signed_terms
 from contracts.services import contract_ordered_amount_set
 from crm.core.audit import audit_record, diff, snapshot
+from crm.core.events import event_publish
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
 from crm.core.workflow import SYSTEM, Actor, audit_actor
@@ -388,6 +389,7 @@ def order_submit(*, actor: User, order_id: int) -> Order:
     order.approval_reasons = reasons
     if not reasons:
         order.approved_by = None
+    event_publish("order.submitted", order_id=order.pk, actor_id=actor.pk, automatic=not reasons)
     return _set_status(
         order,
         target,
@@ -419,6 +421,7 @@ def order_approve(*, actor: User, order_id: int, comment: str = "") -> Order:
     _check_approver(order, actor)
     _check_still_fits(order)
     order.approved_by = actor
+    event_publish("order.approved", order_id=order.pk, actor_id=actor.pk, comment=comment)
     return _set_status(order, S.APPROVED, actor=actor, action="order.approved", extra={"comment": comment})
 
 
@@ -431,6 +434,7 @@ def order_reject(*, actor: User, order_id: int, comment: str) -> Order:
     order = _order_locked(actor, order_id)
     WORKFLOW.check(order, "reject", actor=actor)
     _check_approver(order, actor)
+    event_publish("order.rejected", order_id=order.pk, actor_id=actor.pk, comment=comment)
     return _set_status(order, S.DRAFT, actor=actor, action="order.rejected", extra={"comment": comment})
 
 

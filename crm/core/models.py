@@ -234,3 +234,40 @@ class JobRun(models.Model):
 
     def __str__(self):
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """One thing a user is told in the app (and by e-mail): "CT-2026-000012 waits for your
+    approval". `verb` is the sentence: an English message id marked with `gettext_noop` by the app
+    that tells it, `params` its plain values, so each reader sees it in their own language."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    verb = models.CharField(_("sentence"), max_length=300)
+    params = models.JSONField(default=dict, blank=True)
+    target_url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The sentence in the active language."""
+        from django.utils.translation import gettext
+
+        try:
+            return gettext(self.verb) % self.params
+        except (KeyError, TypeError, ValueError):
+            return gettext(self.verb)

@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.core.context_processors.masking",
+                "crm.core.context_processors.notifications",
             ],
         },
     },

@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from contracts.choices import ContractStatus
 from contracts.models import Contract, SigningLink
 from contracts.tests.factories import SMALL, default_approval_rules
+from crm.core.models import Notification
 from crm.core.roles import Role
 from crm.core.tests.factories import PASSWORD, UserFactory
 from customers.models import Contact, Customer, Interaction
@@ -307,6 +308,20 @@ def contract_terminate(w):
     assert status_of(other) == ContractStatus.TERMINATED
 
 
+def notification_read(w):
+    """The manager was told of the submissions (delivered on commit, as in production)."""
+    notification = Notification.objects.filter(recipient=w.manager, read_at__isnull=True).first()
+    assert notification is not None, "the manager was told nothing"
+    posted(w.as_manager, url("notifications:notification_read", notification.pk))
+    assert Notification.objects.get(pk=notification.pk).read_at is not None
+
+
+def notification_read_all(w):
+    assert Notification.objects.filter(recipient=w.rep, read_at__isnull=True).exists()
+    posted(w.as_rep, url("notifications:notification_read_all"))
+    assert not Notification.objects.filter(recipient=w.rep, read_at__isnull=True).exists()
+
+
 PAGE_POSTS = {
     "customers:customer_create": customer_create,
     "customers:customer_update": customer_update,
@@ -341,6 +356,8 @@ PAGE_POSTS = {
     "orders:order_cancel": order_cancel,
     "contracts:contract_complete": contract_complete,
     "contracts:contract_terminate": contract_terminate,
+    "notifications:notification_read": notification_read,
+    "notifications:notification_read_all": notification_read_all,
 }
 
 

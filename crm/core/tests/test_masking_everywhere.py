@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from contracts import services as contract_services
 from contracts import signatures
 from contracts.tests.factories import ContractFactory, default_approval_rules, pending_contract
+from crm.core.models import Notification
 from crm.core.tests.factories import PASSWORD
 from crm.core.tests.test_permission_matrix import EXPECTED, URL_ARGS, URL_KWARGS, URL_QUERY
 from customers import services as customer_services
@@ -119,6 +120,10 @@ def seeded(rep, manager, finance, signatory):
         "product": product,
         "order": order,
         "orders": [order, on_contract, cancelled_order, rejected_order],
+        "notification": [
+            Notification.objects.create(recipient=user, verb="%(number)s", params={"number": LEAK})
+            for user in (finance, signatory, rep)
+        ][-1],
     }
 
 

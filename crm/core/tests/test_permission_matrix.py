@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 from django.utils.http import urlencode
 
 from contracts.tests.factories import ContractFactory
-from crm.core.models import AuditEvent
+from crm.core.models import AuditEvent, Notification
 from crm.core.roles import Role, declared_role_permissions
 from crm.core.views import ServiceActionView
 from crm.core.workflow import workflows
@@ -102,6 +102,10 @@ EXPECTED = {
     "password_reset_complete": row(anonymous=OK),
     # Dashboard and lists: everyone signed in, each sees what visibility allows.
     "dashboard:home": row(),
+    # Notifications: everyone reads their own; reading one is POST only (404 for another's).
+    "notifications:notification_list": row(),
+    "notifications:notification_read": row(NOT_ALLOWED),
+    "notifications:notification_read_all": row(NOT_ALLOWED),
     "customers:customer_list": row(),
     "customers:customer_export": row(),
     "customers:contact_list": row(),
@@ -175,6 +179,9 @@ EXPECTED_POST = {
     "password_reset_confirm": posts(EXPECTED["password_reset_confirm"]),
     "password_reset_complete": PUBLIC_GET_ONLY,
     "dashboard:home": GET_ONLY,
+    "notifications:notification_list": GET_ONLY,
+    "notifications:notification_read": row(NOT_FOUND, rep=DONE),  # the notification is rep's
+    "notifications:notification_read_all": row(DONE),
     "customers:customer_list": GET_ONLY,
     "customers:customer_export": GET_ONLY,
     "customers:contact_list": GET_ONLY,
@@ -224,6 +231,7 @@ EXPECTED_POST = {
 
 # Which fixture object (or literal value) fills each URL's arguments.
 URL_ARGS = {
+    "notifications:notification_read": ["notification"],
     "customers:customer_detail": ["customer"],
     "customers:customer_update": ["customer"],
     "customers:customer_delete": ["customer"],
@@ -355,6 +363,9 @@ def objects(rep):
         "contract": ContractFactory(owner=rep, customer=customer),
         "product": (product := ProductFactory()),
         "order": order_for(rep, customer, lines=[line(product)]),
+        "notification": Notification.objects.create(
+            recipient=rep, verb="Contract %(number)s is active: both parties signed.", params={"number": "X"}
+        ),
     }
 
 
