@@ -24,6 +24,15 @@ def default_language():
 
 
 @pytest.fixture
+def worker_alive(db):
+    """A worker has just reported in, as one does every minute while the system runs, so
+    /health/ shows a healthy system whichever broker the test settings found."""
+    from crm.core.health import worker_heartbeat_record
+
+    worker_heartbeat_record(worker="test-worker")
+
+
+@pytest.fixture
 def rep(db):
     return UserFactory(username="rep", role=Role.SALES_REP)
 

@@ -24,6 +24,9 @@ from customers import services as customer_services
 from orders import services as order_services
 from orders.tests.factories import ProductFactory, line, order_for
 
+# /health/ is among the pages: it answers 200 only while a worker reports in.
+pytestmark = pytest.mark.usefixtures("worker_alive")
+
 PHONES = ["13912345678", "+86 139 1234 5678", "010-6552 8888"]
 EMAILS = ["leak.agent@example.com", "13911112222@qq.example.com"]
 LEAK = "Call 13912345678, +86 139 1234 5678 or 010-6552 8888; mail leak.agent@example.com or 13911112222@qq.example.com"

@@ -24,6 +24,9 @@ from crm.core.workflow import workflows
 from customers.tests.factories import ContactFactory, CustomerFactory, InteractionFactory
 from orders.tests.factories import ProductFactory, line, order_for
 
+# /health/ is among the pages: it answers 200 only while a worker reports in.
+pytestmark = pytest.mark.usefixtures("worker_alive")
+
 ROLES = ["anonymous", "rep", "other_rep", "manager", "finance", "signatory", "agent", "service_manager", "admin"]
 ROLE_FIXTURES = {"admin": "admin_user"}
 
