@@ -36,7 +36,8 @@ class Job:
 def jobs() -> dict[str, Job]:
     return {
         "expire_contracts": Job("expire_contracts", minute="10", hour="0"),
-        # Renewal reminders (30 and 7 days before a contract ends) go here, daily: notify's job.
+        # Renewal reminders, 30 and 7 days before a contract ends, each once.
+        "send_renewal_reminders": Job("send_renewal_reminders", minute="0", hour="8"),
         "close_delivered_orders": Job(
             "close_delivered_orders", ["--older-than", str(settings.ORDER_CLOSE_AFTER_DAYS)], minute="20", hour="0"
         ),

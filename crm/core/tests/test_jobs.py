@@ -24,6 +24,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
         == set(jobs())
         == {
             "expire_contracts",
+            "send_renewal_reminders",
             "close_delivered_orders",
             "verify_signatures",
             "write_audit_checkpoint",
