@@ -100,7 +100,7 @@ def audit_history(obj):
         AuditEvent.objects.filter(
             Q(target_type=content_type, target_id=str(obj.pk)) | Q(parent_type=content_type, parent_id=str(obj.pk))
         )
-        .select_related("target_type")
+        .select_related("target_type", "actor")
         .order_by("-seq")
     )
 

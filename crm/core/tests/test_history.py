@@ -101,3 +101,16 @@ def test_the_contract_page_shows_sentences_and_labels_instead_of_codes(li_wei, m
     assert f"Wei Li submitted {contract.number}" in page
     assert "Status: Draft → Pending approval" in page
     assert "<code>status</code>" not in page and ">contract.submitted<" not in page
+
+
+def test_the_history_reads_its_actors_without_a_query_per_event(rep, django_assert_max_num_queries):
+    from crm.core.audit import audit_history
+    from customers import services as customer_services
+
+    customer = customer_services.customer_create(actor=rep, name="Hangzhou Tea Co")
+    for number in range(12):
+        customer_services.customer_update(actor=rep, customer_id=customer.pk, notes=f"call {number}")
+    with django_assert_max_num_queries(3):
+        entries = history_entries(audit_history(customer), REVEALED)
+    assert len(entries) == 13
+    assert all(rep.get_full_name() in str(entry.sentence) for entry in entries)
