@@ -60,23 +60,6 @@ def verbose_name(instance):
     return instance._meta.verbose_name
 
 
-@register.simple_tag
-def change_value(field, value, masker, event=None, limit=None):
-    """An old or new value in the history, masked by the reader's masker (see `Masker.change`).
-
-    `limit`: the page shows no more characters than this, so only they are masked (a long
-    body is not scanned for phone numbers nobody sees); a few more are kept, so that a
-    number cut at the limit is masked whole."""
-    if value in (None, ""):
-        return "—"
-    if limit and isinstance(value, str) and len(value) > limit + 40:
-        value = value[: limit + 40]
-    model = ""
-    if event is not None and event.target_type_id:
-        model = f"{event.target_type.app_label}.{event.target_type.model}"
-    return as_masker(masker).change(field, value, model=model)
-
-
 @register.filter
 def bootstrap_widget(field):
     """A bound field's widget with Bootstrap's class, for forms not rendered by crispy."""
