@@ -1,23 +1,46 @@
-"""Writing and checking the audit trail.
+"""Writing, sealing and checking the audit trail.
 
 Services call `audit_record` inside their own transaction, so an event exists exactly
-when the change it describes was committed.
+when the change it describes was committed. Writing takes no shared lock: the event is a
+plain INSERT with its payload hash. `audit_seal` chains the events afterwards, in one
+well-defined order, under the chain head's row lock held only for the seal itself:
+
+- it chains only events whose inserting transaction has finished, which PostgreSQL's
+  snapshot tells (`pg_visible_in_snapshot(xact_id, pg_current_snapshot())`: the
+  transaction is neither running nor newer than the snapshot). It picks them as "unsealed
+  and finished", never as "after the last sealed id", so a transaction with a lower event
+  id that commits later is never skipped: its events are chained after those already
+  sealed. (A sealer running inside a transaction also chains that transaction's own
+  events: they commit or roll back with the seal.) The per-event test, rather than
+  "below the snapshot's xmin", keeps a long transaction elsewhere on the server (every
+  database shares the transaction ids) from holding the whole chain back.
+- it runs after the commit of every transaction that wrote an event (skipping when another
+  seal holds the head), every few seconds on the scheduler, and before
+  `verify_audit_chain` and `write_audit_checkpoint` read the chain.
+
+History pages read events straight away; only the chain fields wait for the seal.
 """
 
 import json
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from crm.core.context import current_context
-from crm.core.models import AuditChainHead, AuditEvent
+from crm.core.models import AuditChainHead, AuditEvent, chain_link_hash
 
 GENESIS_HASH = "0" * 64
+SEAL_BATCH = 5000
+
+logger = logging.getLogger("crm.audit")
 
 
 def json_safe(value):
@@ -56,41 +79,109 @@ def diff(before: dict, after: dict) -> dict:
     }
 
 
-def _locked_head() -> AuditChainHead:
-    AuditChainHead.objects.get_or_create(id=1)
-    return AuditChainHead.objects.select_for_update().get(id=1)
-
-
 def audit_record(*, actor, action, target, changes=None, extra=None, parent=None, actor_label="") -> AuditEvent:
-    """Append one event to the chain. Call it inside the service's transaction.
+    """Append one event to the trail. Call it inside the service's transaction.
 
-    `actor_label` names an actor without an account (a customer signing through a link)."""
+    A plain INSERT, no shared lock: the sealer chains the event once the transaction has
+    finished (`audit_seal`, asked for on commit). `actor_label` names an actor without an
+    account (a customer signing through a link)."""
     context = current_context()
-    with transaction.atomic():
-        head = _locked_head()
-        event = AuditEvent(
-            seq=head.seq + 1,
-            occurred_at=timezone.now(),
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_repr=actor.get_username() if actor is not None and actor.is_authenticated else actor_label[:150],
-            source=context.source,
-            request_id=context.request_id,
-            ip=context.ip,
-            action=action,
-            target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
-            target_id=str(target.pk),
-            target_repr=str(target)[:300],
-            parent_type=ContentType.objects.get_for_model(parent) if parent is not None else None,
-            parent_id=str(parent.pk) if parent is not None else "",
-            changes=json_safe(changes or {}),
-            extra=json_safe(extra or {}),
-            prev_hash=head.hash,
-        )
-        event.hash = event.compute_hash()
-        event.save(force_insert=True)
-        head.seq, head.hash = event.seq, event.hash
-        head.save(update_fields=["seq", "hash"])
+    event = AuditEvent(
+        occurred_at=timezone.now(),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_repr=actor.get_username() if actor is not None and actor.is_authenticated else actor_label[:150],
+        source=context.source,
+        request_id=context.request_id,
+        ip=context.ip,
+        action=action,
+        target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
+        target_id=str(target.pk),
+        target_repr=str(target)[:300],
+        parent_type=ContentType.objects.get_for_model(parent) if parent is not None else None,
+        parent_id=str(parent.pk) if parent is not None else "",
+        changes=json_safe(changes or {}),
+        extra=json_safe(extra or {}),
+    )
+    event.payload_hash = event.compute_payload_hash()
+    event.save(force_insert=True)
+    if not any(callback is _seal_after_commit for _savepoints, callback, _robust in connection.run_on_commit):
+        transaction.on_commit(_seal_after_commit, robust=True)
     return event
+
+
+def _seal_after_commit() -> None:
+    audit_seal(wait=False)
+
+
+def _locked_head(wait: bool) -> AuditChainHead | None:
+    """The chain head, locked; None when another seal holds it and `wait` is off."""
+    locked = AuditChainHead.objects.select_for_update(skip_locked=not wait).filter(id=1)
+    head = locked.first()
+    if head is None and not AuditChainHead.objects.filter(id=1).exists():
+        AuditChainHead.objects.get_or_create(id=1)
+        head = locked.first()
+    return head
+
+
+# Events whose transactions have finished (committed: we see them), in id order; and the
+# caller's own, which commit or roll back together with the seal.
+SEALABLE = """
+WITH now AS (SELECT pg_current_snapshot() AS snapshot, pg_current_xact_id_if_assigned()::text::bigint AS own)
+SELECT id, payload_hash FROM core_auditevent, now
+WHERE seq IS NULL
+  AND (pg_visible_in_snapshot(xact_id::text::xid8, now.snapshot) OR xact_id = now.own)
+ORDER BY id
+LIMIT %s
+"""
+
+SEAL = """
+UPDATE core_auditevent AS event
+SET seq = sealed.seq, prev_hash = sealed.prev_hash, hash = sealed.hash
+FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[]) AS sealed(id, seq, prev_hash, hash)
+WHERE event.id = sealed.id
+"""
+
+
+def audit_seal(*, wait: bool = True) -> int:
+    """Chain every event whose transaction has finished; return how many were sealed.
+
+    Each batch is one short transaction holding the chain head's row lock: it gives the
+    events their position, previous hash and hash in one UPDATE and moves the head. With
+    `wait` off, a seal that finds the head locked by another leaves the work to it (or to
+    the next one). Writers never take this lock."""
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            head = _locked_head(wait)
+            if head is None:
+                return sealed
+            with connection.cursor() as cursor:
+                cursor.execute(SEALABLE, [SEAL_BATCH])
+                rows = cursor.fetchall()
+                if not rows:
+                    return sealed
+                ids, positions, previous, hashes = [], [], [], []
+                seq, prev_hash = head.seq, head.hash
+                for event_id, payload_hash in rows:
+                    seq += 1
+                    event_hash = chain_link_hash(seq=seq, prev_hash=prev_hash, payload_hash=payload_hash)
+                    ids.append(event_id)
+                    positions.append(seq)
+                    previous.append(prev_hash)
+                    hashes.append(event_hash)
+                    prev_hash = event_hash
+                cursor.execute(SEAL, [ids, positions, previous, hashes])
+            AuditChainHead.objects.filter(id=1).update(seq=seq, hash=prev_hash)
+        sealed += len(rows)
+        if len(rows) < SEAL_BATCH:
+            return sealed
+
+
+def audit_unsealed_overdue() -> list[AuditEvent]:
+    """Events still unsealed AUDIT_SEAL_OVERDUE_MINUTES after they were written: a
+    transaction open that long holds the chain back, or the sealer is not running."""
+    limit = timezone.now() - timedelta(minutes=settings.AUDIT_SEAL_OVERDUE_MINUTES)
+    return list(AuditEvent.objects.filter(seq__isnull=True, occurred_at__lt=limit).order_by("id")[:50])
 
 
 def audit_history(obj):
@@ -101,7 +192,7 @@ def audit_history(obj):
             Q(target_type=content_type, target_id=str(obj.pk)) | Q(parent_type=content_type, parent_id=str(obj.pk))
         )
         .select_related("target_type", "actor")
-        .order_by("-seq")
+        .order_by("-id")
     )
 
 
@@ -117,21 +208,28 @@ class ChainProblem:
 
 
 def audit_chain_verify(batch_size=5000, progress=None) -> ChainProblem | None:
-    """Walk the chain in order; return the first problem found, or None when it is whole.
+    """Walk the sealed chain in order; return the first problem found, or None when it is whole.
 
-    Only events up to the head read at the start are walked, so events appended
-    meanwhile do not disturb the check.
+    Only events up to the head read at the start are walked, so events sealed meanwhile
+    do not disturb the check. Seal first (`audit_seal`) to check everything committed.
     """
     head = AuditChainHead.objects.filter(id=1).first()
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
     expected_seq, expected_prev = 1, GENESIS_HASH
+    sealed_when_written = True  # events from before 0008, chained as they were written, come first
     events = AuditEvent.objects.filter(seq__lte=head_seq).order_by("seq")
     for event in events.iterator(chunk_size=batch_size):
         if event.seq != expected_seq:
             return ChainProblem(event.seq, event.id, f"expected event #{expected_seq} here; events are missing")
         if event.prev_hash != expected_prev:
             return ChainProblem(event.seq, event.id, "its link to the previous event is broken")
-        if event.compute_hash() != event.hash:
+        sealed_when_written = sealed_when_written and not event.payload_hash
+        content_intact = (
+            event.legacy_hash() == event.hash
+            if sealed_when_written
+            else event.payload_hash == event.compute_payload_hash() and event.compute_hash() == event.hash
+        )
+        if not content_intact:
             return ChainProblem(event.seq, event.id, "its content was changed after it was written")
         expected_seq, expected_prev = event.seq + 1, event.hash
         if progress:

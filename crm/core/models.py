@@ -14,16 +14,31 @@ class AuditSource(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
+class CurrentTransactionId(models.Func):
+    """The inserting transaction's top-level id (`pg_current_xact_id()`, as bigint): the
+    sealer chains an event only once every transaction up to it has finished."""
+
+    template = "pg_current_xact_id()::text::bigint"
+    output_field = models.BigIntegerField()
+
+
 class AuditEvent(models.Model):
     """One append-only, hash-chained record of something that happened.
 
-    `seq` numbers the chain without gaps; `prev_hash` is the previous event's `hash`,
-    and `hash` covers every other field, so `verify_audit_chain` notices an event
-    that was changed, removed or inserted behind the application's back. A database
-    trigger refuses UPDATE and DELETE.
+    Writers only INSERT: the event gets its `id` from a plain sequence, `xact_id` (its
+    transaction) from the database and `payload_hash` (over every field it records) from
+    `audit_record`, and takes no shared lock. The sealer (`crm.core.audit.audit_seal`)
+    later gives it its chain position `seq` (gapless), `prev_hash` (the previous event's
+    `hash`) and `hash` (over seq, prev_hash and payload_hash), so `verify_audit_chain`
+    notices an event that was changed, removed or inserted behind the application's back.
+    Until then the three are NULL. Database triggers refuse DELETE, and every UPDATE but
+    the one that seals an unsealed event.
+
+    Events chained before sealing existed (`payload_hash` empty) keep their original
+    `hash`, over every field including seq and prev_hash (`legacy_hash`).
     """
 
-    seq = models.BigIntegerField(unique=True, editable=False)
+    seq = models.BigIntegerField(_("chain position"), unique=True, null=True, editable=False)
     occurred_at = models.DateTimeField(_("when"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -46,28 +61,38 @@ class AuditEvent(models.Model):
     parent_id = models.CharField(max_length=64, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     extra = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    xact_id = models.BigIntegerField(_("transaction"), editable=False, db_default=CurrentTransactionId())
+    payload_hash = models.CharField(_("payload hash"), max_length=64, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, null=True, editable=False)
+    hash = models.CharField(max_length=64, unique=True, null=True, editable=False)
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        ordering = ["-seq"]
+        ordering = ["-id"]
         indexes = [
-            models.Index(fields=["target_type", "target_id", "seq"], name="audit_target_idx"),
-            models.Index(fields=["parent_type", "parent_id", "seq"], name="audit_parent_idx"),
+            models.Index(fields=["target_type", "target_id", "id"], name="audit_target_id_idx"),
+            models.Index(fields=["parent_type", "parent_id", "id"], name="audit_parent_id_idx"),
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(source__in=AuditSource.values), name="audit_source_valid"),
+            models.CheckConstraint(
+                condition=models.Q(seq__isnull=True, prev_hash__isnull=True, hash__isnull=True)
+                | models.Q(seq__isnull=False, prev_hash__isnull=False, hash__isnull=False),
+                name="audit_sealed_whole",
+            ),
         ]
 
     def __str__(self):
-        return f"#{self.seq} {self.action} {self.target_repr}"
+        return f"#{self.seq or '-'} {self.action} {self.target_repr}"
 
-    def hashed_content(self) -> bytes:
-        """The canonical bytes the event's hash covers."""
-        content = {
-            "seq": self.seq,
+    @property
+    def sealed(self) -> bool:
+        return self.seq is not None
+
+    def _content(self) -> dict:
+        return {
             "occurred_at": self.occurred_at.isoformat(),
             "actor_id": self.actor_id,
             "actor_repr": self.actor_repr,
@@ -82,17 +107,38 @@ class AuditEvent(models.Model):
             "parent_id": self.parent_id,
             "changes": self.changes,
             "extra": self.extra,
-            "prev_hash": self.prev_hash,
         }
-        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def compute_payload_hash(self) -> str:
+        """SHA-256 of the canonical JSON of what the event records (not its place in the chain)."""
+        return _sha256_json(self._content())
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.hashed_content()).hexdigest()
+        """The chain hash this event should carry at its position after `prev_hash`."""
+        if not self.payload_hash:
+            return self.legacy_hash()
+        return chain_link_hash(seq=self.seq, prev_hash=self.prev_hash, payload_hash=self.payload_hash)
+
+    def legacy_hash(self) -> str:
+        """The hash of an event chained when written (before 0008): every field, seq and prev_hash included."""
+        return _sha256_json({**self._content(), "seq": self.seq, "prev_hash": self.prev_hash})
+
+
+def _sha256_json(content: dict) -> str:
+    return hashlib.sha256(
+        json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def chain_link_hash(*, seq: int, prev_hash: str, payload_hash: str) -> str:
+    """What the sealer writes as an event's hash: its position, its predecessor and its content."""
+    return hashlib.sha256(f"{seq}:{prev_hash}:{payload_hash}".encode("ascii")).hexdigest()
 
 
 class AuditChainHead(models.Model):
-    """The single row naming the newest event; locking it serializes appends to the chain,
-    and comparing it with the last event reveals events removed from the end."""
+    """The single row naming the newest sealed event. Only the sealer locks it, for the few
+    milliseconds a seal takes; comparing it with the last event reveals events removed
+    from the end."""
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)

@@ -44,11 +44,13 @@ def reference_row_save(*, actor: User, instance: M, fields: Sequence[str], refus
 
 @transaction.atomic
 def audit_checkpoint_write(*, actor: User | None = None) -> AuditCheckpoint:
-    """Sign the newest audit event's (seq, hash) with the platform's key and keep the
+    """Sign the newest sealed audit event's (seq, hash) with the platform's key and keep the
     checkpoint in the database, in its file in AUDIT_CHECKPOINT_DIR and in a log line.
 
     The file is written last, inside the transaction: when it cannot be written nothing is
-    kept. One writer at a time (an advisory lock, not the chain head's)."""
+    kept. One writer at a time (an advisory lock, not the chain head's). Call `audit_seal`
+    before it (the command does) to cover everything committed so far: sealing inside this
+    transaction would hold the chain head while the key signs."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('crm.audit_checkpoint'))")
     try:
@@ -56,7 +58,7 @@ def audit_checkpoint_write(*, actor: User | None = None) -> AuditCheckpoint:
     except ImproperlyConfigured as error:
         raise checkpoints.unavailable(error) from error
     key_id = signer.key_id()
-    newest = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+    newest = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").only("seq", "hash").first()
     if newest is None:
         raise DomainError(_("There are no audit events to checkpoint yet."))
     try:

@@ -1,11 +1,12 @@
-"""Celery tasks of the kernel: sending mail, running the scheduled jobs, and the workers' heartbeat."""
+"""Celery tasks of the kernel: sending mail, running the scheduled jobs, sealing the audit
+trail, and the workers' heartbeat."""
 
 import smtplib
 
 from celery import shared_task
 from django.conf import settings
 
-from crm.core import jobs, mail
+from crm.core import audit, jobs, mail
 from crm.core.health import worker_heartbeat_record
 
 # What a mail server being away looks like: retried with back-off; anything else fails at once.
@@ -35,3 +36,10 @@ def heartbeat(self) -> None:
     """Scheduled every minute (CELERY_BEAT_SCHEDULE): whichever worker takes it records that
     it is alive, and /health/ reports the newest heartbeat."""
     worker_heartbeat_record(worker=self.request.hostname)
+
+
+@shared_task(name="crm.core.tasks.audit_seal", ignore_result=True)
+def audit_seal() -> int:
+    """Scheduled every few seconds (CELERY_BEAT_SCHEDULE): chain the audit events whose
+    transactions have finished, including those the after-commit seal left to it."""
+    return audit.audit_seal()

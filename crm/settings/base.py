@@ -205,8 +205,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Beside the jobs of crm/core/jobs.py (in the admin): a worker's heartbeat every minute, for /health/.
-CELERY_BEAT_SCHEDULE = {"worker-heartbeat": {"task": "crm.core.tasks.heartbeat", "schedule": 60.0}}
+# Beside the jobs of crm/core/jobs.py (in the admin): a worker's heartbeat every minute, for
+# /health/, and the audit sealer every few seconds (it also runs after each audited commit).
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "crm.core.tasks.heartbeat", "schedule": 60.0},
+    "audit-seal": {
+        "task": "crm.core.tasks.audit_seal",
+        "schedule": float(os.environ.get("AUDIT_SEAL_EVERY_SECONDS", "5")),
+        "options": {"expires": 30},
+    },
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if CELERY_BROKER_URL.startswith("filesystem"):
     for folder in ("queue", "processed", "control"):
@@ -267,6 +275,8 @@ AUDIT_CHECKPOINT_SIGNER = os.environ.get(
     "AUDIT_CHECKPOINT_SIGNER", "contracts.signing.checkpoints.AuditCheckpointSigner"
 )
 AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints"))
+# verify_audit_chain names events still unsealed this long after they were written.
+AUDIT_SEAL_OVERDUE_MINUTES = int(os.environ.get("AUDIT_SEAL_OVERDUE_MINUTES", "15"))
 
 # An order needs a sales manager's approval above this total, with a line discount above
 # this percent, or without a contract.

@@ -2,7 +2,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
-from crm.core.audit import audit_chain_verify
+from crm.core.audit import audit_chain_verify, audit_seal, audit_unsealed_overdue
 from crm.core.checkpoints import audit_checkpoints_verify
 from crm.core.commands import CrmCommand
 from crm.core.models import AuditChainHead, AuditEvent
@@ -14,20 +14,27 @@ class Command(CrmCommand):
     help = (
         "Check that no audit event was changed, removed or inserted behind the application's back, "
         "and that the chain still extends every signed checkpoint (from the database and from "
-        "AUDIT_CHECKPOINT_DIR). Exits non-zero with one line per problem."
+        "AUDIT_CHECKPOINT_DIR). Seals the events whose transactions have finished first, and names "
+        "events left unsealed longer than AUDIT_SEAL_OVERDUE_MINUTES. Exits non-zero with one line per problem."
     )
 
     def run(self, **options):
-        total = AuditEvent.objects.count()
+        audit_seal()
+        total = AuditEvent.objects.filter(seq__isnull=False).count()
         with self.progress(total, "Checking audit events") as bar:
             problem = audit_chain_verify(progress=lambda: bar.update(1))
+        overdue = [
+            _("event id %(id)s (%(action)s, written %(time)s) is still unsealed: a transaction open since then holds the chain back, or it was inserted behind the application's back")
+            % {"id": event.id, "action": event.action, "time": event.occurred_at.isoformat()}
+            for event in audit_unsealed_overdue()
+        ]
         try:
             report = audit_checkpoints_verify()
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
         problems = (
             [_("Audit chain broken at %(problem)s.") % {"problem": problem}] if problem is not None else []
-        ) + report.problems
+        ) + report.problems + overdue
         if problems:
             shown = problems[:SHOWN_PROBLEMS]
             if len(problems) > SHOWN_PROBLEMS:
@@ -35,6 +42,12 @@ class Command(CrmCommand):
             raise CommandError("\n".join(shown))
         head = AuditChainHead.objects.filter(id=1).first()
         self.stdout.write(self.style.SUCCESS(_("Audit chain intact: %(count)s events.") % {"count": total}))
+        unsealed = AuditEvent.objects.filter(seq__isnull=True).count()
+        if unsealed:
+            self.stdout.write(
+                _("%(count)s newer events are not sealed yet: their transactions, or one older, are still open.")
+                % {"count": unsealed}
+            )
         if report.newest is not None:
             self.stdout.write(
                 _("Checkpoints: %(count)s verified; the newest, #%(number)s of %(time)s, covers event #%(seq)s.")
