@@ -178,8 +178,9 @@ def audit_seal(*, wait: bool = True) -> int:
 
 
 def audit_unsealed_overdue() -> list[AuditEvent]:
-    """Events still unsealed AUDIT_SEAL_OVERDUE_MINUTES after they were written: a
-    transaction open that long holds the chain back, or the sealer is not running."""
+    """Committed events still unsealed AUDIT_SEAL_OVERDUE_MINUTES after they were written:
+    the sealer is not running, or someone inserted an event (with a transaction id that
+    never finishes) behind the application's back."""
     limit = timezone.now() - timedelta(minutes=settings.AUDIT_SEAL_OVERDUE_MINUTES)
     return list(AuditEvent.objects.filter(seq__isnull=True, occurred_at__lt=limit).order_by("id")[:50])
 

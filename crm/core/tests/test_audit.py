@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.db.utils import ProgrammingError
 from django.urls import reverse
 
-from crm.core.audit import GENESIS_HASH, audit_record
+from crm.core.audit import GENESIS_HASH, audit_history, audit_record, audit_seal
 from crm.core.commands import CrmCommand
 from crm.core.models import AuditChainHead, AuditEvent
 from customers import services
@@ -15,11 +15,11 @@ from customers import services
 
 @pytest.fixture
 def three_events(rep, customer):
-    """A chain of three events, seq 1..3."""
-    return [
+    """A chain of three events, sealed as seq 1..3 (the seal takes its own transaction's events)."""
+    for n in range(3):
         audit_record(actor=rep, action="customer.updated", target=customer, changes={"notes": ["", str(n)]})
-        for n in range(3)
-    ]
+    audit_seal()
+    return list(AuditEvent.objects.order_by("seq"))
 
 
 def execute_sql(sql, params=None):
@@ -40,7 +40,15 @@ def verify_chain():
     call_command("verify_audit_chain", verbosity=0)
 
 
-def test_audit_record_numbers_events_and_links_each_to_the_previous(three_events):
+def test_audit_record_writes_unsealed_events_that_the_history_shows_at_once(rep, customer):
+    event = audit_record(actor=rep, action="customer.updated", target=customer, changes={"notes": ["", "now"]})
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.seq, stored.prev_hash, stored.hash) == (None, None, None)
+    assert stored.payload_hash == stored.compute_payload_hash()
+    assert list(audit_history(customer)) == [stored]
+
+
+def test_audit_seal_numbers_events_and_links_each_to_the_previous(three_events):
     first, second, third = three_events
     assert [event.seq for event in three_events] == [1, 2, 3]
     assert first.prev_hash == GENESIS_HASH
@@ -51,7 +59,10 @@ def test_audit_record_numbers_events_and_links_each_to_the_previous(three_events
 
 def test_stored_event_hash_matches_its_content(three_events):
     for event in AuditEvent.objects.all():
+        assert event.payload_hash == event.compute_payload_hash()
         assert event.hash == event.compute_hash()
+    head = AuditChainHead.objects.get(id=1)
+    assert (head.seq, head.hash) == (3, three_events[-1].hash)
 
 
 def test_audit_record_stores_actor_action_target_and_changes(rep, customer):
@@ -98,8 +109,9 @@ def test_verify_audit_chain_notices_a_changed_event_even_when_its_hash_was_recom
     allow_tampering()
     forged = AuditEvent.objects.get(seq=2)
     forged.actor_repr = "someone-else"
+    forged.payload_hash = forged.compute_payload_hash()
     forged.hash = forged.compute_hash()
-    forged.save(update_fields=["actor_repr", "hash"])
+    forged.save(update_fields=["actor_repr", "payload_hash", "hash"])
 
     with pytest.raises(CommandError, match=r"event #3 .*link to the previous event is broken"):
         verify_chain()
@@ -113,6 +125,41 @@ def test_verify_audit_chain_names_the_event_after_one_deleted_from_the_middle(th
         verify_chain()
 
 
+def test_verify_audit_chain_names_an_event_whose_payload_hash_was_recomputed_to_match(three_events):
+    allow_tampering()
+    forged = AuditEvent.objects.get(seq=2)
+    forged.actor_repr = "someone-else"
+    forged.payload_hash = forged.compute_payload_hash()
+    forged.save(update_fields=["actor_repr", "payload_hash"])
+
+    with pytest.raises(CommandError, match=r"event #2 .*content was changed"):
+        verify_chain()
+
+
+def test_verify_audit_chain_names_the_event_after_one_inserted_in_the_middle(rep, customer, three_events):
+    """Room made at #2 by moving the later events up, the new event linked to #1."""
+    allow_tampering()
+    execute_sql("UPDATE core_auditevent SET seq = seq + 10 WHERE seq >= 2")
+    execute_sql("UPDATE core_auditevent SET seq = seq - 9 WHERE seq >= 12")
+    inserted = AuditEvent(
+        occurred_at=three_events[0].occurred_at,
+        source="system",
+        action="customer.updated",
+        target_type=three_events[0].target_type,
+        target_id=str(customer.pk),
+        target_repr=str(customer),
+        seq=2,
+        prev_hash=three_events[0].hash,
+    )
+    inserted.payload_hash = inserted.compute_payload_hash()
+    inserted.hash = inserted.compute_hash()
+    execute_sql("SET LOCAL session_replication_role = replica")  # the INSERT trigger too
+    inserted.save(force_insert=True)
+
+    with pytest.raises(CommandError, match=r"event #3 .*(link to the previous event is broken|content was changed)"):
+        verify_chain()
+
+
 def test_verify_audit_chain_notices_the_last_event_was_deleted(three_events):
     allow_tampering()
     execute_sql("DELETE FROM core_auditevent WHERE seq = 3")
@@ -121,10 +168,10 @@ def test_verify_audit_chain_notices_the_last_event_was_deleted(three_events):
         verify_chain()
 
 
-def test_verify_audit_chain_ignores_events_appended_after_it_started(rep, customer, three_events):
-    """Only events up to the head read at the start are walked; new ones are fine."""
+def test_verify_audit_chain_seals_and_checks_what_was_written_since(rep, customer, three_events, capsys):
     audit_record(actor=rep, action="customer.updated", target=customer)
-    verify_chain()
+    call_command("verify_audit_chain")
+    assert "Audit chain intact: 4 events." in capsys.readouterr().out
 
 
 # --- The admin shows the trail but cannot change it ---------------------------------------------

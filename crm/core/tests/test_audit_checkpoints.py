@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from contracts.choices import SigningKeyStatus
 from contracts.models import SigningKey
-from crm.core.audit import GENESIS_HASH, audit_chain_verify, audit_record
+from crm.core.audit import GENESIS_HASH, audit_chain_verify, audit_record, audit_seal
 from crm.core.management.commands.write_audit_checkpoint import Command as WriteCheckpointCommand
 from crm.core.models import AuditChainHead, AuditCheckpoint, AuditEvent
 
@@ -36,10 +36,10 @@ def checkpoint_dir(settings, tmp_path):
 
 @pytest.fixture
 def three_events(rep, customer):
-    return [
+    for n in range(3):
         audit_record(actor=rep, action="customer.updated", target=customer, changes={"notes": ["", str(n)]})
-        for n in range(3)
-    ]
+    audit_seal()
+    return list(AuditEvent.objects.order_by("seq"))
 
 
 @pytest.fixture
@@ -75,11 +75,12 @@ def rewrite_whole_chain():
     """Change every event and recompute every link and the head, as a careful forger would."""
     act_as_database_superuser()
     previous = GENESIS_HASH
-    for event in AuditEvent.objects.order_by("seq"):
+    for event in AuditEvent.objects.filter(seq__isnull=False).order_by("seq"):
         event.actor_repr = "nobody"
         event.prev_hash = previous
+        event.payload_hash = event.compute_payload_hash()
         event.hash = event.compute_hash()
-        event.save(update_fields=["actor_repr", "prev_hash", "hash"])
+        event.save(update_fields=["actor_repr", "prev_hash", "payload_hash", "hash"])
         previous = event.hash
     execute_sql("UPDATE core_auditchainhead SET hash = %s WHERE id = 1", [previous])
 
@@ -106,8 +107,9 @@ def test_database_refuses_to_move_the_chain_head_backwards_or_keep_it_in_place(r
         with refused("only moves forward .UPDATE refused"), transaction.atomic():
             execute_sql("UPDATE core_auditchainhead SET seq = %s, hash = %s WHERE id = 1", [seq, GENESIS_HASH])
     assert AuditChainHead.objects.get(id=1).seq == 3
-    # Appending still moves it forward.
-    assert audit_record(actor=rep, action="customer.updated", target=customer).seq == 4
+    # Sealing still moves it forward.
+    audit_record(actor=rep, action="customer.updated", target=customer)
+    assert audit_seal() == 1
     assert AuditChainHead.objects.get(id=1).seq == 4
 
 
@@ -133,7 +135,8 @@ def test_write_audit_checkpoint_signs_the_newest_event_and_keeps_it_in_the_datab
 
     checkpoint = AuditCheckpoint.objects.get()
     written = AuditEvent.objects.get(action="auditcheckpoint.written")
-    covered = AuditEvent.objects.get(seq=written.seq - 1)
+    covered = three_events[-1]  # the sealed head; the checkpoint's own event is sealed after it
+    assert written.seq is None
     assert (checkpoint.number, checkpoint.seq, checkpoint.hash) == (1, covered.seq, covered.hash)
     active_key = SigningKey.objects.get(status=SigningKeyStatus.ACTIVE)
     assert checkpoint.key_id == active_key.key_id
@@ -219,7 +222,7 @@ def test_verify_audit_chain_names_a_truncation_through_the_checkpoint_folder(che
 
 def test_verify_audit_chain_names_events_removed_from_the_end_with_the_head_moved_back(checkpoint):
     act_as_database_superuser()
-    execute_sql("DELETE FROM core_auditevent WHERE seq >= %s", [checkpoint.seq - 1])
+    execute_sql("DELETE FROM core_auditevent WHERE seq >= %s OR seq IS NULL", [checkpoint.seq - 1])
     execute_sql(
         "UPDATE core_auditchainhead SET seq = seq.seq, hash = seq.hash "
         "FROM (SELECT seq, hash FROM core_auditevent ORDER BY seq DESC LIMIT 1) AS seq WHERE id = 1"

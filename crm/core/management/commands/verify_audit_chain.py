@@ -24,7 +24,10 @@ class Command(CrmCommand):
         with self.progress(total, "Checking audit events") as bar:
             problem = audit_chain_verify(progress=lambda: bar.update(1))
         overdue = [
-            _("event id %(id)s (%(action)s, written %(time)s) is still unsealed: a transaction open since then holds the chain back, or it was inserted behind the application's back")
+            _(
+                "event id %(id)s (%(action)s, written %(time)s) is committed but still unsealed: the sealer "
+                "has not run since, or the event was inserted behind the application's back"
+            )
             % {"id": event.id, "action": event.action, "time": event.occurred_at.isoformat()}
             for event in audit_unsealed_overdue()
         ]
@@ -45,7 +48,7 @@ class Command(CrmCommand):
         unsealed = AuditEvent.objects.filter(seq__isnull=True).count()
         if unsealed:
             self.stdout.write(
-                _("%(count)s newer events are not sealed yet: their transactions, or one older, are still open.")
+                _("%(count)s events committed during the check are not sealed yet; the next check covers them.")
                 % {"count": unsealed}
             )
         if report.newest is not None:
