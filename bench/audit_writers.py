@@ -137,7 +137,11 @@ def run_round(database_url: str, writers: int, seconds: float) -> dict:
     for _process in processes:  # every writer has set Django up before the clock starts
         ready.get(timeout=300)
     stop, sampled = threading.Event(), {}
-    sampler = threading.Thread(target=lambda: sampled.update(zip(("seen", "waiting"), sample_locks(database_url, stop))))
+
+    def sample():
+        sampled["seen"], sampled["waiting"] = sample_locks(database_url, stop)
+
+    sampler = threading.Thread(target=sample)
     sampler.start()
     start.set()
     latencies = []

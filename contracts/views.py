@@ -262,7 +262,7 @@ class ContractEvidenceView(PermissionRequiredMixin, VisibleQuerysetMixin, Detail
         signed = list(contract.signatures.select_related("key"))
         if not signed:
             raise Http404(_("This contract has no signatures yet."))
-        data = evidence_bundle(contract, signed, audit_history(contract).order_by("seq"))
+        data = evidence_bundle(contract, signed, audit_history(contract).order_by("id"))
         response = HttpResponse(data, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{contract.number}-evidence.zip"'
         return response

@@ -80,6 +80,8 @@ def evidence_bundle(contract, signatures, audit_events) -> bytes:
                 "ip": event.ip,
                 "changes": event.changes,
                 "extra": event.extra,
+                # seq, hash and prev_hash stay null until the sealer has chained the event.
+                "payload_hash": event.payload_hash,
                 "hash": event.hash,
                 "prev_hash": event.prev_hash,
             }

@@ -137,7 +137,7 @@ def contract_events(contract, action=None):
     """The audit events about a contract, oldest first."""
     events = AuditEvent.objects.filter(
         target_type=ContentType.objects.get_for_model(Contract), target_id=str(contract.pk)
-    ).order_by("seq")
+    ).order_by("id")
     return events.filter(action=action) if action else events
 
 

@@ -27,7 +27,7 @@ def status_of(customer):
 
 
 def status_events(customer):
-    return AuditEvent.objects.filter(action="customer.status_followed", target_id=str(customer.pk)).order_by("seq")
+    return AuditEvent.objects.filter(action="customer.status_followed", target_id=str(customer.pk)).order_by("id")
 
 
 def test_a_leads_first_contract_draft_makes_it_a_prospect_on_the_record(rep, committing):

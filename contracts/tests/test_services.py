@@ -477,7 +477,7 @@ def edit_rule(admin, level, **values):
         setattr(rule, name, value)
     rule = services.approval_rule_save(actor=admin, rule=rule)
     after = snapshot(rule, list(values))
-    event = AuditEvent.objects.order_by("seq").last()
+    event = AuditEvent.objects.order_by("id").last()
     assert (event.action, event.actor, event.target_id) == ("approvalrule.updated", admin, str(rule.pk))
     assert event.changes == {name: [before[name], after[name]] for name in values}
     return rule
@@ -517,7 +517,7 @@ def test_an_inactive_rule_is_not_applied(rep, manager, customer, admin_user):
 def test_a_third_rule_adds_a_third_level(rep, manager, manager2, finance, customer, admin_user):
     rule = ApprovalRule(level=3, min_amount=Decimal("5000000"), role=Role.SALES_MANAGER)
     services.approval_rule_save(actor=admin_user, rule=rule)
-    event = AuditEvent.objects.order_by("seq").last()
+    event = AuditEvent.objects.order_by("id").last()
     assert (event.action, event.actor, event.target_id) == ("approvalrule.created", admin_user, str(rule.pk))
     assert event.changes["role"] == [None, "Sales manager"]
     contract = pending_contract(owner=rep, customer=customer, amount=Decimal("5000000.00"))

@@ -55,7 +55,7 @@ def run(name, *args, **options):
 def key_events(key, action=None):
     events = AuditEvent.objects.filter(
         target_type=ContentType.objects.get_for_model(SigningKey), target_id=str(key.pk)
-    ).order_by("seq")
+    ).order_by("id")
     return events.filter(action=action) if action else events
 
 

@@ -227,7 +227,7 @@ def test_submitting_a_complete_contract_lists_no_missing_clauses(rep, customer):
 def test_contract_template_save_records_the_new_template(admin_user):
     template = ContractTemplate(name="NDA", body="${customer_name} keeps it secret.", required_clauses=["Secret"])
     template = services.contract_template_save(actor=admin_user, template=template)
-    event = AuditEvent.objects.order_by("seq").last()
+    event = AuditEvent.objects.order_by("id").last()
     assert (event.action, event.actor, event.target_id) == ("contracttemplate.created", admin_user, str(template.pk))
     assert event.changes["body"] == [None, "${customer_name} keeps it secret."]
     assert event.changes["required_clauses"] == [None, ["Secret"]]
@@ -237,7 +237,7 @@ def test_contract_template_save_records_what_changed(admin_user):
     template = ContractTemplateFactory(name="NDA")
     template.body = "${customer_name} and ${company_name} keep it secret."
     services.contract_template_save(actor=admin_user, template=template)
-    event = AuditEvent.objects.order_by("seq").last()
+    event = AuditEvent.objects.order_by("id").last()
     assert (event.action, event.actor) == ("contracttemplate.updated", admin_user)
     assert event.changes == {"body": [TEMPLATE_BODY, template.body]}
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from crm.core import checkpoints
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError
-from crm.core.models import AuditCheckpoint, AuditEvent, UserPreference
+from crm.core.models import AuditChainHead, AuditCheckpoint, UserPreference
 
 if TYPE_CHECKING:
     from axes.models import AccessAttempt
@@ -44,7 +44,7 @@ def reference_row_save(*, actor: User, instance: M, fields: Sequence[str], refus
 
 @transaction.atomic
 def audit_checkpoint_write(*, actor: User | None = None) -> AuditCheckpoint:
-    """Sign the newest sealed audit event's (seq, hash) with the platform's key and keep the
+    """Sign the chain head, the newest sealed audit event's (seq, hash), with the platform's key and keep the
     checkpoint in the database, in its file in AUDIT_CHECKPOINT_DIR and in a log line.
 
     The file is written last, inside the transaction: when it cannot be written nothing is
@@ -58,7 +58,7 @@ def audit_checkpoint_write(*, actor: User | None = None) -> AuditCheckpoint:
     except ImproperlyConfigured as error:
         raise checkpoints.unavailable(error) from error
     key_id = signer.key_id()
-    newest = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").only("seq", "hash").first()
+    newest = AuditChainHead.objects.filter(id=1, seq__gt=0).first()  # the newest sealed event
     if newest is None:
         raise DomainError(_("There are no audit events to checkpoint yet."))
     try:

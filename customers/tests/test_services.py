@@ -260,7 +260,7 @@ def test_manager_reassigns_customers_and_each_change_is_recorded(manager, rep, o
 
     assert moved == 2
     assert set(Customer.objects.values_list("owner", flat=True)) == {other_rep.pk}
-    events = AuditEvent.objects.filter(action="customer.reassigned").order_by("seq")
+    events = AuditEvent.objects.filter(action="customer.reassigned").order_by("id")
     assert [event.target_id for event in events] == [str(customer.pk), str(second.pk)]
     assert all(event.actor == manager for event in events)
     assert events[0].changes == {"owner": ["rep", "other_rep"]}

@@ -144,7 +144,7 @@ def events_about(obj, action=None):
     """The audit events about an object, oldest first."""
     events = AuditEvent.objects.filter(
         target_type=ContentType.objects.get_for_model(type(obj)), target_id=str(obj.pk)
-    ).order_by("seq")
+    ).order_by("id")
     return events.filter(action=action) if action else events
 
 

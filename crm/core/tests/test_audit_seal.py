@@ -3,7 +3,6 @@ shared lock and sealed into the chain afterwards, in a well-defined order, once 
 transactions have finished. Real threads, each with its own connection, against real
 PostgreSQL; the writes commit (transactional tests)."""
 
-import io
 import threading
 
 import pytest
@@ -229,9 +228,7 @@ def test_the_database_sets_the_writing_transaction_whatever_the_insert_says(rep,
     assert AuditEvent.objects.get(pk=event.pk).xact_id == own
 
 
-def test_events_chained_when_written_before_sealing_existed_still_verify_and_the_chain_continues(
-    rep, customers
-):
+def test_events_chained_when_written_before_sealing_existed_still_verify_and_the_chain_continues(rep, customers):
     """Rows from before migration 0008: chained by the old writer, hash over every field."""
     first, _second = customers
     old = audit_record(actor=rep, action="customer.updated", target=first, changes={"notes": ["", "old"]})

@@ -32,7 +32,7 @@ def li_wei(db):
 
 
 def entry(action, masker=MASKED):
-    event = AuditEvent.objects.select_related("actor", "target_type").filter(action=action).latest("seq")
+    event = AuditEvent.objects.select_related("actor", "target_type").filter(action=action).latest("id")
     (shown,) = history_entries([event], masker)
     return shown
 

@@ -213,7 +213,7 @@ def test_dates_amounts_and_numbers_in_the_terms_are_never_garbled(request, clien
 # A free-text field is any CharField or TextField without choices, except these codes,
 # hashes and keys, which hold no contact details.
 NOT_FREE_TEXT = {
-    "action", "backend_alias", "currency", "hash", "key", "key_id", "number", "parent_id", "prev_hash",
+    "action", "backend_alias", "currency", "hash", "key", "key_id", "number", "parent_id", "payload_hash", "prev_hash",
     "previous_signature_sha256", "public_key_pem", "request_id", "sku", "statement_sha256", "target_id",
     "token_sha256", "user_agent",
 }  # fmt: skip

@@ -36,8 +36,10 @@ class Command(CrmCommand):
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
         problems = (
-            [_("Audit chain broken at %(problem)s.") % {"problem": problem}] if problem is not None else []
-        ) + report.problems + overdue
+            ([_("Audit chain broken at %(problem)s.") % {"problem": problem}] if problem is not None else [])
+            + report.problems
+            + overdue
+        )
         if problems:
             shown = problems[:SHOWN_PROBLEMS]
             if len(problems) > SHOWN_PROBLEMS:

@@ -8,7 +8,8 @@ from crm.core.services import audit_checkpoint_write
 
 class Command(CrmCommand):
     help = (
-        "Seal the audit events whose transactions have finished, then sign the newest (its number and hash) with the platform's signing key and keep "
+        "Seal the audit events whose transactions have finished, then sign the newest "
+        "(its number and hash) with the platform's signing key and keep "
         "the checkpoint in the database, as a file in AUDIT_CHECKPOINT_DIR and as a log line on crm.audit. "
         "verify_audit_chain then proves that nothing up to that event was truncated or rewritten. "
         "Run it periodically."
