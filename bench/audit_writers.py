@@ -15,7 +15,8 @@ backends that are inside a transaction and how many of them wait on a lock
 (`wait_event_type = 'Lock'`). Printed per writer count: writes (service calls) per
 second, median and p95 latency of one call, the share of sampled writer backends waiting
 on a lock, and the audit events left unsealed at the end (the sealer runs after commit and
-on the scheduler). Figures only: nothing here fails because something is slow.
+on the scheduler), and what `verify_audit_chain` then says. Figures only: nothing here
+fails because something is slow.
 """
 
 import argparse
@@ -169,6 +170,21 @@ def unsealed_events() -> str:
     return str(AuditEvent.objects.filter(seq__isnull=True).count())
 
 
+def chain_verdict() -> str:
+    """What verify_audit_chain says about the chain the rounds wrote (it seals first)."""
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    try:
+        call_command("verify_audit_chain", stdout=out, verbosity=0)
+    except CommandError as error:
+        return f"BROKEN: {error}"
+    return out.getvalue().splitlines()[0]
+
+
 def main():
     args = parse_args()
     counts = [int(value) for value in args.writers.split(",")]
@@ -199,6 +215,7 @@ def main():
         )
     )
     print(f"Audit events unsealed right after the last round: {unsealed_events()}")
+    print(f"verify_audit_chain: {chain_verdict()}")
 
 
 if __name__ == "__main__":
