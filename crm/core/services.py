@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core import checkpoints
-from crm.core.audit import audit_record, diff, snapshot
+from crm.core.audit import audit_record, audit_seal, diff, snapshot
 from crm.core.exceptions import DomainError
 from crm.core.models import AuditChainHead, AuditCheckpoint, UserPreference
 
@@ -48,9 +48,11 @@ def audit_checkpoint_write(*, actor: User | None = None) -> AuditCheckpoint:
     checkpoint in the database, in its file in AUDIT_CHECKPOINT_DIR and in a log line.
 
     The file is written last, inside the transaction: when it cannot be written nothing is
-    kept. One writer at a time (an advisory lock, not the chain head's). Call `audit_seal`
-    before it (the command does) to cover everything committed so far: sealing inside this
-    transaction would hold the chain head while the key signs."""
+    kept. One writer at a time (an advisory lock). It seals first, inside its transaction,
+    so the checkpoint also covers events written here (a signing key created on first use):
+    the chain head stays locked until the checkpoint commits, which delays other seals
+    (after-commit seals skip it) but no writer. The command seals the backlog before, in a
+    transaction of its own, so little is left to seal here."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('crm.audit_checkpoint'))")
     try:
@@ -58,6 +60,7 @@ def audit_checkpoint_write(*, actor: User | None = None) -> AuditCheckpoint:
     except ImproperlyConfigured as error:
         raise checkpoints.unavailable(error) from error
     key_id = signer.key_id()
+    audit_seal()
     newest = AuditChainHead.objects.filter(id=1, seq__gt=0).first()  # the newest sealed event
     if newest is None:
         raise DomainError(_("There are no audit events to checkpoint yet."))
