@@ -165,7 +165,7 @@ def run_round(database_url: str, writers: int, seconds: float) -> dict:
 def unsealed_events() -> str:
     from crm.core.models import AuditEvent
 
-    if not any(field.name == "xact_id" for field in AuditEvent._meta.fields):
+    if not any(field.name == "payload_hash" for field in AuditEvent._meta.fields):
         return "n/a (old design: every event is chained when written)"
     return str(AuditEvent.objects.filter(seq__isnull=True).count())
 

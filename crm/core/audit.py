@@ -5,15 +5,15 @@ when the change it describes was committed. Writing takes no shared lock: the ev
 plain INSERT with its payload hash. `audit_seal` chains the events afterwards, in one
 well-defined order, under the chain head's row lock held only for the seal itself:
 
-- it chains only events whose inserting transaction has finished, which PostgreSQL's
-  snapshot tells (`pg_visible_in_snapshot(xact_id, pg_current_snapshot())`: the
-  transaction is neither running nor newer than the snapshot). It picks them as "unsealed
-  and finished", never as "after the last sealed id", so a transaction with a lower event
-  id that commits later is never skipped: its events are chained after those already
-  sealed. (A sealer running inside a transaction also chains that transaction's own
-  events: they commit or roll back with the seal.) The per-event test, rather than
-  "below the snapshot's xmin", keeps a long transaction elsewhere on the server (every
-  database shares the transaction ids) from holding the whole chain back.
+- it chains every unsealed event its snapshot shows, in id order. A READ COMMITTED
+  snapshot shows exactly the events of transactions that have committed (and the
+  caller's own, which commit or roll back together with the seal), so an event is never
+  chained before its transaction has finished, and one rolled back never leaves a gap.
+  It picks them as "unsealed", never as "after the last sealed id", so a transaction with
+  a lower event id that commits later is never skipped: its events are chained after
+  those already sealed. (Nor does it wait for the snapshot's xmin, the oldest transaction
+  still running on the whole server, which any long transaction in any database would
+  hold back.)
 - it runs after the commit of every transaction that wrote an event (skipping when another
   seal holds the head), every few seconds on the scheduler, and before
   `verify_audit_chain` and `write_audit_checkpoint` read the chain.
@@ -22,7 +22,6 @@ History pages read events straight away; only the chain fields wait for the seal
 """
 
 import json
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -39,8 +38,6 @@ from crm.core.models import AuditChainHead, AuditEvent, chain_link_hash
 
 GENESIS_HASH = "0" * 64
 SEAL_BATCH = 5000
-
-logger = logging.getLogger("crm.audit")
 
 
 def json_safe(value):
@@ -123,16 +120,8 @@ def _locked_head(wait: bool) -> AuditChainHead | None:
     return head
 
 
-# Events whose transactions have finished (committed: we see them), in id order; and the
-# caller's own, which commit or roll back together with the seal.
-SEALABLE = """
-WITH now AS (SELECT pg_current_snapshot() AS snapshot, pg_current_xact_id_if_assigned()::text::bigint AS own)
-SELECT id, payload_hash FROM core_auditevent, now
-WHERE seq IS NULL
-  AND (pg_visible_in_snapshot(xact_id::text::xid8, now.snapshot) OR xact_id = now.own)
-ORDER BY id
-LIMIT %s
-"""
+# The unsealed events this statement's snapshot shows: committed ones and the caller's own.
+SEALABLE = "SELECT id, payload_hash FROM core_auditevent WHERE seq IS NULL ORDER BY id LIMIT %s"
 
 SEAL = """
 UPDATE core_auditevent AS event
@@ -179,8 +168,8 @@ def audit_seal(*, wait: bool = True) -> int:
 
 def audit_unsealed_overdue() -> list[AuditEvent]:
     """Committed events still unsealed AUDIT_SEAL_OVERDUE_MINUTES after they were written:
-    the sealer is not running, or someone inserted an event (with a transaction id that
-    never finishes) behind the application's back."""
+    neither the after-commit seals nor the scheduled one have run since, so checkpoints
+    cannot cover them. (Read before sealing: afterwards none are left.)"""
     limit = timezone.now() - timedelta(minutes=settings.AUDIT_SEAL_OVERDUE_MINUTES)
     return list(AuditEvent.objects.filter(seq__isnull=True, occurred_at__lt=limit).order_by("id")[:50])
 

@@ -14,25 +14,16 @@ class AuditSource(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class CurrentTransactionId(models.Func):
-    """The inserting transaction's top-level id (`pg_current_xact_id()`, as bigint): the
-    sealer chains an event only once every transaction up to it has finished."""
-
-    template = "pg_current_xact_id()::text::bigint"
-    output_field = models.BigIntegerField()
-
-
 class AuditEvent(models.Model):
     """One append-only, hash-chained record of something that happened.
 
-    Writers only INSERT: the event gets its `id` from a plain sequence, `xact_id` (its
-    transaction) from the database and `payload_hash` (over every field it records) from
-    `audit_record`, and takes no shared lock. The sealer (`crm.core.audit.audit_seal`)
-    later gives it its chain position `seq` (gapless), `prev_hash` (the previous event's
-    `hash`) and `hash` (over seq, prev_hash and payload_hash), so `verify_audit_chain`
-    notices an event that was changed, removed or inserted behind the application's back.
-    Until then the three are NULL. Database triggers refuse DELETE, and every UPDATE but
-    the one that seals an unsealed event.
+    Writers only INSERT: the event gets its `id` from a plain sequence and `payload_hash`
+    (over every field it records) from `audit_record`, and takes no shared lock. The
+    sealer (`crm.core.audit.audit_seal`) later gives it its chain position `seq`
+    (gapless), `prev_hash` (the previous event's `hash`) and `hash` (over seq, prev_hash
+    and payload_hash), so `verify_audit_chain` notices an event that was changed, removed
+    or inserted behind the application's back. Until then the three are NULL. Database
+    triggers refuse DELETE, and every UPDATE but the one that seals an unsealed event.
 
     Events chained before sealing existed (`payload_hash` empty) keep their original
     `hash`, over every field including seq and prev_hash (`legacy_hash`).
@@ -61,7 +52,6 @@ class AuditEvent(models.Model):
     parent_id = models.CharField(max_length=64, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     extra = models.JSONField(default=dict, blank=True)
-    xact_id = models.BigIntegerField(_("transaction"), editable=False, db_default=CurrentTransactionId())
     payload_hash = models.CharField(_("payload hash"), max_length=64, blank=True, editable=False)
     prev_hash = models.CharField(max_length=64, null=True, editable=False)
     hash = models.CharField(max_length=64, unique=True, null=True, editable=False)

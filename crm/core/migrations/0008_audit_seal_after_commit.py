@@ -1,10 +1,9 @@
 """Audit events are written without the chain head's lock and sealed afterwards.
 
-An event is INSERTed with its transaction id (`xact_id`, set by the database) and its
-payload hash; `seq`, `prev_hash` and `hash` stay NULL until `crm.core.audit.audit_seal`
-chains it. The triggers follow: an INSERT must leave the chain fields NULL (and cannot
-choose its `xact_id`), and the only UPDATE allowed sets the chain fields of an unsealed
-event, once, changing nothing else. DELETE and TRUNCATE stay refused.
+An event is INSERTed with its payload hash; `seq`, `prev_hash` and `hash` stay NULL until
+`crm.core.audit.audit_seal` chains it. The triggers follow: an INSERT must leave the chain
+fields NULL, and the only UPDATE allowed sets the chain fields of an unsealed event, once,
+changing nothing else. DELETE and TRUNCATE stay refused.
 
 The events already there were chained when written; they keep their hashes (an empty
 `payload_hash` marks them) and the chain continues from the head.
@@ -12,8 +11,6 @@ The events already there were chained when written; they keep their hashes (an e
 
 from django.conf import settings
 from django.db import migrations, models
-
-import crm.core.models
 
 SEAL_ONLY = """
 CREATE OR REPLACE FUNCTION core_auditevent_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -35,7 +32,6 @@ BEGIN
         RAISE EXCEPTION 'audit events are written unsealed; only the sealer chains them'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    NEW.xact_id := pg_current_xact_id()::text::bigint;
     RETURN NEW;
 END;
 $$;
@@ -81,11 +77,6 @@ class Migration(migrations.Migration):
             model_name='auditevent',
             name='payload_hash',
             field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='payload hash'),
-        ),
-        migrations.AddField(
-            model_name='auditevent',
-            name='xact_id',
-            field=models.BigIntegerField(db_default=crm.core.models.CurrentTransactionId(), editable=False, verbose_name='transaction'),
         ),
         migrations.AlterField(
             model_name='auditevent',

@@ -14,23 +14,24 @@ class Command(CrmCommand):
     help = (
         "Check that no audit event was changed, removed or inserted behind the application's back, "
         "and that the chain still extends every signed checkpoint (from the database and from "
-        "AUDIT_CHECKPOINT_DIR). Seals the events whose transactions have finished first, and names "
-        "events left unsealed longer than AUDIT_SEAL_OVERDUE_MINUTES. Exits non-zero with one line per problem."
+        "AUDIT_CHECKPOINT_DIR). Seals the committed events first, and names those it found unsealed "
+        "longer than AUDIT_SEAL_OVERDUE_MINUTES (the sealer is not running). "
+        "Exits non-zero with one line per problem."
     )
 
     def run(self, **options):
-        audit_seal()
-        total = AuditEvent.objects.filter(seq__isnull=False).count()
-        with self.progress(total, "Checking audit events") as bar:
-            problem = audit_chain_verify(progress=lambda: bar.update(1))
         overdue = [
             _(
-                "event id %(id)s (%(action)s, written %(time)s) is committed but still unsealed: the sealer "
-                "has not run since, or the event was inserted behind the application's back"
+                "event id %(id)s (%(action)s, written %(time)s) was committed but not sealed until this check: "
+                "the sealer has not run since (is the scheduler running?)"
             )
             % {"id": event.id, "action": event.action, "time": event.occurred_at.isoformat()}
             for event in audit_unsealed_overdue()
         ]
+        audit_seal()
+        total = AuditEvent.objects.filter(seq__isnull=False).count()
+        with self.progress(total, "Checking audit events") as bar:
+            problem = audit_chain_verify(progress=lambda: bar.update(1))
         try:
             report = audit_checkpoints_verify()
         except ImproperlyConfigured as error:
