@@ -3,7 +3,7 @@
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,9 +90,16 @@ def signing_key_for_signing(*, alias: str = DEFAULT_ALIAS) -> tuple[SigningBacke
     the recorded one is gone; every other backend needs `create_signing_key` first.
     """
     backend = _backend(alias)
-    key = SigningKey.objects.filter(backend_alias=alias, status=SigningKeyStatus.ACTIVE).first()
+    active = SigningKey.objects.filter(backend_alias=alias, status=SigningKeyStatus.ACTIVE)
+    key = active.first()
     if getattr(backend, "ephemeral", False) and (key is None or key.key_id not in backend.key_ids()):
-        key = _ephemeral_key_register(backend)
+        # One registration at a time per backend: a second signer waits here until the
+        # first commits, then finds its key instead of registering the same one again.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"crm.signing_key_register:{alias}"])
+        key = active.first()
+        if key is None or key.key_id not in backend.key_ids():
+            key = _ephemeral_key_register(backend)
     if key is None:
         raise DomainError(_("No active signing key; an admin must run create_signing_key."))
     try:
