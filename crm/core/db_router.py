@@ -33,7 +33,7 @@ _pinned: ContextVar[bool] = ContextVar("crm_primary_pinned", default=False)
 
 
 def replica_configured() -> bool:
-    return REPLICA in settings.DATABASES
+    return REPLICA in connections.settings
 
 
 def primary_pinned() -> bool:

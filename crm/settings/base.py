@@ -119,7 +119,9 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
 # reading from the primary; keep it above the replica's usual lag.
 if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
-    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASES["default"]["OPTIONS"]["connect_timeout"])
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", DATABASES["default"]["OPTIONS"]["connect_timeout"]
+    )
     # Tests against a replica read the primary's test database through it.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["crm.core.db_router.ReplicaRouter"]

@@ -28,7 +28,22 @@ from crm.core.db_router import PRIMARY, REPLICA, STICKY_COOKIE, ReplicaRouter
 from customers import services
 from customers.models import Customer
 
+WITH_REPLICA = pytest.mark.django_db(transaction=True, databases=[PRIMARY, REPLICA])
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+# Without a replica (the usual test run) the router is inert.
+
+
+def test_without_a_replica_the_router_says_nothing(db, rep):
+    router = ReplicaRouter()
+    assert router.db_for_read(Customer) is None
+    assert router.db_for_write(Customer) == PRIMARY
+
+
+def test_without_a_replica_a_write_sets_no_cookie(client_for, rep):
+    response = client_for(rep).post(reverse("customers:customer_create"), {"name": "No Replica Ltd"})
+    assert STICKY_COOKIE not in response.cookies
 
 
 def _free_port() -> int:
@@ -37,9 +52,14 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _as_postgres(*command: str, check: bool = True) -> subprocess.CompletedProcess:
+def _as_postgres(*command: str, check: bool = True, input_text: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["runuser", "-u", "postgres", "--", *command], capture_output=True, text=True, check=check, timeout=600
+        ["runuser", "-u", "postgres", "--", *command],
+        input=input_text,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=600,
     )
 
 
@@ -77,10 +97,11 @@ def _wait_for(condition, what: str, timeout: float = 60):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-def replica(transactional_db, settings):
-    """A streaming replica of the test server on a free port, as the `replica` alias; stopped
-    and removed afterwards. Yields a helper to run SQL on it."""
+@pytest.fixture(scope="module")
+def replica_server(django_db_setup):
+    """A streaming replica of the test server on a free port, for this module's tests;
+    stopped and removed afterwards: the `replica` alias meanwhile. Yields a helper that runs SQL
+    on the test database there."""
     primary = connections[PRIMARY].settings_dict
     reason = _skip_reason(primary)
     if reason:
@@ -89,39 +110,56 @@ def replica(transactional_db, settings):
     shutil.chown(data, user="postgres", group="postgres")
     data.chmod(0o700)
     port = _free_port()
-    backup = _as_postgres(
-        str(PG_BIN / "pg_basebackup"),
-        *("-h", str(primary["HOST"]), "-p", str(primary["PORT"] or 5432), "-U", primary["USER"] or "postgres"),
-        *("-D", str(data), "-R", "-X", "stream", "-c", "fast"),
-        check=False,
-    )
-    if backup.returncode != 0:
-        shutil.rmtree(data, ignore_errors=True)
-        if "replication connection" in backup.stderr or "pg_hba.conf" in backup.stderr:
-            pytest.skip(
-                "the server refuses replication connections: add "
-                "'host replication all 127.0.0.1/32 trust' to pg_hba.conf and reload "
-                f"({backup.stderr.strip().splitlines()[-1]})"
-            )
-        raise AssertionError(f"pg_basebackup failed: {backup.stderr}")
-    options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={data} -c hot_standby=on"
-    _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(data / "log"), "-o", options, "-w", "start")
-    database = primary["NAME"]
-
-    def query(sql):
-        return _replica_query(port, database, sql)
-
     try:
+        backup = _as_postgres(
+            str(PG_BIN / "pg_basebackup"),
+            *("-h", str(primary["HOST"]), "-p", str(primary["PORT"] or 5432), "-U", primary["USER"] or "postgres"),
+            *("-D", str(data), "-R", "-X", "stream", "-c", "fast"),
+            check=False,
+        )
+        if backup.returncode != 0:
+            if "replication connection" in backup.stderr or "pg_hba.conf" in backup.stderr:
+                pytest.skip(
+                    "the server refuses replication connections: add "
+                    "'host replication all 127.0.0.1/32 trust' to pg_hba.conf and reload "
+                    f"({backup.stderr.strip().splitlines()[-1]})"
+                )
+            raise AssertionError(f"pg_basebackup failed: {backup.stderr}")
+        # Debian keeps the server's configuration outside the data folder: the copy gets its own.
+        for name, text in (
+            ("postgresql.conf", "hot_standby = on\n"),
+            ("pg_hba.conf", "local all all trust\nhost all all 127.0.0.1/32 trust\n"),
+        ):
+            _as_postgres("sh", "-c", f"cat > {data / name}", input_text=text)
+        options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={data}"
+        _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(data / "log"), "-o", options, "-w", "start")
+        database = primary["NAME"]
+
+        def query(sql):
+            return _replica_query(port, database, sql)
+
         _wait_for(lambda: query("SELECT pg_is_in_recovery()"), "the replica to accept connections")
-        settings.DATABASES[REPLICA] = {**primary, "PORT": str(port), "TEST": {"MIRROR": None}}
+        # The alias exists before the tests' database set-up, which then lets them use it; as a
+        # test mirror of the primary, the tests' flush leaves it alone (a standby is read-only).
+        connections.settings[REPLICA] = {**primary, "PORT": str(port), "TEST": {**primary["TEST"], "MIRROR": PRIMARY}}
         yield query
     finally:
         if REPLICA in connections.settings:
             connections[REPLICA].close()
             del connections[REPLICA]
-        settings.DATABASES.pop(REPLICA, None)
-        _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop", check=False)
+            del connections.settings[REPLICA]
+        if (data / "postmaster.pid").exists():
+            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def replica(replica_server):
+    """The running replica, replaying; yields a helper that runs SQL on it."""
+    if replica_server("SELECT pg_is_wal_replay_paused()"):
+        replica_server("SELECT pg_wal_replay_resume()")
+    yield replica_server
+    connections[REPLICA].close()
 
 
 def _list_names(client) -> str:
@@ -131,6 +169,7 @@ def _list_names(client) -> str:
 
 
 @pytest.mark.slow
+@WITH_REPLICA
 def test_lists_read_from_the_replica_and_a_writer_sees_their_own_write_at_once(replica, rep, other_rep):
     services.customer_create(actor=rep, name="Replicated Before Pause Ltd")
     replayed = "SELECT count(*) FROM customers_customer WHERE name = 'Replicated Before Pause Ltd'"
@@ -172,6 +211,7 @@ def test_lists_read_from_the_replica_and_a_writer_sees_their_own_write_at_once(r
 
 
 @pytest.mark.slow
+@WITH_REPLICA
 def test_transactions_and_locks_go_to_the_primary_while_the_replica_is_configured(replica, rep):
     customer = services.customer_create(actor=rep, name="Locked Row Ltd")
     router = ReplicaRouter()
@@ -184,14 +224,3 @@ def test_transactions_and_locks_go_to_the_primary_while_the_replica_is_configure
     assert router.db_for_read(Session) == PRIMARY
     assert router.db_for_write(Customer) == PRIMARY
     assert router.allow_migrate(REPLICA, "customers") is False and router.allow_migrate(PRIMARY, "customers")
-
-
-def test_without_a_replica_the_router_says_nothing(db, rep):
-    router = ReplicaRouter()
-    assert router.db_for_read(Customer) is None
-    assert router.db_for_write(Customer) == PRIMARY
-
-
-def test_without_a_replica_a_write_sets_no_cookie(client_for, rep):
-    response = client_for(rep).post(reverse("customers:customer_create"), {"name": "No Replica Ltd"})
-    assert STICKY_COOKIE not in response.cookies

@@ -17,7 +17,9 @@ SEARCH = reverse("dashboard:search")
 @pytest.fixture
 def seeded(rep, other_rep):
     """`rep`'s Lotus customer with a contact, a contract and an order, and `other_rep`'s Lotus customer."""
-    mine = CustomerFactory(owner=rep, name="Blue Lotus Textiles", email="buyer@bluelotus.example.cn", phone="13912345678")
+    mine = CustomerFactory(
+        owner=rep, name="Blue Lotus Textiles", email="buyer@bluelotus.example.cn", phone="13912345678"
+    )
     ContactFactory(customer=mine, name="Lotus Wang", email="wang@bluelotus.example.cn")
     contract = ContractFactory(owner=rep, customer=mine, title="Lotus yarn supply")
     order = order_for(rep, mine)
@@ -168,7 +170,9 @@ def test_the_navigation_carries_the_box_wired_for_htmx(client_for, rep):
     assert 'action="/search/"' in html
 
 
-def test_the_box_asks_few_queries_whatever_the_number_of_matches(client_for, manager, rep, django_assert_max_num_queries):
+def test_the_box_asks_few_queries_whatever_the_number_of_matches(
+    client_for, manager, rep, django_assert_max_num_queries
+):
     CustomerFactory.create_batch(30, owner=rep, name=factory_name("Query"))
     client = client_for(manager)
     box(client, "query")
