@@ -18,8 +18,8 @@ class ContractsConfig(AppConfig):
 
         subscribe()
         checks.register(check_signing_backends, "signing")
-        from crm.core.search import search_provider_register
         from contracts.search import PROVIDERS
+        from crm.core.search import search_provider_register
 
         for provider in PROVIDERS:
             search_provider_register(provider)
