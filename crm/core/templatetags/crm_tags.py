@@ -1,3 +1,5 @@
+from functools import cache
+
 from django import forms, template
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -102,6 +104,20 @@ def _select(field, attrs):
     return format_html('<select name="{}"{}{}>{}</select>', context["name"], values, flags, options)
 
 
+@cache
+def _choice_labels(model, field_name: str) -> dict:
+    return dict(model._meta.get_field(field_name).flatchoices)
+
+
+@register.filter
+def choice_label(record, field_name):
+    """`{{ customer|choice_label:"industry" }}`: what `get_industry_display` shows, from the
+    field's choices read once (Django's method rebuilds them on every call: three times a row
+    on a list page)."""
+    value = getattr(record, field_name)
+    return _choice_labels(type(record), field_name).get(value, value)
+
+
 @register.simple_tag
 def status_badge(record):
     """A record's status as a coloured badge (written here, not included: lists show one per row)."""
@@ -115,7 +131,7 @@ def status_badge(record):
     else:
         colour = "text-bg-info"
     return format_html(
-        '<span class="badge rounded-pill status-{} {}">{}</span>', status, colour, record.get_status_display()
+        '<span class="badge rounded-pill status-{} {}">{}</span>', status, colour, choice_label(record, "status")
     )
 
 
