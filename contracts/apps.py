@@ -18,3 +18,8 @@ class ContractsConfig(AppConfig):
 
         subscribe()
         checks.register(check_signing_backends, "signing")
+        from contracts.search import PROVIDERS
+        from crm.core.search import search_provider_register
+
+        for provider in PROVIDERS:
+            search_provider_register(provider)

@@ -13,3 +13,8 @@ class CustomersConfig(AppConfig):
 
         history_sentences_register(SENTENCES)
         subscribe()
+        from crm.core.search import search_provider_register
+        from customers.search import PROVIDERS
+
+        for provider in PROVIDERS:
+            search_provider_register(provider)

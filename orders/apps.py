@@ -14,3 +14,8 @@ class OrdersConfig(AppConfig):
         from orders.notifications import subscribe
 
         subscribe()
+        from crm.core.search import search_provider_register
+        from orders.search import PROVIDERS
+
+        for provider in PROVIDERS:
+            search_provider_register(provider)

@@ -4,4 +4,7 @@ from crm.dashboard import views
 
 app_name = "dashboard"
 
-urlpatterns = [path("", views.DashboardView.as_view(), name="home")]
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="home"),
+    path("search/", views.SearchView.as_view(), name="search"),
+]

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     # One log line per request (crm.request), with the request id set just inside it.
     "crm.core.middleware.RequestLogMiddleware",
     "crm.core.middleware.RequestContextMiddleware",
+    # A request that writes, and a browser's requests just after one, read from the primary.
+    "crm.core.db_router.ReplicaPinMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -111,6 +113,19 @@ DATABASES = {"default": dj_database_url.parse(database_url, conn_max_age=60)}
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
 )
+# A read replica (a streaming standby of the primary): lists, search and dashboard figures
+# read from it, writes and a user's reads just after their own write go to the primary
+# (crm/core/db_router.py). REPLICA_STICKY_SECONDS: how long after a write a browser keeps
+# reading from the primary; keep it above the replica's usual lag.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", DATABASES["default"]["OPTIONS"]["connect_timeout"]
+    )
+    # Tests against a replica read the primary's test database through it.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["crm.core.db_router.ReplicaRouter"]
+REPLICA_STICKY_SECONDS = int(os.environ.get("REPLICA_STICKY_SECONDS", "10"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -31,7 +31,7 @@ def create_customer(owner, **values):
 
 
 def search(page, text):
-    page.get_by_label("Search").fill(text)
+    page.get_by_label("Search", exact=True).fill(text)
     with page.expect_navigation():
         page.get_by_role("button", name="Filter").click()
     return page.get_by_test_id("result-table")

@@ -157,6 +157,8 @@ def every_url(objects):
     yield f"{reverse('orders:order_export')}?customer={customer}"
     yield f"{reverse('contracts:contract_list')}?customer={customer}"
     yield reverse("contracts:approval_inbox")
+    for text in ("Acme", "CT-", "ORD-"):  # the search page, whose groups the navigation's box shows too
+        yield f"{reverse('dashboard:search')}?{urlencode({'q': text})}"
 
 
 def body_of(response) -> str:

@@ -105,6 +105,7 @@ EXPECTED = {
     "password_reset_complete": row(anonymous=OK),
     # Dashboard and lists: everyone signed in, each sees what visibility allows.
     "dashboard:home": row(),
+    "dashboard:search": row(),  # everyone signed in searches what they may see
     # Notifications: everyone reads their own; reading one is POST only (404 for another's).
     "notifications:notification_list": row(),
     "notifications:notification_read": row(NOT_ALLOWED),
@@ -182,6 +183,7 @@ EXPECTED_POST = {
     "password_reset_confirm": posts(EXPECTED["password_reset_confirm"]),
     "password_reset_complete": PUBLIC_GET_ONLY,
     "dashboard:home": GET_ONLY,
+    "dashboard:search": GET_ONLY,
     "notifications:notification_list": GET_ONLY,
     "notifications:notification_read": row(NOT_FOUND, rep=DONE),  # the notification is rep's
     "notifications:notification_read_all": row(DONE),
