@@ -50,7 +50,9 @@ def test_the_copies_follow_a_reassignment_and_a_rename(business, rep, other_rep,
 def test_nobody_can_write_another_owner_onto_a_row(business, rep, other_rep):
     Contract.objects.filter(pk=business["contract"].pk).update(customer_owner=other_rep, customer_name="Forged")
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE orders_order SET customer_owner_id = %s WHERE id = %s", [other_rep.pk, business["order"].pk])
+        cursor.execute(
+            "UPDATE orders_order SET customer_owner_id = %s WHERE id = %s", [other_rep.pk, business["order"].pk]
+        )
     assert copies(business) == [(rep.pk, "Copy Source Ltd")] * 3
 
 

@@ -58,7 +58,9 @@ def test_next_past_the_cap_reaches_every_row_once_in_order(client_for, rep, many
     client = client_for(rep)
     url = reverse("customers:customer_list") + f"?page=2&sort={sort}"
     ordering = {"": ["name", "id"], "-created": ["-created_at", "-id"], "created": ["created_at", "id"]}
-    expected = [name[4:] for name in many.order_by(*ordering.get(sort, ["-name", "-id"])).values_list("name", flat=True)]
+    expected = [
+        name[4:] for name in many.order_by(*ordering.get(sort, ["-name", "-id"])).values_list("name", flat=True)
+    ]
     seen, pages = walk(client, url)
     assert pages == 2  # the 30 rows past the cap: a page of 25, then the last 5
     assert seen == expected[25:]
