@@ -51,7 +51,7 @@ def contract_lock_for_orders(*, contract_id: int) -> Contract:
 def contract_search(queryset: QuerySet[Contract], text: str) -> QuerySet[Contract]:
     """Contracts whose number, title or customer name contains the text, through the
     contract's own search grams (its customer's name is copied onto it: no join)."""
-    return search_filter(queryset, text, fields=["number", "title", "customer_name"])
+    return search_filter(queryset, text, fields=["number", "title", "customer_name"], complete=True)
 
 
 # The inbox's columns and how each sorts; "waiting" (oldest submission first: the one that

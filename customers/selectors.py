@@ -79,11 +79,11 @@ def contact_search(queryset: QuerySet[Contact], text: str, *, reveal: bool) -> Q
     return search_filter(queryset, text, **fields)
 
 
-def _contact_details(text: str, names: list, email, phone, reveal: bool) -> dict[str, Any]:
+def _contact_details(text: str, names: list[Any], email: Any, phone: Any, reveal: bool) -> dict[str, Any]:
     """`search_filter`'s fields: the names, plus e-mail and phone for a user who may see them
     (a phone by its digits, so `138-0013` finds `13800135678`)."""
     if not reveal:
-        return {"fields": names}
+        return {"fields": names}  # the grams hold e-mail and phone too: always rechecked
     fields, extra = [*names, email], []
     digits = phone_key_digits(text)
     if len(digits) >= 3:
@@ -91,4 +91,4 @@ def _contact_details(text: str, names: list, email, phone, reveal: bool) -> dict
             fields.append(phone)
         else:
             extra.append((digits, contains_fragment(phone, digits)))
-    return {"fields": fields, "extra": extra}
+    return {"fields": fields, "extra": extra, "complete": True}

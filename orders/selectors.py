@@ -60,7 +60,7 @@ def order_get(*, user: Viewer, pk: int, action: str = "view") -> Order:
 def order_search(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
     """Orders whose number (`000123`, `ORD-2026-0001`) or customer name contains the text,
     through the order's own search grams."""
-    return search_filter(queryset, text, fields=["number", "customer_name"])
+    return search_filter(queryset, text, fields=["number", "customer_name"], complete=True)
 
 
 def order_list_scope(*, user: Viewer, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -99,15 +99,20 @@ def grams_contain(text: str) -> Func:
     )
 
 
-def search_filter(queryset, text: str, *, fields, extra=()):
+def search_filter(queryset, text: str, *, fields, extra=(), complete=False):
     """The rows whose `fields` (names or expressions) contain `text`, found through the grams.
 
     `extra` holds more (grams text, condition) pairs, e.g. a phone's digits, whose matches
-    count too; each is found through its own grams."""
+    count too; each is found through its own grams. `complete` says the fields are all the
+    grams are made of: a fragment of one or two characters (one gram) then needs no recheck,
+    so counting its matches reads the index alone."""
     text = " ".join(text.split())
     if not text:
         return queryset
-    condition = Q(grams_contain(text)) & Q(_any(contains_fragment(field, text) for field in fields))
+    if complete and len(text) <= 2 and " " not in text:
+        condition = Q(grams_contain(text))
+    else:
+        condition = Q(grams_contain(text)) & Q(_any(contains_fragment(field, text) for field in fields))
     for grams_text, extra_condition in extra:
         condition |= Q(grams_contain(grams_text)) & Q(extra_condition)
     return queryset.filter(condition)
