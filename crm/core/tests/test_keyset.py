@@ -88,3 +88,17 @@ def test_a_keyset_page_runs_few_queries(client_for, rep, many):
         response.content  # noqa: B018 - render inside the measured block
     assert response.status_code == 200
     assert len(captured) <= 12
+
+
+def test_a_search_counts_fewer_rows_and_goes_on_by_keyset(client_for, rep, many, monkeypatch):
+    from crm.core.views import FilteredListMixin
+
+    monkeypatch.setattr(FilteredListMixin, "search_count_cap", 3)
+    client = client_for(rep)
+    html = client.get(reverse("customers:customer_list"), {"q": "Row 00"}).content.decode()
+    assert "1–3 of more than 3" in html
+    link = next_link(html)
+    assert link and "q=Row" in link
+    html = client.get(reverse("customers:customer_list") + link).content.decode()
+    assert "Past the first 3 rows" in html
+    assert "Row 003" in html and "Row 009" in html and "Row 010" not in html
