@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test stop bench lint install messages migrate demo system-packages
+.PHONY: run test stop bench bench-million lint install messages migrate demo system-packages
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,9 @@ test: messages lint system-packages
 ## Seed 100,000 customers into a scratch database and time the main pages
 bench: install
 	$(BIN)/python bench/customer_pages.py
+
+bench-million: install
+	$(BIN)/python bench/million.py
 
 ## Stop the embedded PostgreSQL that `make run` and `make test` leave running (without DATABASE_URL)
 stop:

@@ -16,8 +16,10 @@ from contracts.querysets import ApprovalStepQuerySet, ContractQuerySet
 from contracts.templating import placeholders_unknown
 from contracts.workflow import EDITABLE, TRANSITIONS
 from crm.core.dates import SensibleDatesMixin
+from crm.core.gram_search import search_grams_field, search_index
 from crm.core.mail import MailStatus
 from crm.core.roles import Role
+from customers.copies import customer_name_field, customer_owner_field
 from customers.models import Customer
 
 # The terms a version keeps and the history shows.
@@ -138,6 +140,10 @@ class Contract(SensibleDatesMixin, models.Model):
     ended_reason = models.TextField(_("reason for ending"), blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    # Copies of the customer's owner and name, kept by the database (customers.copies).
+    customer_owner = customer_owner_field()
+    customer_name = customer_name_field()
+    search_grams = search_grams_field(F("number"), F("title"), F("customer_name"))
 
     objects = ContractQuerySet.as_manager()
 
@@ -164,8 +170,8 @@ class Contract(SensibleDatesMixin, models.Model):
             models.Index(fields=["status", "-created_at"], name="contract_status_idx"),
             models.Index(fields=["owner", "-created_at"], name="contract_owner_idx"),
             models.Index(fields=["customer", "-created_at"], name="contract_customer_idx"),
-            models.Index(fields=["end_date"], name="contract_end_date_idx"),
-            models.Index(fields=["amount"], name="contract_amount_idx"),
+            models.Index(fields=["end_date", "id"], name="contract_end_date_idx"),
+            models.Index(fields=["amount", "id"], name="contract_amount_idx"),
             models.Index(fields=["status", "awaiting_role"], name="contract_inbox_idx"),
             models.Index(fields=["ordered_amount", "id"], name="contract_ordered_idx"),
             # The list's default order; the included columns let visibility and the common
@@ -175,6 +181,14 @@ class Contract(SensibleDatesMixin, models.Model):
                 include=["owner", "customer", "status", "amount"],
                 name="contract_created_idx",
             ),
+            # A rep's list (visibility through the owner copy) in each offered order.
+            models.Index(fields=["customer_owner", "-created_at", "-id"], name="contract_rep_created_idx"),
+            models.Index(fields=["customer_owner", "amount", "id"], name="contract_rep_amount_idx"),
+            models.Index(fields=["customer_owner", "ordered_amount", "id"], name="contract_rep_ordered_idx"),
+            models.Index(fields=["customer_owner", "end_date", "id"], name="contract_rep_end_idx"),
+            models.Index(fields=["customer_owner", "number", "id"], name="contract_rep_number_idx"),
+            models.Index(fields=["customer_owner", "status", "awaiting_role"], name="contract_rep_inbox_idx"),
+            search_index("contract_search_idx"),
         ]
 
     def __str__(self):

@@ -6,11 +6,11 @@ from crm.core.visibility import VisibleQuerySet
 class ContractQuerySet(VisibleQuerySet):
     """A rep sees the contracts of the customers they own, whoever drafted them."""
 
-    customer_path = "customer"
+    customer_owner_path = "customer_owner"
 
 
 class ApprovalStepQuerySet(VisibleQuerySet):
-    customer_path = "contract__customer"
+    customer_owner_path = "contract__customer_owner"
     view_all_permission = "contracts.view_all_contract"
 
     def current(self):

@@ -42,8 +42,8 @@ class ContactFilter(CrmFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     primary = django_filters.BooleanFilter(field_name="is_primary", label=_("Primary only"))
     sort = StableOrderingFilter(
-        fields=(("name", "name"), ("customer__name", "customer")),
-        field_labels={"name": _("Name"), "customer__name": _("Customer")},
+        fields=(("name", "name"), ("customer_name", "customer")),
+        field_labels={"name": _("Name"), "customer_name": _("Customer")},
         label=_("Sort"),
     )
 

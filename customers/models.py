@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.dates import SensibleDatesMixin
+from crm.core.gram_search import search_grams_field, search_index
 from customers.choices import (
     CustomerKind,
     CustomerStatus,
@@ -13,6 +14,7 @@ from customers.choices import (
     Industry,
     InteractionKind,
 )
+from customers.copies import customer_name_field, customer_owner_field
 from customers.querysets import (
     ContactQuerySet,
     CustomerQuerySet,
@@ -21,6 +23,8 @@ from customers.querysets import (
     name_key,
     phone_key,
 )
+
+phone_digits = phone_key  # inside the model classes `phone_key` names the generated field
 
 # Audited fields: the ones whose changes the history shows.
 CUSTOMER_FIELDS = [
@@ -68,6 +72,7 @@ class Customer(models.Model):
     phone_key = models.GeneratedField(
         expression=phone_key(F("phone")), output_field=models.CharField(max_length=40), db_persist=True
     )
+    search_grams = search_grams_field(F("name"), F("email"), phone_digits(F("phone")))
 
     objects = CustomerQuerySet.as_manager()
 
@@ -95,6 +100,11 @@ class Customer(models.Model):
             models.Index(fields=["-created_at", "-id"], name="customer_created_idx"),
             models.Index(fields=["-updated_at", "-id"], name="customer_updated_idx"),
             models.Index(fields=["status", "name", "id"], name="customer_status_name_idx"),
+            # A rep's list in each offered order (their own rows only).
+            models.Index(fields=["owner", "-created_at", "-id"], name="customer_owner_created_idx"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="customer_owner_updated_idx"),
+            models.Index(fields=["owner", "status", "name", "id"], name="customer_owner_status_idx"),
+            search_index("customer_search_idx"),
         ]
 
     def __str__(self):
@@ -114,6 +124,10 @@ class Contact(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    # Copies of the customer's owner and name, kept by the database (customers.copies).
+    customer_owner = customer_owner_field()
+    customer_name = customer_name_field()
+    search_grams = search_grams_field(F("name"), F("email"), phone_digits(F("phone")), F("customer_name"))
 
     objects = ContactQuerySet.as_manager()
 
@@ -129,6 +143,10 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["customer", "name"], name="contact_customer_name_idx"),
             models.Index(fields=["name", "id"], name="contact_name_idx"),
+            models.Index(fields=["customer_name", "id"], name="contact_customer_sort_idx"),
+            models.Index(fields=["customer_owner", "name", "id"], name="contact_owner_name_idx"),
+            models.Index(fields=["customer_owner", "customer_name", "id"], name="contact_owner_customer_idx"),
+            search_index("contact_search_idx"),
         ]
 
     def __str__(self):

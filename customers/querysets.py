@@ -34,7 +34,7 @@ def phone_key_digits(phone: str) -> str:
 
 
 class ContactQuerySet(VisibleQuerySet):
-    customer_path = "customer"
+    customer_owner_path = "customer_owner"
     view_all_permission = "customers.view_all_customer"
 
 

@@ -3,13 +3,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, default_currency, validate_currency
 from crm.core.dates import SensibleDatesMixin
+from crm.core.gram_search import search_grams_field, search_index
+from customers.copies import customer_name_field, customer_owner_field
 from customers.models import Customer
 from orders.choices import OrderStatus
 from orders.querysets import OrderLineQuerySet, OrderQuerySet, ProductQuerySet
@@ -80,6 +82,10 @@ class Order(SensibleDatesMixin, models.Model):
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
     # Set by the deliver step; close_delivered_orders counts from it.
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True, editable=False)
+    # Copies of the customer's owner and name, kept by the database (customers.copies).
+    customer_owner = customer_owner_field()
+    customer_name = customer_name_field()
+    search_grams = search_grams_field(F("number"), F("customer_name"))
 
     objects = OrderQuerySet.as_manager()
 
@@ -107,6 +113,11 @@ class Order(SensibleDatesMixin, models.Model):
             models.Index(fields=["customer", "-order_date"], name="order_customer_idx"),
             models.Index(fields=["owner", "-order_date"], name="order_owner_idx"),
             models.Index(fields=["contract", "status"], name="order_contract_status_idx"),
+            # A rep's list (visibility through the owner copy) in each offered order.
+            models.Index(fields=["customer_owner", "-order_date", "-id"], name="order_rep_date_idx"),
+            models.Index(fields=["customer_owner", "-total", "-id"], name="order_rep_total_idx"),
+            models.Index(fields=["customer_owner", "number", "id"], name="order_rep_number_idx"),
+            search_index("order_search_idx"),
         ]
 
     def __str__(self):

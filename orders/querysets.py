@@ -11,9 +11,9 @@ class ProductQuerySet(VisibleQuerySet):
 class OrderQuerySet(VisibleQuerySet):
     """A rep sees the orders of the customers they own, whoever placed them."""
 
-    customer_path = "customer"
+    customer_owner_path = "customer_owner"
 
 
 class OrderLineQuerySet(VisibleQuerySet):
-    customer_path = "order__customer"
+    customer_owner_path = "order__customer_owner"
     view_all_permission = "orders.view_all_order"

@@ -14,6 +14,7 @@ from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.selectors import contract_integrity, contract_list
 from crm.core.audit import audit_history
+from crm.core.gram_search import search_filter
 from crm.core.types import Viewer
 from customers.models import Customer
 from customers.selectors import customer_list
@@ -57,14 +58,9 @@ def order_get(*, user: Viewer, pk: int, action: str = "view") -> Order:
 
 
 def order_search(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
-    """Orders whose number contains the text (`000123`, `2026-0001`), or starts with it when
-    it is the beginning of a number (`ORD-2026-0001`): a prefix reads the number's index."""
-    text = text.strip().upper()
-    if not text:
-        return queryset
-    if text.startswith("ORD-"):
-        return queryset.filter(number__startswith=text)
-    return queryset.filter(number__icontains=text)
+    """Orders whose number (`000123`, `ORD-2026-0001`) or customer name contains the text,
+    through the order's own search grams."""
+    return search_filter(queryset, text, fields=["number", "customer_name"], complete=True)
 
 
 def order_list_scope(*, user: Viewer, data: Mapping[str, Any]) -> dict[str, Any]:

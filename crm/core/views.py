@@ -20,6 +20,8 @@ from django.views.generic.detail import SingleObjectMixin
 
 from crm.core.exceptions import DomainError, DuplicateRecord
 from crm.core.forms import submit_helper
+from crm.core.keyset import rows_after
+from crm.core.querystring import query_id
 
 
 class VisibleQuerysetMixin:
@@ -60,11 +62,36 @@ class DeferredJoinPaginator(Paginator):
 
 class FilteredListMixin:
     """A paginated list narrowed by a django-filter FilterSet over `base_queryset()`,
-    which must start from what the user may see."""
+    which must start from what the user may see.
+
+    Page numbers reach the capped count; past it the list goes on one page at a time from
+    the last row shown (`?after=<id>`, crm.core.keyset). A search counts fewer rows: a
+    common fragment matches a tenth of a million-row table, and each match counted is one
+    more row rechecked, while nobody pages through 4,000 pages of search results."""
 
     filterset_class = None
     paginate_by = 25
     paginator_class = DeferredJoinPaginator
+    search_count_cap = 1_000
+    keyset_page = None
+
+    def count_cap(self) -> int:
+        cap = self.paginator_class.count_cap
+        return min(cap, self.search_count_cap) if self.request.GET.get("q", "").strip() else cap
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        paginator.count_cap = self.count_cap()
+        return paginator
+
+    def paginate_queryset(self, queryset, page_size):
+        after = query_id(self.request, "after")
+        following = rows_after(queryset, after) if after is not None else None
+        if following is None:
+            return super().paginate_queryset(queryset, page_size)
+        rows = list(following[: page_size + 1])
+        self.keyset_page = KeysetPage(rows[:page_size], has_next=len(rows) > page_size)
+        return None, None, self.keyset_page.object_list, False
 
     def base_queryset(self):
         raise NotImplementedError
@@ -76,7 +103,21 @@ class FilteredListMixin:
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filter"] = self.filterset
+        context["keyset_page"] = self.keyset_page
+        page, paginator = context.get("page_obj"), context.get("paginator")
+        if page is not None and getattr(paginator, "count_capped", False) and not page.has_next() and page.object_list:
+            context["keyset_next"] = page.object_list[-1].pk  # the last numbered page goes on by keyset
+        context["count_cap"] = self.count_cap()
         return context
+
+
+class KeysetPage:
+    """A page reached by `?after=<id>`: its rows, whether more follow, and the next cursor."""
+
+    def __init__(self, object_list, *, has_next):
+        self.object_list = object_list
+        self.has_next = has_next
+        self.next_after = object_list[-1].pk if has_next else None
 
 
 def domain_error_to_form(form, error: DomainError):

@@ -146,7 +146,7 @@ def history_entries(events, masker):
 @register.simple_tag(takes_context=True)
 def sort_toggle(context, key, current):
     """The query string that sorts by `key`, or by `key` reversed when it already sorts so."""
-    return query_with(context, sort=f"-{key}" if current == key else key, page=None)
+    return query_with(context, sort=f"-{key}" if current == key else key, page=None, after=None)
 
 
 @register.simple_tag

@@ -1,0 +1,135 @@
+"""Fragment search that a GIN index serves for any fragment, Chinese two-character ones too,
+without pg_trgm (the embedded server has no extensions).
+
+A searchable model keeps a generated `search_grams text[]` column: every character and every
+pair of adjacent characters of each word of its searchable fields, normalised (NFKC, lower
+case; phones as their digits), with a GIN index. A search asks for the rows whose grams
+contain the fragment's pairs (`@>`, served by the index; a one-character fragment asks for
+the character), then rechecks each candidate field for the whole fragment (`strpos` on the
+normalised text), which also decides *which* fields may match: a masked user's search is
+checked against the name fields only, so a hidden phone or e-mail cannot be confirmed.
+
+The SQL functions, created by crm.core's migration 0008, do all normalising, so the stored
+grams and the searched ones agree byte for byte:
+
+- `crm_search_text(text)`: NFKC, lower case, runs of white space as one space, trimmed;
+- `crm_search_grams(VARIADIC text[])`: the stored grams of some fields (IMMUTABLE, so a
+  generated column can use it; PL/pgSQL: the same in set-returning SQL cost milliseconds a
+  row, on every insert and for hours in a backfill);
+- `crm_search_query_grams(text)`: a fragment's pairs (its character for a one-character word).
+
+Use: a model declares `search_grams = search_grams_field(F("name"), ...)` and
+`indexes = [search_index("<model>_search_idx")]`; its app's selector calls
+`search_filter(queryset, text, fields=[...])`.
+"""
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import Func, Q, Value
+from django.db.models.functions import Cast
+
+GRAMS_FIELD = ArrayField(models.TextField())
+
+SQL_FUNCTIONS = r"""
+CREATE OR REPLACE FUNCTION crm_search_text(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT btrim(regexp_replace(lower(normalize(coalesce(value, ''), NFKC)), '\s+', ' ', 'g'))
+$$;
+
+CREATE OR REPLACE FUNCTION crm_search_grams(VARIADIC parts text[]) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    word text;
+    grams text[] := '{}';
+    size int;
+BEGIN
+    FOREACH word IN ARRAY string_to_array(crm_search_text(array_to_string(parts, ' ')), ' ') LOOP
+        size := length(word);
+        FOR i IN 1..size LOOP
+            grams := grams || substr(word, i, 1);
+            IF i < size THEN
+                grams := grams || substr(word, i, 2);
+            END IF;
+        END LOOP;
+    END LOOP;
+    RETURN ARRAY(SELECT DISTINCT gram FROM unnest(grams) AS gram ORDER BY gram);
+END $$;
+
+CREATE OR REPLACE FUNCTION crm_search_query_grams(value text) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(DISTINCT gram ORDER BY gram), '{}')
+    FROM regexp_split_to_table(crm_search_text(value), ' ') AS word,
+         generate_series(1, greatest(length(word) - 1, 1)) AS position,
+         LATERAL (VALUES (substr(word, position, 2))) AS grams (gram)
+    WHERE word <> ''
+$$;
+"""
+
+DROP_SQL_FUNCTIONS = """
+DROP FUNCTION IF EXISTS crm_search_query_grams(text);
+DROP FUNCTION IF EXISTS crm_search_grams(text[]);
+DROP FUNCTION IF EXISTS crm_search_text(text);
+"""
+
+
+def search_grams_field(*expressions) -> models.GeneratedField:
+    """The generated `search_grams` column over `expressions` (text columns or expressions)."""
+    return models.GeneratedField(
+        expression=Func(*expressions, function="crm_search_grams", output_field=GRAMS_FIELD),
+        output_field=GRAMS_FIELD,
+        db_persist=True,
+    )
+
+
+def search_index(name: str) -> GinIndex:
+    return GinIndex(fields=["search_grams"], name=name)
+
+
+def contains_fragment(expression, text: str) -> Func:
+    """True where the normalised `expression` contains the normalised `text`."""
+    return Func(
+        Func(Func(expression, function="crm_search_text"), Func(Value(text), function="crm_search_text"),
+             function="strpos"),
+        Value(0),
+        template="%(expressions)s",
+        arg_joiner=" > ",
+        output_field=models.BooleanField(),
+    )  # fmt: skip
+
+
+def grams_contain(text: str) -> Func:
+    """`search_grams @> crm_search_query_grams(text)`: the condition the GIN index serves."""
+    return Func(
+        "search_grams",
+        Cast(Func(Value(text), function="crm_search_query_grams"), GRAMS_FIELD),
+        template="%(expressions)s",
+        arg_joiner=" @> ",
+        output_field=models.BooleanField(),
+    )
+
+
+def search_filter(queryset, text: str, *, fields, extra=(), complete=False):
+    """The rows whose `fields` (names or expressions) contain `text`, found through the grams.
+
+    `extra` holds more (grams text, condition) pairs, e.g. a phone's digits, whose matches
+    count too; each is found through its own grams. `complete` says the fields are all the
+    grams are made of: a fragment of one or two characters (one gram) then needs no recheck,
+    so counting its matches reads the index alone."""
+    text = " ".join(text.split())
+    if not text:
+        return queryset
+    if complete and len(text) <= 2 and " " not in text:
+        condition = Q(grams_contain(text))
+    else:
+        condition = Q(grams_contain(text)) & Q(_any(contains_fragment(field, text) for field in fields))
+    for grams_text, extra_condition in extra:
+        condition |= Q(grams_contain(grams_text)) & Q(extra_condition)
+    return queryset.filter(condition)
+
+
+def _any(conditions):
+    combined = Q()
+    for condition in conditions:
+        combined |= Q(condition)
+    return combined
