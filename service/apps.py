@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ServiceConfig(AppConfig):
     name = "service"
     verbose_name = _("Service desk")
+
+    def ready(self):
+        from crm.core.history import history_sentences_register
+        from service.history import SENTENCES
+
+        history_sentences_register(SENTENCES)

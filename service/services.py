@@ -550,3 +550,40 @@ def agent_duty_set(*, actor: User, agent: User, on_duty: bool) -> AgentDuty:
         duty.save(update_fields=["on_duty"])
         audit_record(actor=actor, action="agent.duty_changed", target=duty, changes={"on_duty": [not on_duty, on_duty]})
     return duty
+
+
+# --- the desk's settings (the admin) ---------------------------------------------------------
+
+SETTING_MODELS = ("slapolicy", "businesscalendar", "workinghours", "holiday", "desksettings")
+
+
+@transaction.atomic
+def service_setting_save(*, actor: User, obj) -> Any:
+    """Save an SLA policy, calendar, its hours or holidays, or the desk's settings, audited.
+    A changed policy or calendar applies to tickets opened from then on."""
+    model_name = obj._meta.model_name
+    if model_name not in SETTING_MODELS:
+        raise DomainError(_("This is not a service desk setting."))
+    creating = obj.pk is None
+    if not actor.has_perm(f"service.{'add' if creating else 'change'}_{model_name}"):
+        raise DomainError(_("You may not change the service desk's settings."))
+    fields = [field.name for field in obj._meta.concrete_fields if field.name != "id"]
+    before = {} if creating else snapshot(type(obj).objects.select_for_update().get(pk=obj.pk), fields)
+    obj.full_clean()
+    obj.save()
+    audit_record(
+        actor=actor,
+        action=f"{model_name}.{'created' if creating else 'updated'}",
+        target=obj,
+        changes=diff(before, snapshot(obj, fields)),
+    )
+    return obj
+
+
+@transaction.atomic
+def service_setting_delete(*, actor: User, obj) -> None:
+    model_name = obj._meta.model_name
+    if model_name not in SETTING_MODELS or not actor.has_perm(f"service.delete_{model_name}"):
+        raise DomainError(_("You may not change the service desk's settings."))
+    audit_record(actor=actor, action=f"{model_name}.deleted", target=obj)
+    obj.delete()
