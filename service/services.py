@@ -56,10 +56,14 @@ CUSTOMER_WROTE = gettext_noop("%(customer)s wrote on %(number)s.")
 
 
 def _ticket_locked(actor: Actor, ticket_id: int, action: str = "change") -> Ticket:
-    """The ticket under a row lock, if the actor may act on it (`SYSTEM` may on every one)."""
-    queryset = Ticket.objects.all() if actor is SYSTEM else Ticket.objects.visible_to(actor, action)
+    """The ticket under a row lock, if the actor may act on it (`SYSTEM` may on every one).
+
+    Visibility is checked before the lock, not inside it: a ticket another agent claimed
+    meanwhile is then refused as taken (by the step's own check), not as missing."""
+    if actor is not SYSTEM and not Ticket.objects.visible_to(actor, action).filter(pk=ticket_id).exists():
+        raise DomainError(_("This ticket does not exist or you may not act on it."))
     ticket = (
-        queryset.select_for_update(of=("self",))
+        Ticket.objects.select_for_update(of=("self",))
         .select_related("customer", "sla_policy", "sla_policy__calendar")
         .filter(pk=ticket_id)
         .first()
@@ -529,7 +533,7 @@ def _escalate(ticket: Ticket, clock: str, due: datetime.datetime) -> None:
         params={
             "number": ticket.number,
             "customer": ticket.customer.name,
-            "priority": TicketPriority(ticket.priority).label,
+            "priority": str(TicketPriority(ticket.priority).label),
         },
         target_url=ticket.get_absolute_url(),
     )
