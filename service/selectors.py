@@ -27,7 +27,9 @@ def ticket_list(*, user: Viewer) -> QuerySet[Ticket]:
 
 
 def ticket_get(*, user: Viewer, ticket_id: int) -> Ticket | None:
-    return ticket_list(user=user).select_related("contact", "contract", "order", "sla_policy").filter(pk=ticket_id).first()
+    return (
+        ticket_list(user=user).select_related("contact", "contract", "order", "sla_policy").filter(pk=ticket_id).first()
+    )
 
 
 def ticket_queue(*, user: Viewer) -> QuerySet[Ticket]:
@@ -44,7 +46,11 @@ def ticket_queue(*, user: Viewer) -> QuerySet[Ticket]:
 def ticket_breaching(*, user: Viewer, now: datetime.datetime | None = None) -> QuerySet[Ticket]:
     """The open tickets the user sees that breach a clock."""
     now = now or timezone.now()
-    return ticket_list(user=user).filter(tickets_breaching(now)).order_by(F("resolution_due_at").asc(nulls_last=True), "id")
+    return (
+        ticket_list(user=user)
+        .filter(tickets_breaching(now))
+        .order_by(F("resolution_due_at").asc(nulls_last=True), "id")
+    )
 
 
 def tickets_breaching(now: datetime.datetime) -> Q:
@@ -65,7 +71,9 @@ def ticket_board(*, user: Viewer, limit: int = 20) -> dict[str, Any]:
     per_agent = (
         open_tickets.filter(assignee__isnull=False)
         .values("assignee", "assignee__username", "assignee__first_name", "assignee__last_name")
-        .annotate(load=Sum(_weight()), waiting=Sum(Case(When(status=TicketStatus.WAITING_ON_CUSTOMER, then=1), default=0)))
+        .annotate(
+            load=Sum(_weight()), waiting=Sum(Case(When(status=TicketStatus.WAITING_ON_CUSTOMER, then=1), default=0))
+        )
         .order_by("-load", "assignee__username")
     )
     counts: dict[int, int] = defaultdict(int)
@@ -91,6 +99,17 @@ def ticket_board(*, user: Viewer, limit: int = 20) -> dict[str, Any]:
         "breaching_count": breaching.count(),
         "agents": agents,
     }
+
+
+def ticket_ids_sla_due(*, now: datetime.datetime, warn_minutes: int) -> list[int]:
+    """The running tickets with a clock that is near its deadline or past it and not yet
+    escalated: what the SLA watch looks at (each then under its own lock)."""
+    soon = now + datetime.timedelta(minutes=warn_minutes)
+    running = Ticket.objects.filter(status__in=OPEN_STATUSES).exclude(status=TicketStatus.WAITING_ON_CUSTOMER)
+    due = Q(first_responded_at__isnull=True, first_response_due_at__lte=soon, response_escalated=False) | Q(
+        resolution_due_at__lte=soon, resolution_escalated=False
+    )
+    return list(running.filter(due).order_by("pk").values_list("pk", flat=True))
 
 
 def ticket_entries(*, user: Viewer, ticket: Ticket) -> QuerySet[TicketEntry]:
@@ -126,9 +145,7 @@ def agent_duties() -> list[dict[str, Any]]:
     """Every service agent with their duty (no row: on duty), for the board."""
     agents = User.objects.filter(is_active=True, groups__name=Role.SERVICE_AGENT.value).distinct().order_by("username")
     duties = {duty.agent_id: duty for duty in AgentDuty.objects.filter(agent__in=agents)}
-    return [
-        {"agent": agent, "on_duty": duties[agent.pk].on_duty if agent.pk in duties else True} for agent in agents
-    ]
+    return [{"agent": agent, "on_duty": duties[agent.pk].on_duty if agent.pk in duties else True} for agent in agents]
 
 
 def _weight():
@@ -168,9 +185,7 @@ def agent_candidates() -> QuerySet[User]:
 def service_agents() -> QuerySet[User]:
     """Who a manager may assign a ticket to: active service agents and managers."""
     return (
-        User.objects.filter(
-            is_active=True, groups__name__in=[Role.SERVICE_AGENT.value, Role.SERVICE_MANAGER.value]
-        )
+        User.objects.filter(is_active=True, groups__name__in=[Role.SERVICE_AGENT.value, Role.SERVICE_MANAGER.value])
         .distinct()
         .order_by("username")
     )

@@ -34,7 +34,7 @@ from service.choices import (
     TicketStatus,
     priority_raised,
 )
-from service.models import TICKET_FIELDS, AgentDuty, DeskSettings, Ticket, TicketEntry
+from service.models import TICKET_FIELDS, AgentDuty, DeskSettings, Holiday, Ticket, TicketEntry, WorkingHours
 from service.selectors import agent_candidates, calendar_for, service_managers, sla_policy_for
 from service.sla import Calendar
 from service.workflow import WORKFLOW
@@ -46,8 +46,12 @@ ASSIGNMENT_LOCK = zlib.crc32(b"service.ticket_auto_assign")
 
 WARN_RESPONSE = gettext_noop("%(number)s (%(customer)s) needs a first response by %(due)s.")
 WARN_RESOLUTION = gettext_noop("%(number)s (%(customer)s) is due to be resolved by %(due)s.")
-ESCALATED_RESPONSE = gettext_noop("%(number)s (%(customer)s) breached its first-response target; priority is now %(priority)s.")
-ESCALATED_RESOLUTION = gettext_noop("%(number)s (%(customer)s) breached its resolution target; priority is now %(priority)s.")
+ESCALATED_RESPONSE = gettext_noop(
+    "%(number)s (%(customer)s) breached its first-response target; priority is now %(priority)s."
+)
+ESCALATED_RESOLUTION = gettext_noop(
+    "%(number)s (%(customer)s) breached its resolution target; priority is now %(priority)s."
+)
 ASSIGNED = gettext_noop("%(number)s (%(customer)s) is assigned to you: %(subject)s")
 CUSTOMER_WROTE = gettext_noop("%(customer)s wrote on %(number)s.")
 
@@ -85,7 +89,9 @@ def _calendar(ticket: Ticket) -> Calendar | None:
     return calendar_for(ticket.sla_policy)
 
 
-def _set_status(ticket: Ticket, target: str, *, actor: Actor, action: str, extra: dict | None = None, **changes) -> Ticket:
+def _set_status(
+    ticket: Ticket, target: str, *, actor: Actor, action: str, extra: dict | None = None, **changes
+) -> Ticket:
     before = {"status": ticket.status, **{name: _plain(getattr(ticket, name)) for name in changes}}
     ticket.status = target
     for name, value in changes.items():
@@ -267,7 +273,9 @@ def ticket_claim(*, actor: User, ticket_id: int) -> Ticket:
     gets it and the other is told it is taken."""
     ticket = _ticket_locked(actor, ticket_id, "view")
     if ticket.assignee_id is not None:
-        raise TransitionNotAllowed(_("%(number)s was taken by %(agent)s.") % {"number": ticket, "agent": ticket.assignee})
+        raise TransitionNotAllowed(
+            _("%(number)s was taken by %(agent)s.") % {"number": ticket, "agent": ticket.assignee}
+        )
     WORKFLOW.check(ticket, "claim", actor=actor)
     AgentDuty.objects.update_or_create(agent=actor, defaults={"last_assigned_at": timezone.now()})
     _set_status(ticket, S.IN_PROGRESS, actor=actor, action="ticket.claimed", assignee=actor)
@@ -316,7 +324,10 @@ def ticket_resolve(*, actor: User, ticket_id: int, comment: str) -> Ticket:
         S.RESOLVED,
         actor=actor,
         action="ticket.resolved",
-        extra={"comment": comment, "resolution_breached": bool(ticket.resolution_due_at and now > ticket.resolution_due_at)},
+        extra={
+            "comment": comment,
+            "resolution_breached": bool(ticket.resolution_due_at and now > ticket.resolution_due_at),
+        },
         resolved_at=now,
         resolution=comment.strip(),
         assignee=ticket.assignee or (actor if actor is not SYSTEM else None),
@@ -449,24 +460,6 @@ def ticket_customer_message_add(
 # --- SLA warnings and escalations ------------------------------------------------------------
 
 
-def ticket_sla_watch(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Warn before a breach and escalate at breach, each once per clock: every ticket is
-    handled in its own transaction under its row lock, so two runs at once do it once."""
-    now = now or timezone.now()
-    warn_before = datetime.timedelta(minutes=settings.SERVICE_SLA_WARN_MINUTES)
-    counts = {"warned": 0, "escalated": 0}
-    running = Ticket.objects.filter(status__in=OPEN_STATUSES).exclude(status=S.WAITING_ON_CUSTOMER)
-    candidates = (
-        running.filter(first_responded_at__isnull=True, first_response_due_at__lte=now + warn_before, response_escalated=False)
-        | running.filter(resolution_due_at__lte=now + warn_before, resolution_escalated=False)
-    ).values_list("pk", flat=True)
-    for ticket_id in list(candidates.order_by("pk")):
-        outcome = ticket_sla_check(ticket_id=ticket_id, now=now)
-        counts["warned"] += outcome["warned"]
-        counts["escalated"] += outcome["escalated"]
-    return counts
-
-
 @transaction.atomic
 def ticket_sla_check(*, ticket_id: int, now: datetime.datetime | None = None) -> dict[str, int]:
     """One ticket's clocks: a warning when a deadline is near, an escalation (the service
@@ -512,7 +505,11 @@ def _warn(ticket: Ticket, clock: str, due: datetime.datetime) -> None:
         target_url=ticket.get_absolute_url(),
     )
     audit_record(
-        actor=None, action="ticket.sla_warned", target=ticket, parent=ticket.customer, extra={"clock": clock, "due": due}
+        actor=None,
+        action="ticket.sla_warned",
+        target=ticket,
+        parent=ticket.customer,
+        extra={"clock": clock, "due": due},
     )
 
 
@@ -556,38 +553,15 @@ def agent_duty_set(*, actor: User, agent: User, on_duty: bool) -> AgentDuty:
     return duty
 
 
-# --- the desk's settings (the admin) ---------------------------------------------------------
-
-SETTING_MODELS = ("slapolicy", "businesscalendar", "workinghours", "holiday", "desksettings")
+# --- the calendar's days (the admin) -------------------------------------------------------
 
 
 @transaction.atomic
-def service_setting_save(*, actor: User, obj) -> Any:
-    """Save an SLA policy, calendar, its hours or holidays, or the desk's settings, audited.
-    A changed policy or calendar applies to tickets opened from then on."""
-    model_name = obj._meta.model_name
-    if model_name not in SETTING_MODELS:
-        raise DomainError(_("This is not a service desk setting."))
-    creating = obj.pk is None
-    if not actor.has_perm(f"service.{'add' if creating else 'change'}_{model_name}"):
-        raise DomainError(_("You may not change the service desk's settings."))
-    fields = [field.name for field in obj._meta.concrete_fields if field.name != "id"]
-    before = {} if creating else snapshot(type(obj).objects.select_for_update().get(pk=obj.pk), fields)
-    obj.full_clean()
-    obj.save()
-    audit_record(
-        actor=actor,
-        action=f"{model_name}.{'created' if creating else 'updated'}",
-        target=obj,
-        changes=diff(before, snapshot(obj, fields)),
-    )
-    return obj
-
-
-@transaction.atomic
-def service_setting_delete(*, actor: User, obj) -> None:
-    model_name = obj._meta.model_name
-    if model_name not in SETTING_MODELS or not actor.has_perm(f"service.delete_{model_name}"):
-        raise DomainError(_("You may not change the service desk's settings."))
-    audit_record(actor=actor, action=f"{model_name}.deleted", target=obj)
-    obj.delete()
+def calendar_day_delete(*, actor: User, day: Holiday | WorkingHours) -> None:
+    """Remove a holiday, a make-up day or a working period from a calendar, audited; tickets
+    opened from then on follow the calendar without it."""
+    opts = day._meta
+    if not actor.has_perm(f"service.delete_{opts.model_name}"):
+        raise DomainError(_("You may not change the business calendars."))
+    audit_record(actor=actor, action=f"{opts.model_name}.deleted", target=day, parent=day.calendar)
+    day.delete()
