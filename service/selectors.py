@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.core.audit import audit_history
+from crm.core.models import AuditEvent
 from crm.core.roles import Role
 from customers.models import Customer
 from service.choices import OPEN_STATUSES, PRIORITY_WEIGHT, TicketStatus, TicketType
@@ -118,7 +119,7 @@ def ticket_entries(*, user: Viewer, ticket: Ticket) -> QuerySet[TicketEntry]:
     return TicketEntry.objects.visible_to(user).filter(ticket=ticket).select_related("author")
 
 
-def ticket_history(*, ticket: Ticket):
+def ticket_history(*, ticket: Ticket) -> QuerySet[AuditEvent]:
     return audit_history(ticket).select_related("actor")[:100]
 
 
@@ -148,7 +149,7 @@ def agent_duties() -> list[dict[str, Any]]:
     return [{"agent": agent, "on_duty": duties[agent.pk].on_duty if agent.pk in duties else True} for agent in agents]
 
 
-def _weight():
+def _weight() -> Case:
     return Case(
         *[When(priority=priority, then=Value(weight)) for priority, weight in PRIORITY_WEIGHT.items()],
         default=Value(1),

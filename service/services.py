@@ -8,7 +8,7 @@ deadline moves on by the business minutes the pause took.
 
 import datetime
 import zlib
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -79,9 +79,12 @@ def _ticket_locked(actor: Actor, ticket_id: int, action: str = "change") -> Tick
 
 def _works_on_it(actor: Actor, ticket: Ticket) -> None:
     """An agent works only the tickets assigned to them; a manager on every one."""
-    if actor is SYSTEM or actor.has_perm("service.view_all_ticket"):
+    if actor is SYSTEM:
         return
-    if ticket.assignee_id != actor.pk:
+    person = cast(User, actor)
+    if person.has_perm("service.view_all_ticket"):
+        return
+    if ticket.assignee_id != person.pk:
         raise TransitionNotAllowed(_("Only the ticket's assignee or a service manager may do this."))
 
 
@@ -90,7 +93,7 @@ def _calendar(ticket: Ticket) -> Calendar | None:
 
 
 def _set_status(
-    ticket: Ticket, target: str, *, actor: Actor, action: str, extra: dict | None = None, **changes
+    ticket: Ticket, target: str, *, actor: Actor, action: str, extra: dict | None = None, **changes: Any
 ) -> Ticket:
     before = {"status": ticket.status, **{name: _plain(getattr(ticket, name)) for name in changes}}
     ticket.status = target
@@ -110,7 +113,7 @@ def _set_status(
     return ticket
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, User):
         return value.get_username()
     return value
@@ -138,7 +141,9 @@ def _pause_end(ticket: Ticket, now: datetime.datetime) -> None:
 # --- creating ------------------------------------------------------------------------------
 
 
-def _related_checked(customer: Customer, contact, contract, order) -> None:
+def _related_checked(
+    customer: Customer, contact: Contact | None, contract: Contract | None, order: Order | None
+) -> None:
     if contact is not None and contact.customer_id != customer.pk:
         raise DomainError(_("The contact belongs to another customer."), field="contact")
     if contract is not None and contract.customer_id != customer.pk:
@@ -166,9 +171,10 @@ def ticket_create(
 
     `actor` is a member of staff, or `SYSTEM` for a ticket from the public form or a mail."""
     if actor is not SYSTEM:
-        if not actor.has_perm("service.add_ticket"):
+        person = cast(User, actor)
+        if not person.has_perm("service.add_ticket"):
             raise DomainError(_("You may not open tickets."))
-        if not customer_list(user=actor).filter(pk=customer.pk).exists():
+        if not customer_list(user=person).filter(pk=customer.pk).exists():
             raise DomainError(_("Choose a customer you may see."), field="customer")
     _related_checked(customer, contact, contract, order)
     created_at = created_at or timezone.now()
@@ -447,9 +453,8 @@ def ticket_customer_message_add(
         ticket.updated_at = timezone.now()
         ticket.save(update_fields=["updated_at"])
     event_publish("ticket.customer_wrote", ticket_id=ticket.pk, entry_id=entry.pk)
-    recipients = [ticket.assignee] if ticket.assignee_id else list(service_managers())
     notification_send(
-        recipients=recipients,
+        recipients=_assignee_or_managers(ticket),
         sentence=CUSTOMER_WROTE,
         params={"number": ticket.number, "customer": ticket.customer.name},
         target_url=ticket.get_absolute_url(),
@@ -492,14 +497,18 @@ def ticket_sla_check(*, ticket_id: int, now: datetime.datetime | None = None) ->
     return outcome
 
 
+def _assignee_or_managers(ticket: Ticket) -> list[User]:
+    """Who hears of a ticket: its assignee, or the service managers while it has none."""
+    return [ticket.assignee] if ticket.assignee is not None else list(service_managers())
+
+
 def _due_text(due: datetime.datetime) -> str:
     return timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
 
 
 def _warn(ticket: Ticket, clock: str, due: datetime.datetime) -> None:
-    recipients = [ticket.assignee] if ticket.assignee_id else list(service_managers())
     notification_send(
-        recipients=recipients,
+        recipients=_assignee_or_managers(ticket),
         sentence=WARN_RESPONSE if clock == "response" else WARN_RESOLUTION,
         params={"number": ticket.number, "customer": ticket.customer.name, "due": _due_text(due)},
         target_url=ticket.get_absolute_url(),
@@ -525,7 +534,7 @@ def _escalate(ticket: Ticket, clock: str, due: datetime.datetime) -> None:
         extra={"clock": clock, "due": due},
     )
     notification_send(
-        recipients=[*service_managers(), *([ticket.assignee] if ticket.assignee_id else [])],
+        recipients=[*service_managers(), *([ticket.assignee] if ticket.assignee is not None else [])],
         sentence=ESCALATED_RESPONSE if clock == "response" else ESCALATED_RESOLUTION,
         params={
             "number": ticket.number,
