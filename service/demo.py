@@ -49,6 +49,15 @@ PRIORITIES = [
 ]
 # The state each demo ticket is left in, by share.
 OUTCOMES = ["closed"] * 5 + ["resolved"] * 3 + ["in_progress"] * 2 + ["waiting"] * 2 + ["assigned", "new"]
+OUTCOME_CYCLE = ["new", "assigned", "in_progress", "waiting", "resolved", "closed"]
+KIND_CYCLE = [
+    TicketType.INQUIRY,
+    TicketType.COMPLAINT,
+    TicketType.AFTER_SALES,
+    TicketType.FEEDBACK,
+    TicketType.AFTER_SALES,
+    TicketType.INQUIRY,
+]
 
 
 def demo_step(*, rng, users, contracts=300) -> dict:
@@ -61,7 +70,8 @@ def demo_step(*, rng, users, contracts=300) -> dict:
     count = max(contracts // 5, 20)
     now = timezone.now()
     for index in range(count):
-        kind = rng.choice([*TicketType, TicketType.AFTER_SALES, TicketType.INQUIRY])
+        # The first ones go through every type and every outcome; the rest at random.
+        kind = KIND_CYCLE[index] if index < len(KIND_CYCLE) else rng.choice(KIND_CYCLE)
         customer = rng.choice(customers)
         subject, description = rng.choice(SUBJECTS[kind])
         order = (
@@ -69,7 +79,7 @@ def demo_step(*, rng, users, contracts=300) -> dict:
         )
         contract = order.contract if order is not None else None
         created_at = now - datetime.timedelta(hours=rng.randint(1, 6 * 7 * 24))
-        outcome = rng.choice(OUTCOMES)
+        outcome = OUTCOME_CYCLE[index] if index < len(OUTCOME_CYCLE) else rng.choice(OUTCOMES)
         if outcome == "new":  # nobody on duty when it came in: it waits in the unassigned queue
             for agent in agents:
                 services.agent_duty_set(actor=manager, agent=agent, on_duty=False)
