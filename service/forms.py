@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.selectors import contract_list
 from crm.core.forms import submit_helper
+from crm.core.masking import masker_for
 from orders.selectors import order_list
 from service.choices import TicketChannel, TicketPriority, TicketType
 from service.selectors import service_agents
@@ -28,6 +29,13 @@ class TicketForm(forms.Form):
         self.fields["contact"].queryset = customer.contacts.order_by("-is_primary", "name")
         self.fields["contract"].queryset = contract_list(user=user).filter(customer=customer).order_by("-id")
         self.fields["order"].queryset = order_list(user=user).filter(customer=customer).order_by("-id")
+        # Names and titles may hold phone numbers and addresses: shown through the masker.
+        masker = masker_for(user)
+        self.fields["contact"].label_from_instance = lambda contact: masker.text(str(contact))
+        self.fields["contract"].label_from_instance = lambda contract: (
+            f"{contract.number} · {masker.terms(contract.title)}"
+        )
+        self.fields["order"].label_from_instance = lambda order: order.number
         primary = customer.contacts.filter(is_primary=True).first()
         if primary is not None:
             self.fields["contact"].initial = primary.pk

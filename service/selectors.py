@@ -246,5 +246,5 @@ def ticket_clocks(ticket: Ticket) -> dict[str, Clock]:
     paused = ticket.status == TicketStatus.WAITING_ON_CUSTOMER
     return {
         "first_response": Clock(ticket.first_response_due_at, ticket.first_responded_at, paused),
-        "resolution": Clock(ticket.resolution_due_at, ticket.resolved_at, paused),
+        "to_resolve": Clock(ticket.resolution_due_at, ticket.resolved_at, paused),
     }
