@@ -270,7 +270,7 @@ EXPECTED_POST = {
     "orders:product_list": GET_ONLY,
     # A workflow step: refused (404, then 403) exactly as its page is.
     **step_rows(ok=DONE),
-    "service:ticket_queue": GET_ONLY,
+    "service:ticket_queue": row(FORBIDDEN, agent=NOT_ALLOWED, service_manager=NOT_ALLOWED, admin=NOT_ALLOWED),
     "service:ticket_board": row(FORBIDDEN, service_manager=NOT_ALLOWED, admin=NOT_ALLOWED),
     "service:ticket_list": GET_ONLY,
     "service:ticket_create": posts(EXPECTED["service:ticket_create"]),
