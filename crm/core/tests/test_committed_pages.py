@@ -27,6 +27,8 @@ from customers.tests.factories import CustomerFactory
 from orders.choices import OrderStatus
 from orders.models import Order, Product
 from orders.tests.factories import IN_PERIOD, active_contract
+from service.choices import TicketStatus
+from service.models import AgentDuty, Ticket
 
 # Pages that accept POST but write nothing of ours (Django's auth pages; the public
 # verification page only reads the upload).
@@ -322,6 +324,76 @@ def notification_read_all(w):
     assert not Notification.objects.filter(recipient=w.rep, read_at__isnull=True).exists()
 
 
+def _desk_people(w):
+    w.agent = UserFactory(username="pages_agent", role=Role.SERVICE_AGENT)
+    w.service_manager = UserFactory(username="pages_service_manager", role=Role.SERVICE_MANAGER)
+    w.as_agent, w.as_service_manager = Client(), Client()
+    w.as_agent.force_login(w.agent)
+    w.as_service_manager.force_login(w.service_manager)
+
+
+def ticket_status(ticket):
+    return Ticket.objects.get(pk=ticket.pk).status
+
+
+def ticket_create(w):
+    _desk_people(w)
+    data = {"subject": "Committed pump leaks", "kind": "complaint", "channel": "phone", "priority": "high"}
+    posted(w.as_agent, url("service:ticket_create", customer=w.customer.pk), data)
+    w.ticket = Ticket.objects.get(subject="Committed pump leaks")
+    assert w.ticket.assignee == w.agent, "the only agent on duty gets it"
+
+
+def ticket_start(w):
+    posted(w.as_agent, url("service:ticket_start", w.ticket.pk))
+    assert ticket_status(w.ticket) == TicketStatus.IN_PROGRESS
+
+
+def ticket_reply(w):
+    posted(w.as_agent, url("service:ticket_reply", w.ticket.pk), {"body": "A technician comes Friday", "public": "1"})
+    assert Ticket.objects.get(pk=w.ticket.pk).first_responded_at is not None
+
+
+def ticket_wait(w):
+    posted(w.as_agent, url("service:ticket_wait", w.ticket.pk), {"comment": "Waiting for photos"})
+    assert ticket_status(w.ticket) == TicketStatus.WAITING_ON_CUSTOMER
+
+
+def ticket_resolve(w):
+    posted(w.as_agent, url("service:ticket_resolve", w.ticket.pk), {"comment": "Seal replaced"})
+    assert ticket_status(w.ticket) == TicketStatus.RESOLVED
+
+
+def ticket_close(w):
+    posted(w.as_agent, url("service:ticket_close", w.ticket.pk))
+    assert ticket_status(w.ticket) == TicketStatus.CLOSED
+
+
+def ticket_reopen(w):
+    posted(w.as_agent, url("service:ticket_reopen", w.ticket.pk), {"reason": "Leaks again"})
+    assert ticket_status(w.ticket) == TicketStatus.IN_PROGRESS
+
+
+def ticket_assign(w):
+    data = {"assignee": w.service_manager.pk, "comment": "I take it over"}
+    posted(w.as_service_manager, url("service:ticket_assign", w.ticket.pk), data)
+    assert Ticket.objects.get(pk=w.ticket.pk).assignee == w.service_manager
+
+
+def agent_duty(w):
+    posted(w.as_agent, url("service:agent_duty", w.agent.pk), {"on_duty": "0"})
+    assert not AgentDuty.objects.get(agent=w.agent).on_duty
+
+
+def ticket_claim(w):
+    data = {"subject": "Committed unassigned", "kind": "inquiry", "channel": "phone", "priority": "low"}
+    posted(w.as_agent, url("service:ticket_create", customer=w.customer.pk), data)
+    ticket = Ticket.objects.get(subject="Committed unassigned")
+    assert ticket.assignee is None, "nobody is on duty"
+    posted(w.as_agent, url("service:ticket_claim", ticket.pk))
+    assert Ticket.objects.get(pk=ticket.pk).assignee == w.agent
+
+
 PAGE_POSTS = {
     "customers:customer_create": customer_create,
     "customers:customer_update": customer_update,
@@ -358,6 +430,16 @@ PAGE_POSTS = {
     "contracts:contract_terminate": contract_terminate,
     "notifications:notification_read": notification_read,
     "notifications:notification_read_all": notification_read_all,
+    "service:ticket_create": ticket_create,
+    "service:ticket_start": ticket_start,
+    "service:ticket_reply": ticket_reply,
+    "service:ticket_wait": ticket_wait,
+    "service:ticket_resolve": ticket_resolve,
+    "service:ticket_close": ticket_close,
+    "service:ticket_reopen": ticket_reopen,
+    "service:ticket_assign": ticket_assign,
+    "service:agent_duty": agent_duty,
+    "service:ticket_claim": ticket_claim,
 }
 
 

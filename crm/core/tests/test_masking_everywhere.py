@@ -18,11 +18,14 @@ from contracts import services as contract_services
 from contracts import signatures
 from contracts.tests.factories import ContractFactory, default_approval_rules, pending_contract
 from crm.core.models import Notification
-from crm.core.tests.factories import PASSWORD
+from crm.core.roles import Role
+from crm.core.tests.factories import PASSWORD, UserFactory
 from crm.core.tests.test_permission_matrix import EXPECTED, URL_ARGS, URL_KWARGS, URL_QUERY
 from customers import services as customer_services
 from orders import services as order_services
 from orders.tests.factories import ProductFactory, line, order_for
+from service import services as service_services
+from service.tests.factories import ticket_for
 
 # /health/ is among the pages: it answers 200 only while a worker reports in.
 pytestmark = pytest.mark.usefixtures("worker_alive")
@@ -114,7 +117,21 @@ def seeded(rep, manager, finance, signatory):
     rejected_order = order_for(rep, customer, lines=[line(product)], notes=LEAK)
     order_services.order_submit(actor=rep, order_id=rejected_order.pk)
     order_services.order_reject(actor=manager, order_id=rejected_order.pk, comment=LEAK)
+    # The service desk: an unassigned ticket the customer wrote on (agents see it), and one
+    # a service manager worked (notes, replies, resolution) — every text holding the leak.
+    open_ticket = ticket_for(customer, contact=contact, subject=LEAK[:200], description=LEAK)
+    service_services.ticket_customer_message_add(ticket=open_ticket, body=LEAK, author_email=EMAILS[1])
+    worked = ticket_for(customer, contact=contact, subject=f"Pump {SHORT}", description=LEAK)
+    desk_manager = UserFactory(username="masking_desk_manager", role=Role.SERVICE_MANAGER)
+    service_services.ticket_assign(actor=desk_manager, ticket_id=worked.pk, assignee=desk_manager, comment=LEAK)
+    service_services.ticket_start(actor=desk_manager, ticket_id=worked.pk)
+    service_services.ticket_reply_add(actor=desk_manager, ticket=worked, body=LEAK, public=False)
+    service_services.ticket_reply_add(actor=desk_manager, ticket=worked, body=LEAK, public=True)
+    service_services.ticket_wait(actor=desk_manager, ticket_id=worked.pk, comment=LEAK)
+    service_services.ticket_resolve(actor=desk_manager, ticket_id=worked.pk, comment=LEAK)
     return {
+        "ticket": open_ticket,
+        "tickets": [open_ticket, worked],
         "customer": customer,
         "contact": contact,
         "interaction": interaction,
@@ -159,6 +176,10 @@ def every_url(objects):
     yield reverse("contracts:approval_inbox")
     for text in ("Acme", "CT-", "ORD-"):  # the search page, whose groups the navigation's box shows too
         yield f"{reverse('dashboard:search')}?{urlencode({'q': text})}"
+    for ticket in objects["tickets"]:
+        yield reverse("service:ticket_detail", args=[ticket.pk])
+    yield f"{reverse('service:ticket_list')}?customer={customer}"
+    yield f"{reverse('service:customer_tickets')}?customer={customer}"
 
 
 def body_of(response) -> str:
@@ -231,7 +252,7 @@ def free_text_fields():
     return {
         field.name
         for model in apps.get_models()
-        if model._meta.app_label in {"core", "customers", "contracts", "orders"}
+        if model._meta.app_label in {"core", "customers", "contracts", "orders", "service"}
         for field in model._meta.get_fields()
         if isinstance(field, models.CharField | models.TextField) and not field.choices
     } - NOT_FREE_TEXT

@@ -46,6 +46,7 @@ from crm.core.tests.factories import PASSWORD, UserFactory
 from customers.tests.factories import CustomerFactory
 from orders.choices import OrderStatus
 from orders.tests.factories import IN_PERIOD, active_contract, line
+from service.models import BusinessCalendar, Holiday
 
 # The signing services, besides every app's `services`.
 OTHER_SERVICE_MODULES = ["contracts.signatures"]
@@ -71,6 +72,7 @@ NOT_AUDITED = {
     "crm.core.notifications.notification_send": "a notification copies news the step already audited",
     "crm.core.notifications.notification_mark_read": "the reader's own bookkeeping",
     "crm.core.notifications.notifications_mark_all_read": "the reader's own bookkeeping",
+    "service.services.ticket_sla_check": "a ticket with no clock near its deadline: nothing to warn of",
 }
 # Internal modules whose public functions that lock or write must be `in_callers_transaction`.
 HELPER_MODULES = ["contracts.steps"]
@@ -411,7 +413,68 @@ SERVICE_CALLS = {
     "crm.core.notifications.notifications_mark_all_read": lambda w: _call(
         "crm.core.notifications.notifications_mark_all_read", actor=w.rep
     ),
+    # The service desk: a ticket through its whole life, then a second one claimed.
+    "service.services.ticket_create": lambda w: _ticket_opened(w),
+    "service.services.ticket_start": lambda w: _call(
+        "service.services.ticket_start", actor=w.agent, ticket_id=w.ticket.pk
+    ),
+    "service.services.ticket_reply_add": lambda w: _call(
+        "service.services.ticket_reply_add", actor=w.agent, ticket=w.ticket, body="On it", public=True
+    ),
+    "service.services.ticket_wait": lambda w: _call(
+        "service.services.ticket_wait", actor=w.agent, ticket_id=w.ticket.pk
+    ),
+    "service.services.ticket_customer_message_add": lambda w: _call(
+        "service.services.ticket_customer_message_add", ticket=w.ticket, body="Here it is", author_email="a@example.com"
+    ),
+    "service.services.ticket_sla_check": lambda w: _call("service.services.ticket_sla_check", ticket_id=w.ticket.pk),
+    "service.services.ticket_resolve": lambda w: _call(
+        "service.services.ticket_resolve", actor=w.agent, ticket_id=w.ticket.pk, comment="Fixed"
+    ),
+    "service.services.ticket_close": lambda w: _call(
+        "service.services.ticket_close", actor=w.agent, ticket_id=w.ticket.pk
+    ),
+    "service.services.ticket_reopen": lambda w: _call(
+        "service.services.ticket_reopen", actor=w.agent, ticket_id=w.ticket.pk, reason="Broke again"
+    ),
+    "service.services.ticket_assign": lambda w: _call(
+        "service.services.ticket_assign", actor=w.service_manager, ticket_id=w.ticket.pk, assignee=w.service_manager
+    ),
+    "service.services.agent_duty_set": lambda w: _call(
+        "service.services.agent_duty_set", actor=w.service_manager, agent=w.agent, on_duty=False
+    ),
+    "service.services.ticket_claim": lambda w: _call(
+        "service.services.ticket_claim", actor=w.agent, ticket_id=_ticket_opened(w, keep=False).pk
+    ),
+    "service.services.calendar_day_delete": lambda w: _call(
+        "service.services.calendar_day_delete",
+        actor=w.admin,
+        day=Holiday.objects.create(
+            calendar=BusinessCalendar.objects.create(name="Atomic calendar"), date=datetime.date(2026, 12, 25), name="X"
+        ),
+    ),
 }
+
+
+def _ticket_opened(w, keep=True):
+    from service.services import ticket_create
+
+    if keep:
+        w.agent = UserFactory(username="atomic_agent", role=Role.SERVICE_AGENT)
+        w.service_manager = UserFactory(username="atomic_service_manager", role=Role.SERVICE_MANAGER)
+        w.desk_customer = CustomerFactory(owner=w.rep)
+    ticket = ticket_create(
+        actor=w.agent,
+        customer=w.desk_customer,
+        contact=None,
+        kind="inquiry",
+        channel="phone",
+        subject="Atomic ticket",
+        description="",
+    )
+    if keep:
+        w.ticket = ticket
+    return ticket
 
 
 def _reminded(w):

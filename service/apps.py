@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    name = "service"
+    verbose_name = _("Service desk")
+
+    def ready(self):
+        from crm.core.history import history_sentences_register
+        from service.history import SENTENCES
+
+        history_sentences_register(SENTENCES)
