@@ -11,6 +11,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("contracts/", include("contracts.urls")),
     path("orders/", include("orders.urls")),
+    path("service/", include("service.urls")),
     path("notifications/", include("crm.core.notification_urls")),
     path("", include("crm.dashboard.urls")),
 ]

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "customers",
     "contracts",
     "orders",
+    "service",
 ]
 
 MIDDLEWARE = [
@@ -274,6 +275,10 @@ ORDER_APPROVAL_TOTAL_ABOVE = os.environ.get("ORDER_APPROVAL_TOTAL_ABOVE", "20000
 ORDER_APPROVAL_DISCOUNT_ABOVE = os.environ.get("ORDER_APPROVAL_DISCOUNT_ABOVE", "15")
 # The daily job closes orders delivered more than this many days ago.
 ORDER_CLOSE_AFTER_DAYS = int(os.environ.get("ORDER_CLOSE_AFTER_DAYS", "30"))
+# The service desk warns this many minutes before an SLA clock breaches (and escalates at breach).
+SERVICE_SLA_WARN_MINUTES = int(os.environ.get("SERVICE_SLA_WARN_MINUTES", "60"))
+# Resolved tickets are closed this many days after resolution by the daily job.
+SERVICE_CLOSE_AFTER_DAYS = int(os.environ.get("SERVICE_CLOSE_AFTER_DAYS", "7"))
 
 # One cache every server process shares: a database table (`manage.py createcachetable`,
 # run by `make migrate`), with an atomic increment for counters such as rate limits.

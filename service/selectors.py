@@ -1,0 +1,191 @@
+"""Reads of the service desk: tickets as a user may see them, the queue, the board, the
+SLA policy and calendar a ticket follows, and the agents' load."""
+
+import datetime
+from collections import defaultdict
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import User
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from crm.core.roles import Role
+from customers.models import Customer
+from service.choices import OPEN_STATUSES, PRIORITY_WEIGHT, TicketStatus
+from service.models import BusinessCalendar, SlaPolicy, Ticket, TicketEntry
+from service.sla import Calendar, Clock
+
+Viewer = Any  # a user, or AnonymousUser
+
+
+def ticket_list(*, user: Viewer) -> QuerySet[Ticket]:
+    """The tickets the user may see, with what a list row shows."""
+    return Ticket.objects.visible_to(user).select_related("customer", "assignee")
+
+
+def ticket_get(*, user: Viewer, ticket_id: int) -> Ticket | None:
+    return ticket_list(user=user).select_related("contact", "contract", "order", "sla_policy").filter(pk=ticket_id).first()
+
+
+def ticket_queue(*, user: Viewer) -> QuerySet[Ticket]:
+    """The agent's queue: their open tickets and the unassigned ones, nearest deadline first
+    (tickets without a deadline last)."""
+    return (
+        ticket_list(user=user)
+        .filter(status__in=OPEN_STATUSES)
+        .filter(Q(assignee=user) | Q(assignee__isnull=True))
+        .order_by(F("resolution_due_at").asc(nulls_last=True), "id")
+    )
+
+
+def ticket_breaching(*, user: Viewer, now: datetime.datetime | None = None) -> QuerySet[Ticket]:
+    """The open tickets the user sees that breach a clock."""
+    now = now or timezone.now()
+    return ticket_list(user=user).filter(tickets_breaching(now)).order_by(F("resolution_due_at").asc(nulls_last=True), "id")
+
+
+def tickets_breaching(now: datetime.datetime) -> Q:
+    """Open tickets with a clock past its deadline; a ticket waiting on the customer only if
+    it breached before the pause (its deadlines move on by the pause when it resumes)."""
+    running = ~Q(status=TicketStatus.WAITING_ON_CUSTOMER)
+    response = Q(first_responded_at__isnull=True, first_response_due_at__lt=now) & (
+        running | Q(paused_since__gt=F("first_response_due_at"))
+    )
+    resolution = Q(resolution_due_at__lt=now) & (running | Q(paused_since__gt=F("resolution_due_at")))
+    return Q(status__in=OPEN_STATUSES) & (response | resolution)
+
+
+def ticket_board(*, user: Viewer, limit: int = 20) -> dict[str, Any]:
+    """The manager's board: the unassigned queue, the breaching tickets, and each agent's open
+    tickets (counts and weighted load)."""
+    open_tickets = ticket_list(user=user).filter(status__in=OPEN_STATUSES)
+    per_agent = (
+        open_tickets.filter(assignee__isnull=False)
+        .values("assignee", "assignee__username", "assignee__first_name", "assignee__last_name")
+        .annotate(load=Sum(_weight()), waiting=Sum(Case(When(status=TicketStatus.WAITING_ON_CUSTOMER, then=1), default=0)))
+        .order_by("-load", "assignee__username")
+    )
+    counts: dict[int, int] = defaultdict(int)
+    for row in open_tickets.filter(assignee__isnull=False).values("assignee").annotate(n=Sum(Value(1))):
+        counts[row["assignee"]] = row["n"]
+    agents = [
+        {
+            "id": row["assignee"],
+            "name": " ".join(filter(None, [row["assignee__first_name"], row["assignee__last_name"]]))
+            or row["assignee__username"],
+            "open": counts[row["assignee"]],
+            "load": row["load"],
+            "waiting": row["waiting"],
+        }
+        for row in per_agent
+    ]
+    unassigned = open_tickets.filter(assignee__isnull=True).order_by(F("resolution_due_at").asc(nulls_last=True), "id")
+    breaching = ticket_breaching(user=user)
+    return {
+        "unassigned": list(unassigned[:limit]),
+        "unassigned_count": unassigned.count(),
+        "breaching": list(breaching[:limit]),
+        "breaching_count": breaching.count(),
+        "agents": agents,
+    }
+
+
+def ticket_entries(*, user: Viewer, ticket: Ticket) -> QuerySet[TicketEntry]:
+    """The processing record, oldest first; whoever sees the ticket sees its notes too
+    (the customer never does: they only get public replies)."""
+    return TicketEntry.objects.visible_to(user).filter(ticket=ticket).select_related("author")
+
+
+def customer_tickets(*, user: Viewer, customer: Customer) -> QuerySet[Ticket]:
+    return ticket_list(user=user).filter(customer=customer).order_by("-created_at", "-id")
+
+
+def _weight():
+    return Case(
+        *[When(priority=priority, then=Value(weight)) for priority, weight in PRIORITY_WEIGHT.items()],
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+def agent_candidates() -> QuerySet[User]:
+    """The active service agents on duty (an agent without a duty row is on duty), least
+    loaded first (open tickets weighted by priority), ties to whoever waited longest."""
+    open_assigned = Q(assigned_tickets__status__in=OPEN_STATUSES)
+    return (
+        User.objects.filter(is_active=True, groups__name=Role.SERVICE_AGENT.value)
+        .exclude(service_duty__on_duty=False)
+        .annotate(
+            load=Coalesce(
+                Sum(
+                    Case(
+                        *[
+                            When(open_assigned & Q(assigned_tickets__priority=priority), then=Value(weight))
+                            for priority, weight in PRIORITY_WEIGHT.items()
+                        ],
+                        default=Value(0),
+                        output_field=IntegerField(),
+                    )
+                ),
+                0,
+            )
+        )
+        .order_by("load", F("service_duty__last_assigned_at").asc(nulls_first=True), "id")
+    )
+
+
+def service_agents() -> QuerySet[User]:
+    """Who a manager may assign a ticket to: active service agents and managers."""
+    return (
+        User.objects.filter(
+            is_active=True, groups__name__in=[Role.SERVICE_AGENT.value, Role.SERVICE_MANAGER.value]
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def service_managers() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, groups__name=Role.SERVICE_MANAGER.value).distinct().order_by("id")
+
+
+def sla_policy_for(*, priority: str, tier: str, kind: str) -> SlaPolicy | None:
+    """The most specific active policy: tier and type, then tier, then type, then priority alone."""
+    candidates = SlaPolicy.objects.filter(
+        is_active=True, priority=priority, customer_tier__in=[tier, ""], kind__in=[kind, ""]
+    ).select_related("calendar")
+    return max(candidates, key=lambda policy: (bool(policy.customer_tier), bool(policy.kind)), default=None)
+
+
+def calendar_for(policy: SlaPolicy | None) -> Calendar | None:
+    """The arithmetic calendar of a policy (its own, else the default one)."""
+    calendar = policy.calendar if policy is not None and policy.calendar_id else None
+    if calendar is None:
+        calendar = BusinessCalendar.objects.filter(is_default=True).first()
+    return calendar_load(calendar) if calendar is not None else None
+
+
+def calendar_load(calendar: BusinessCalendar) -> Calendar:
+    hours: dict[int, list] = defaultdict(list)
+    for row in calendar.hours.order_by("weekday", "starts"):
+        hours[row.weekday].append((row.starts, row.ends))
+    holidays, workdays = set(), {}
+    for holiday in calendar.holidays.all():
+        if holiday.is_workday:
+            workdays[holiday.date] = holiday.works_like
+        else:
+            holidays.add(holiday.date)
+    return Calendar(
+        time_zone=ZoneInfo(calendar.time_zone), hours=dict(hours), holidays=frozenset(holidays), workdays=workdays
+    )
+
+
+def ticket_clocks(ticket: Ticket) -> dict[str, Clock]:
+    """The two SLA clocks of a ticket, as its page shows them."""
+    paused = ticket.status == TicketStatus.WAITING_ON_CUSTOMER
+    return {
+        "first_response": Clock(ticket.first_response_due_at, ticket.first_responded_at, paused),
+        "resolution": Clock(ticket.resolution_due_at, ticket.resolved_at, paused),
+    }

@@ -1,0 +1,552 @@
+"""Every write to the service desk: tickets, their steps and processing record, the SLA
+clocks' warnings and escalations, and the agents' duty.
+
+The SLA clocks run in business time (`service/sla.py`) from the ticket's creation. While a
+ticket waits on the customer both running clocks pause: when it resumes, each running
+deadline moves on by the business minutes the pause took.
+"""
+
+import datetime
+import zlib
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from contracts.models import Contract
+from crm.core.audit import audit_record, diff, snapshot
+from crm.core.events import event_publish
+from crm.core.exceptions import DomainError, TransitionNotAllowed
+from crm.core.notifications import notification_send
+from crm.core.numbering import number_allocate
+from crm.core.workflow import SYSTEM, Actor, audit_actor
+from customers.models import Contact, Customer
+from customers.selectors import customer_list
+from orders.models import Order
+from service.choices import (
+    OPEN_STATUSES,
+    TicketEntryKind,
+    TicketPriority,
+    TicketStatus,
+    priority_raised,
+)
+from service.models import TICKET_FIELDS, AgentDuty, DeskSettings, Ticket, TicketEntry
+from service.selectors import agent_candidates, calendar_for, service_managers, sla_policy_for
+from service.sla import Calendar
+from service.workflow import WORKFLOW
+
+S = TicketStatus
+
+# The advisory lock that serialises the automatic assignment's choice (one number for the app).
+ASSIGNMENT_LOCK = zlib.crc32(b"service.ticket_auto_assign")
+
+WARN_RESPONSE = gettext_noop("%(number)s (%(customer)s) needs a first response by %(due)s.")
+WARN_RESOLUTION = gettext_noop("%(number)s (%(customer)s) is due to be resolved by %(due)s.")
+ESCALATED_RESPONSE = gettext_noop("%(number)s (%(customer)s) breached its first-response target; priority is now %(priority)s.")
+ESCALATED_RESOLUTION = gettext_noop("%(number)s (%(customer)s) breached its resolution target; priority is now %(priority)s.")
+ASSIGNED = gettext_noop("%(number)s (%(customer)s) is assigned to you: %(subject)s")
+CUSTOMER_WROTE = gettext_noop("%(customer)s wrote on %(number)s.")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _ticket_locked(actor: Actor, ticket_id: int, action: str = "change") -> Ticket:
+    """The ticket under a row lock, if the actor may act on it (`SYSTEM` may on every one)."""
+    queryset = Ticket.objects.all() if actor is SYSTEM else Ticket.objects.visible_to(actor, action)
+    ticket = (
+        queryset.select_for_update(of=("self",))
+        .select_related("customer", "sla_policy", "sla_policy__calendar")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise DomainError(_("This ticket does not exist or you may not act on it."))
+    return ticket
+
+
+def _works_on_it(actor: Actor, ticket: Ticket) -> None:
+    """An agent works only the tickets assigned to them; a manager on every one."""
+    if actor is SYSTEM or actor.has_perm("service.view_all_ticket"):
+        return
+    if ticket.assignee_id != actor.pk:
+        raise TransitionNotAllowed(_("Only the ticket's assignee or a service manager may do this."))
+
+
+def _calendar(ticket: Ticket) -> Calendar | None:
+    return calendar_for(ticket.sla_policy)
+
+
+def _set_status(ticket: Ticket, target: str, *, actor: Actor, action: str, extra: dict | None = None, **changes) -> Ticket:
+    before = {"status": ticket.status, **{name: _plain(getattr(ticket, name)) for name in changes}}
+    ticket.status = target
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    ticket.updated_at = timezone.now()
+    ticket.save()
+    after = {"status": target, **{name: _plain(value) for name, value in changes.items()}}
+    audit_record(
+        actor=audit_actor(actor),
+        action=action,
+        target=ticket,
+        parent=ticket.customer,
+        changes=diff(before, after),
+        extra=extra,
+    )
+    return ticket
+
+
+def _plain(value):
+    if isinstance(value, User):
+        return value.get_username()
+    return value
+
+
+def _pause_end(ticket: Ticket, now: datetime.datetime) -> None:
+    """End a pause: each running clock's deadline moves on by the pause's business minutes."""
+    if ticket.paused_since is None:
+        return
+    calendar = _calendar(ticket)
+    if calendar is not None:
+        minutes = calendar.between(ticket.paused_since, now)
+        ticket.paused_minutes += minutes
+        if ticket.first_responded_at is None and ticket.first_response_due_at is not None:
+            ticket.first_response_due_at = calendar.add(ticket.first_response_due_at, minutes)
+            if ticket.first_response_due_at > now:
+                ticket.response_warned = ticket.response_escalated = False
+        if ticket.resolved_at is None and ticket.resolution_due_at is not None:
+            ticket.resolution_due_at = calendar.add(ticket.resolution_due_at, minutes)
+            if ticket.resolution_due_at > now:
+                ticket.resolution_warned = ticket.resolution_escalated = False
+    ticket.paused_since = None
+
+
+# --- creating ------------------------------------------------------------------------------
+
+
+def _related_checked(customer: Customer, contact, contract, order) -> None:
+    if contact is not None and contact.customer_id != customer.pk:
+        raise DomainError(_("The contact belongs to another customer."), field="contact")
+    if contract is not None and contract.customer_id != customer.pk:
+        raise DomainError(_("The contract belongs to another customer."), field="contract")
+    if order is not None and order.customer_id != customer.pk:
+        raise DomainError(_("The order belongs to another customer."), field="order")
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: Actor,
+    customer: Customer,
+    contact: Contact | None,
+    kind: str,
+    channel: str,
+    subject: str,
+    description: str,
+    priority: str = TicketPriority.NORMAL,
+    contract: Contract | None = None,
+    order: Order | None = None,
+    created_at: datetime.datetime | None = None,
+) -> Ticket:
+    """Open a ticket with its SLA deadlines, and give it to the least-loaded agent on duty.
+
+    `actor` is a member of staff, or `SYSTEM` for a ticket from the public form or a mail."""
+    if actor is not SYSTEM:
+        if not actor.has_perm("service.add_ticket"):
+            raise DomainError(_("You may not open tickets."))
+        if not customer_list(user=actor).filter(pk=customer.pk).exists():
+            raise DomainError(_("Choose a customer you may see."), field="customer")
+    _related_checked(customer, contact, contract, order)
+    created_at = created_at or timezone.now()
+    ticket = Ticket(
+        customer=customer,
+        contact=contact,
+        contract=contract,
+        order=order,
+        kind=kind,
+        channel=channel,
+        subject=subject.strip(),
+        description=description,
+        priority=priority,
+        created_by=audit_actor(actor),
+        created_at=created_at,
+        updated_at=created_at,
+    )
+    ticket.sla_policy = sla_policy_for(priority=priority, tier=customer.tier, kind=kind)
+    calendar = _calendar(ticket)
+    if ticket.sla_policy is not None and calendar is not None:
+        ticket.first_response_due_at = calendar.due(created_at, ticket.sla_policy.first_response_minutes)
+        ticket.resolution_due_at = calendar.due(created_at, ticket.sla_policy.resolution_minutes)
+    try:
+        ticket.full_clean(exclude=["number", "assignee", "sla_policy"])
+    except Exception as error:  # ValidationError: shown next to the first field it names
+        fields = list(getattr(error, "error_dict", {}) or [None])
+        raise DomainError(" ".join(getattr(error, "messages", [str(error)])), field=fields[0]) from None
+    ticket.number = number_allocate("TK", year=timezone.localtime(created_at).year)
+    ticket.save(force_insert=True)
+    audit_record(
+        actor=audit_actor(actor),
+        action="ticket.created",
+        target=ticket,
+        parent=customer,
+        changes=diff({}, snapshot(ticket, TICKET_FIELDS)),
+        extra={
+            "first_response_due_at": ticket.first_response_due_at,
+            "resolution_due_at": ticket.resolution_due_at,
+            "policy": str(ticket.sla_policy or ""),
+        },
+        actor_label=_("the customer") if actor is SYSTEM else "",
+    )
+    event_publish("ticket.created", ticket_id=ticket.pk, kind=ticket.kind, customer_id=customer.pk)
+    _auto_assign(ticket)
+    return ticket
+
+
+def _auto_assign(ticket: Ticket) -> None:
+    """Give the ticket to the least-loaded agent on duty (ties: who waited longest).
+
+    The choice is serialised by a transaction-level advisory lock: the next ticket's choice
+    waits until this one commits, so it counts this assignment in the loads."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ASSIGNMENT_LOCK])
+    agent = agent_candidates().first()
+    if agent is None:
+        return  # nobody on duty: the ticket waits in the unassigned queue
+    _assign(ticket, agent, actor=SYSTEM, automatic=True)
+
+
+def _assign(ticket: Ticket, agent: User, *, actor: Actor, automatic: bool = False, comment: str = "") -> Ticket:
+    WORKFLOW.check(ticket, "assign", actor=actor)
+    now = timezone.now()
+    _pause_end(ticket, now)
+    AgentDuty.objects.update_or_create(agent=agent, defaults={"last_assigned_at": now})
+    _set_status(
+        ticket,
+        S.ASSIGNED,
+        actor=actor,
+        action="ticket.assigned",
+        extra={"automatic": automatic, "comment": comment},
+        assignee=agent,
+    )
+    event_publish("ticket.assigned", ticket_id=ticket.pk, assignee_id=agent.pk, automatic=automatic)
+    notification_send(
+        recipients=[agent],
+        sentence=ASSIGNED,
+        params={"number": ticket.number, "customer": ticket.customer.name, "subject": ticket.subject},
+        target_url=ticket.get_absolute_url(),
+        exclude=[getattr(actor, "pk", None)],
+    )
+    return ticket
+
+
+# --- the steps -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_assign(*, actor: Actor, ticket_id: int, assignee: User, comment: str = "") -> Ticket:
+    """A service manager gives the ticket to an agent (or takes it from one for another)."""
+    ticket = _ticket_locked(actor, ticket_id)
+    if not assignee.is_active or not assignee.has_perm("service.work_ticket"):
+        raise DomainError(_("Tickets go to active service agents."), field="assignee")
+    if ticket.assignee_id == assignee.pk and ticket.status == S.ASSIGNED:
+        raise DomainError(_("The ticket is already assigned to %(agent)s.") % {"agent": assignee}, field="assignee")
+    return _assign(ticket, assignee, actor=actor, comment=comment)
+
+
+@transaction.atomic
+def ticket_claim(*, actor: User, ticket_id: int) -> Ticket:
+    """An agent takes an unassigned ticket and starts on it; of two claiming at once, one
+    gets it and the other is told it is taken."""
+    ticket = _ticket_locked(actor, ticket_id, "view")
+    if ticket.assignee_id is not None:
+        raise TransitionNotAllowed(_("%(number)s was taken by %(agent)s.") % {"number": ticket, "agent": ticket.assignee})
+    WORKFLOW.check(ticket, "claim", actor=actor)
+    AgentDuty.objects.update_or_create(agent=actor, defaults={"last_assigned_at": timezone.now()})
+    _set_status(ticket, S.IN_PROGRESS, actor=actor, action="ticket.claimed", assignee=actor)
+    event_publish("ticket.assigned", ticket_id=ticket.pk, assignee_id=actor.pk, automatic=False)
+    return ticket
+
+
+@transaction.atomic
+def ticket_start(*, actor: Actor, ticket_id: int) -> Ticket:
+    """The assignee starts work (or resumes a ticket that waited on the customer)."""
+    ticket = _ticket_locked(actor, ticket_id)
+    WORKFLOW.check(ticket, "start", actor=actor)
+    _works_on_it(actor, ticket)
+    resumed = ticket.status == S.WAITING_ON_CUSTOMER
+    _pause_end(ticket, timezone.now())
+    return _set_status(ticket, S.IN_PROGRESS, actor=actor, action="ticket.resumed" if resumed else "ticket.started")
+
+
+@transaction.atomic
+def ticket_wait(*, actor: User, ticket_id: int, comment: str = "") -> Ticket:
+    """The ticket waits on the customer: its clocks pause until it resumes."""
+    ticket = _ticket_locked(actor, ticket_id)
+    WORKFLOW.check(ticket, "wait", actor=actor)
+    _works_on_it(actor, ticket)
+    return _set_status(
+        ticket,
+        S.WAITING_ON_CUSTOMER,
+        actor=actor,
+        action="ticket.waiting",
+        extra={"comment": comment},
+        paused_since=timezone.now(),
+    )
+
+
+@transaction.atomic
+def ticket_resolve(*, actor: User, ticket_id: int, comment: str) -> Ticket:
+    ticket = _ticket_locked(actor, ticket_id)
+    WORKFLOW.check(ticket, "resolve", actor=actor)
+    _works_on_it(actor, ticket)
+    if not comment.strip():
+        raise DomainError(_("Say how the ticket was resolved."), field="comment")
+    now = timezone.now()
+    _pause_end(ticket, now)
+    _set_status(
+        ticket,
+        S.RESOLVED,
+        actor=actor,
+        action="ticket.resolved",
+        extra={"comment": comment, "resolution_breached": bool(ticket.resolution_due_at and now > ticket.resolution_due_at)},
+        resolved_at=now,
+        resolution=comment.strip(),
+        assignee=ticket.assignee or (actor if actor is not SYSTEM else None),
+    )
+    event_publish("ticket.resolved", ticket_id=ticket.pk, actor_id=getattr(actor, "pk", None))
+    return ticket
+
+
+@transaction.atomic
+def ticket_close(*, actor: Actor, ticket_id: int) -> Ticket:
+    ticket = _ticket_locked(actor, ticket_id)
+    WORKFLOW.check(ticket, "close", actor=actor)
+    _works_on_it(actor, ticket)
+    _set_status(ticket, S.CLOSED, actor=actor, action="ticket.closed", closed_at=timezone.now())
+    event_publish("ticket.closed", ticket_id=ticket.pk)
+    return ticket
+
+
+@transaction.atomic
+def ticket_reopen(*, actor: Actor, ticket_id: int, reason: str) -> Ticket:
+    """Back to its assignee (in progress) or the unassigned queue; a closed ticket only
+    within the days the desk's settings allow. The resolution clock restarts where it stood:
+    the time the ticket lay resolved does not count."""
+    ticket = _ticket_locked(actor, ticket_id)
+    target = S.IN_PROGRESS if ticket.assignee_id else S.NEW
+    WORKFLOW.check(ticket, "reopen", actor=actor, target=target)
+    if not reason.strip():
+        raise DomainError(_("Say why the ticket is reopened."), field="reason")
+    now = timezone.now()
+    if ticket.status == S.CLOSED:
+        days = DeskSettings.current().reopen_closed_days
+        if ticket.closed_at is None or ticket.closed_at < now - datetime.timedelta(days=days):
+            raise TransitionNotAllowed(
+                _("A closed ticket can be reopened within %(days)d days of closing; open a new one instead.")
+                % {"days": days}
+            )
+    ticket.paused_since = ticket.resolved_at
+    ticket.resolved_at = None
+    _pause_end(ticket, now)
+    _set_status(
+        ticket, target, actor=actor, action="ticket.reopened", extra={"reason": reason}, closed_at=None, resolution=""
+    )
+    event_publish("ticket.reopened", ticket_id=ticket.pk)
+    return ticket
+
+
+# --- the processing record -----------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_reply_add(*, actor: User, ticket: Ticket, body: str, public: bool) -> TicketEntry:
+    """A staff note (internal) or a reply the customer gets by e-mail; the first public reply
+    stops the first-response clock."""
+    if not actor.has_perm("service.work_ticket"):
+        raise DomainError(_("You may not write on tickets."))
+    ticket = _ticket_locked(actor, ticket.pk)
+    _works_on_it(actor, ticket)
+    if not body.strip():
+        raise DomainError(_("Write something first."), field="body")
+    if public and ticket.status in (S.CLOSED,):
+        raise TransitionNotAllowed(_("A closed ticket takes no replies; reopen it first."))
+    entry = TicketEntry.objects.create(
+        ticket=ticket,
+        kind=TicketEntryKind.PUBLIC_REPLY if public else TicketEntryKind.INTERNAL_NOTE,
+        author=actor,
+        author_email=actor.email,
+        body=body.strip(),
+    )
+    changes: dict[str, Any] = {}
+    if public and ticket.first_responded_at is None:
+        ticket.first_responded_at = entry.created_at
+        changes["first_responded_at"] = [None, entry.created_at]
+    ticket.updated_at = timezone.now()
+    ticket.save()
+    audit_record(
+        actor=actor,
+        action="ticket.replied" if public else "ticket.noted",
+        target=ticket,
+        parent=ticket.customer,
+        changes=changes,
+        extra={"entry_id": entry.pk, "body": entry.body[:500]},
+    )
+    if public:
+        event_publish("ticket.replied", ticket_id=ticket.pk, entry_id=entry.pk)
+    return entry
+
+
+@transaction.atomic
+def ticket_customer_message_add(
+    *, ticket: Ticket, body: str, author_email: str = "", received_at: datetime.datetime | None = None
+) -> TicketEntry:
+    """The customer wrote (by e-mail or on the status page): the message joins the record and
+    a ticket waiting on them resumes; a resolved one stays resolved (the assignee is told)."""
+    ticket = _ticket_locked(SYSTEM, ticket.pk)
+    if not body.strip():
+        raise DomainError(_("Write something first."), field="body")
+    entry = TicketEntry.objects.create(
+        ticket=ticket,
+        kind=TicketEntryKind.CUSTOMER_MESSAGE,
+        author_email=author_email,
+        body=body.strip(),
+        created_at=received_at or timezone.now(),
+    )
+    audit_record(
+        actor=None,
+        action="ticket.customer_wrote",
+        target=ticket,
+        parent=ticket.customer,
+        extra={"entry_id": entry.pk, "from": author_email},
+        actor_label=author_email or _("the customer"),
+    )
+    if ticket.status == S.WAITING_ON_CUSTOMER:
+        WORKFLOW.check(ticket, "start", actor=SYSTEM)
+        _pause_end(ticket, timezone.now())
+        _set_status(ticket, S.IN_PROGRESS, actor=SYSTEM, action="ticket.resumed", extra={"by_customer": True})
+    else:
+        ticket.updated_at = timezone.now()
+        ticket.save(update_fields=["updated_at"])
+    event_publish("ticket.customer_wrote", ticket_id=ticket.pk, entry_id=entry.pk)
+    recipients = [ticket.assignee] if ticket.assignee_id else list(service_managers())
+    notification_send(
+        recipients=recipients,
+        sentence=CUSTOMER_WROTE,
+        params={"number": ticket.number, "customer": ticket.customer.name},
+        target_url=ticket.get_absolute_url(),
+    )
+    return entry
+
+
+# --- SLA warnings and escalations ------------------------------------------------------------
+
+
+def ticket_sla_watch(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Warn before a breach and escalate at breach, each once per clock: every ticket is
+    handled in its own transaction under its row lock, so two runs at once do it once."""
+    now = now or timezone.now()
+    warn_before = datetime.timedelta(minutes=settings.SERVICE_SLA_WARN_MINUTES)
+    counts = {"warned": 0, "escalated": 0}
+    running = Ticket.objects.filter(status__in=OPEN_STATUSES).exclude(status=S.WAITING_ON_CUSTOMER)
+    candidates = (
+        running.filter(first_responded_at__isnull=True, first_response_due_at__lte=now + warn_before, response_escalated=False)
+        | running.filter(resolution_due_at__lte=now + warn_before, resolution_escalated=False)
+    ).values_list("pk", flat=True)
+    for ticket_id in list(candidates.order_by("pk")):
+        outcome = ticket_sla_check(ticket_id=ticket_id, now=now)
+        counts["warned"] += outcome["warned"]
+        counts["escalated"] += outcome["escalated"]
+    return counts
+
+
+@transaction.atomic
+def ticket_sla_check(*, ticket_id: int, now: datetime.datetime | None = None) -> dict[str, int]:
+    """One ticket's clocks: a warning when a deadline is near, an escalation (the service
+    managers told, the priority one step up) when it has passed, each once."""
+    now = now or timezone.now()
+    ticket = _ticket_locked(SYSTEM, ticket_id)
+    outcome = {"warned": 0, "escalated": 0}
+    if ticket.status not in OPEN_STATUSES or ticket.status == S.WAITING_ON_CUSTOMER:
+        return outcome
+    warn_before = datetime.timedelta(minutes=settings.SERVICE_SLA_WARN_MINUTES)
+    clocks = [
+        ("response", ticket.first_response_due_at if ticket.first_responded_at is None else None),
+        ("resolution", ticket.resolution_due_at),
+    ]
+    for clock, due in clocks:
+        if due is None:
+            continue
+        warned, escalated = f"{clock}_warned", f"{clock}_escalated"
+        if due <= now and not getattr(ticket, escalated):
+            _escalate(ticket, clock, due)
+            setattr(ticket, escalated, True)
+            setattr(ticket, warned, True)
+            outcome["escalated"] += 1
+        elif now < due <= now + warn_before and not getattr(ticket, warned):
+            _warn(ticket, clock, due)
+            setattr(ticket, warned, True)
+            outcome["warned"] += 1
+    if any(outcome.values()):
+        ticket.save()
+    return outcome
+
+
+def _due_text(due: datetime.datetime) -> str:
+    return timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+
+
+def _warn(ticket: Ticket, clock: str, due: datetime.datetime) -> None:
+    recipients = [ticket.assignee] if ticket.assignee_id else list(service_managers())
+    notification_send(
+        recipients=recipients,
+        sentence=WARN_RESPONSE if clock == "response" else WARN_RESOLUTION,
+        params={"number": ticket.number, "customer": ticket.customer.name, "due": _due_text(due)},
+        target_url=ticket.get_absolute_url(),
+    )
+    audit_record(
+        actor=None, action="ticket.sla_warned", target=ticket, parent=ticket.customer, extra={"clock": clock, "due": due}
+    )
+
+
+def _escalate(ticket: Ticket, clock: str, due: datetime.datetime) -> None:
+    before = ticket.priority
+    ticket.priority = priority_raised(before)
+    audit_record(
+        actor=None,
+        action="ticket.escalated",
+        target=ticket,
+        parent=ticket.customer,
+        changes={"priority": [before, ticket.priority]} if before != ticket.priority else {},
+        extra={"clock": clock, "due": due},
+    )
+    notification_send(
+        recipients=[*service_managers(), *([ticket.assignee] if ticket.assignee_id else [])],
+        sentence=ESCALATED_RESPONSE if clock == "response" else ESCALATED_RESOLUTION,
+        params={
+            "number": ticket.number,
+            "customer": ticket.customer.name,
+            "priority": TicketPriority(ticket.priority).label,
+        },
+        target_url=ticket.get_absolute_url(),
+    )
+    event_publish("ticket.escalated", ticket_id=ticket.pk, clock=clock)
+
+
+# --- agents' duty --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def agent_duty_set(*, actor: User, agent: User, on_duty: bool) -> AgentDuty:
+    """Put an agent on or off duty (a service manager, or the agent themselves)."""
+    if actor.pk != agent.pk and not actor.has_perm("service.change_agentduty"):
+        raise DomainError(_("You may not change other agents' duty."))
+    duty, _created = AgentDuty.objects.select_for_update().get_or_create(agent=agent)
+    if duty.on_duty != on_duty:
+        duty.on_duty = on_duty
+        duty.save(update_fields=["on_duty"])
+        audit_record(actor=actor, action="agent.duty_changed", target=duty, changes={"on_duty": [not on_duty, on_duty]})
+    return duty

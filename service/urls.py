@@ -1,0 +1,11 @@
+from django.urls import path
+
+from service import views
+from service.workflow import WORKFLOW
+
+app_name = "service"
+
+urlpatterns = [
+    path("tickets/<int:pk>/", views.TicketDetailView.as_view(), name="ticket_detail"),
+    *WORKFLOW.urls(),
+]
