@@ -10,6 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from crm.core.visibility import VisibleQuerySet
 from service.models import Ticket, TicketEntry
 
+__all__ = [
+    "InboundMail",
+    "InboundSource",
+    "InboundStatus",
+    "SatisfactionRating",
+    "SatisfactionSurvey",
+    "TicketAttachment",
+    "TicketStatusLink",
+]
+
 
 class InboundSource(models.TextChoices):
     MAILBOX = "mailbox", _("Mailbox")
