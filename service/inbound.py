@@ -288,4 +288,3 @@ def inbound_mail_discard(*, actor: User, inbound_id: int, reason: str = "") -> I
     inbound.save(update_fields=["reason"])
     inbound.attachments.update(content=b"")
     return _sorted(inbound, actor, InboundStatus.DISCARDED, action="inbound_mail.discarded", extra={"reason": reason})
-

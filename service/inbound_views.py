@@ -73,8 +73,8 @@ class InboundMailDetailView(PermissionRequiredMixin, DetailView):
         context.update(_forms(self.request.user, kwargs.get("bound")))
         context["attachments"] = self.object.attachments.defer("content")
         context["suggested_ticket"] = _suggested_ticket(self.object, self.request.user)
-        context["can_sort"] = (
-            self.object.status == InboundStatus.UNSORTED and self.request.user.has_perm("service.sort_inboundmail")
+        context["can_sort"] = self.object.status == InboundStatus.UNSORTED and self.request.user.has_perm(
+            "service.sort_inboundmail"
         )
         return context
 

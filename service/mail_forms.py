@@ -58,7 +58,9 @@ class SatisfactionForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
-    comment = forms.CharField(label=_("Comment"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=_("Comment"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     reopen = forms.BooleanField(label=_("My problem is not solved: please reopen my request."), required=False)
 
     def __init__(self, *args, **kwargs):

@@ -226,4 +226,3 @@ def mail_parse(raw: bytes) -> ParsedMail:
         auto_reason=auto_reason(message, address),
         attachments=_attachments_of(message),
     )
-

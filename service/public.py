@@ -43,7 +43,9 @@ def ticket_submit_public(
         raise DomainError(_("Give your request a subject."), field="subject")
     if not description:
         raise DomainError(_("Describe your request."), field="description")
-    contacts = list(Contact.objects.filter(email__iexact=email).select_related("customer").order_by("-is_primary", "pk"))
+    contacts = list(
+        Contact.objects.filter(email__iexact=email).select_related("customer").order_by("-is_primary", "pk")
+    )
     if contacts and len({contact.customer_id for contact in contacts}) == 1:
         contact = contacts[0]
         ticket = ticket_services.ticket_create(

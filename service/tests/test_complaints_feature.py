@@ -5,8 +5,12 @@ service, never imports it)."""
 import pytest
 from django.utils import timezone
 
-from contracts.assistant import approval_model_cache_clear, approval_model_train, approval_recommendation
-from contracts.assistant import contract_features
+from contracts.assistant import (
+    approval_model_cache_clear,
+    approval_model_train,
+    approval_recommendation,
+    contract_features,
+)
 from contracts.tests.factories import approved_contract, default_approval_rules, pending_contract, rejected_contract
 from crm.core.customer_facts import OPEN_COMPLAINTS, customer_fact_counts
 from service.choices import TicketType

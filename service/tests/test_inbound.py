@@ -82,7 +82,9 @@ def test_another_contact_of_the_customer_writes_in_chinese(desk):
 
     assert inbound.status == InboundStatus.THREADED
     assert inbound.subject == "回复：[TK-2026-000123] 打印机无法启动" and inbound.from_name == "王芳"
-    assert customer_messages(ticket) == [("您好，\n\n打印机还是无法启动，屏幕一直是黑的。\n\n王芳", "wang.fang@example.cn")]
+    assert customer_messages(ticket) == [
+        ("您好，\n\n打印机还是无法启动，屏幕一直是黑的。\n\n王芳", "wang.fang@example.cn")
+    ]
 
 
 def test_a_reply_whose_subject_lost_the_number_threads_by_our_message_id(desk):
@@ -91,7 +93,9 @@ def test_a_reply_whose_subject_lost_the_number_threads_by_our_message_id(desk):
     inbound, _ = inbound_mail_receive(raw=eml("reply_subject_rewritten.eml"))
 
     assert inbound.status == InboundStatus.THREADED and inbound.ticket == ticket
-    assert customer_messages(ticket) == [("Sorry, one more question: is the warranty still valid?", "li.wei@example.com")]
+    assert customer_messages(ticket) == [
+        ("Sorry, one more question: is the warranty still valid?", "li.wei@example.com")
+    ]
 
 
 def test_attachments_are_kept_within_the_limits_and_refused_parts_recorded(desk):
@@ -135,7 +139,9 @@ def test_a_number_that_does_not_exist_is_kept_to_sort(desk):
     assert inbound.ticket is None
 
 
-def test_a_new_message_from_a_known_contact_opens_a_ticket_and_is_acknowledged(desk, django_capture_on_commit_callbacks):
+def test_a_new_message_from_a_known_contact_opens_a_ticket_and_is_acknowledged(
+    desk, django_capture_on_commit_callbacks
+):
     customer, li, _wang, _ticket = desk
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -97,8 +97,10 @@ def test_a_malformed_message_parses_to_empty_parts_instead_of_raising():
 def test_our_message_ids_thread_back():
     message_id = reply_message_id(ticket_number="TK-2026-000042", entry_id=9, token="ab12", domain=OURS)
     assert message_id == "<TK-2026-000042.r9.ab12@crm.localhost>"
-    raw = (EML / "new_plain.eml").read_bytes().replace(
-        b"Message-ID:", b"In-Reply-To: " + message_id.encode() + b"\nMessage-ID:"
+    raw = (
+        (EML / "new_plain.eml")
+        .read_bytes()
+        .replace(b"Message-ID:", b"In-Reply-To: " + message_id.encode() + b"\nMessage-ID:")
     )
     assert mail_parse(raw).ticket_number(OURS) == "TK-2026-000042"
 
