@@ -7,6 +7,9 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self):
+        from crm.core.history import history_sentences_register
         from service import subscribers
+        from service.history import SENTENCES
 
+        history_sentences_register(SENTENCES)
         subscribers.subscribe()

@@ -1,15 +1,75 @@
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from contracts.selectors import contract_list
+from crm.core.forms import submit_helper
+from orders.selectors import order_list
+from service.choices import TicketChannel, TicketPriority, TicketType
 from service.selectors import service_agents
+
+
+class TicketForm(forms.Form):
+    """A new ticket for one customer (the page it was started from): the contact, contract
+    and order offered are that customer's, as the user may see them."""
+
+    contact = forms.ModelChoiceField(label=_("Contact"), queryset=None, required=False)
+    kind = forms.ChoiceField(label=_("Type"), choices=TicketType.choices, initial=TicketType.INQUIRY)
+    channel = forms.ChoiceField(label=_("Channel"), choices=TicketChannel.choices, initial=TicketChannel.PHONE)
+    priority = forms.ChoiceField(label=_("Priority"), choices=TicketPriority.choices, initial=TicketPriority.NORMAL)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    contract = forms.ModelChoiceField(label=_("Contract"), queryset=None, required=False)
+    order = forms.ModelChoiceField(label=_("Order"), queryset=None, required=False)
+
+    def __init__(self, *args, user, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.fields["contact"].queryset = customer.contacts.order_by("-is_primary", "name")
+        self.fields["contract"].queryset = contract_list(user=user).filter(customer=customer).order_by("-id")
+        self.fields["order"].queryset = order_list(user=user).filter(customer=customer).order_by("-id")
+        primary = customer.contacts.filter(is_primary=True).first()
+        if primary is not None:
+            self.fields["contact"].initial = primary.pk
+        self.helper = submit_helper(_("Open ticket"))
+        self.helper.layout = Layout(
+            "subject",
+            Row(Column("kind"), Column("channel"), Column("priority")),
+            "contact",
+            "description",
+            Row(Column("contract"), Column("order")),
+        )
 
 
 class TicketAssignForm(forms.Form):
     """The assign step: which agent gets the ticket, and why (optional)."""
 
-    assignee = forms.ModelChoiceField(label=_("Agent"), queryset=service_agents())
+    assignee = forms.ModelChoiceField(label=_("Agent"), queryset=None)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = service_agents()
+
+
+class TicketReplyForm(forms.Form):
+    """A line of the processing record: an internal note, or a reply the customer gets."""
+
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
+    public = forms.TypedChoiceField(
+        label=_("Who sees it"),
+        choices=[("0", _("Internal note (staff only)")), ("1", _("Public reply (e-mailed to the contact)"))],
+        coerce=lambda value: value == "1",
+        initial="1",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = submit_helper(_("Add to the record"))
+
+
+class AgentDutyForm(forms.Form):
+    on_duty = forms.TypedChoiceField(
+        label=_("On duty"), choices=[("1", _("On duty")), ("0", _("Off duty"))], coerce=lambda value: value == "1"
+    )

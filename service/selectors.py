@@ -11,10 +11,11 @@ from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, Value, Whe
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm.core.audit import audit_history
 from crm.core.roles import Role
 from customers.models import Customer
-from service.choices import OPEN_STATUSES, PRIORITY_WEIGHT, TicketStatus
-from service.models import BusinessCalendar, SlaPolicy, Ticket, TicketEntry
+from service.choices import OPEN_STATUSES, PRIORITY_WEIGHT, TicketStatus, TicketType
+from service.models import AgentDuty, BusinessCalendar, SlaPolicy, Ticket, TicketEntry
 from service.sla import Calendar, Clock
 
 Viewer = Any  # a user, or AnonymousUser
@@ -98,8 +99,36 @@ def ticket_entries(*, user: Viewer, ticket: Ticket) -> QuerySet[TicketEntry]:
     return TicketEntry.objects.visible_to(user).filter(ticket=ticket).select_related("author")
 
 
+def ticket_history(*, ticket: Ticket):
+    return audit_history(ticket).select_related("actor")[:100]
+
+
 def customer_tickets(*, user: Viewer, customer: Customer) -> QuerySet[Ticket]:
     return ticket_list(user=user).filter(customer=customer).order_by("-created_at", "-id")
+
+
+def customer_open_complaints(*, user: Viewer, customer: Customer) -> QuerySet[Ticket]:
+    return customer_tickets(user=user, customer=customer).filter(kind=TicketType.COMPLAINT, status__in=OPEN_STATUSES)
+
+
+def ticket_can_write(*, ticket: Ticket, user: Viewer) -> bool:
+    """Whether the page offers the note/reply form (the service decides again)."""
+    if not user.has_perm("service.work_ticket") or ticket.status == TicketStatus.CLOSED:
+        return False
+    return ticket.assignee_id == user.pk or user.has_perm("service.view_all_ticket")
+
+
+def agent_duty(*, agent: User) -> AgentDuty | None:
+    return AgentDuty.objects.filter(agent=agent).first()
+
+
+def agent_duties() -> list[dict[str, Any]]:
+    """Every service agent with their duty (no row: on duty), for the board."""
+    agents = User.objects.filter(is_active=True, groups__name=Role.SERVICE_AGENT.value).distinct().order_by("username")
+    duties = {duty.agent_id: duty for duty in AgentDuty.objects.filter(agent__in=agents)}
+    return [
+        {"agent": agent, "on_duty": duties[agent.pk].on_duty if agent.pk in duties else True} for agent in agents
+    ]
 
 
 def _weight():
@@ -180,6 +209,20 @@ def calendar_load(calendar: BusinessCalendar) -> Calendar:
     return Calendar(
         time_zone=ZoneInfo(calendar.time_zone), hours=dict(hours), holidays=frozenset(holidays), workdays=workdays
     )
+
+
+def ticket_is_breaching(ticket: Ticket, now: datetime.datetime) -> bool:
+    """The same rule as `tickets_breaching`, for one ticket in hand."""
+    if ticket.status not in OPEN_STATUSES:
+        return False
+    waiting = ticket.status == TicketStatus.WAITING_ON_CUSTOMER
+    for due, running in (
+        (ticket.first_response_due_at, ticket.first_responded_at is None),
+        (ticket.resolution_due_at, True),
+    ):
+        if due is not None and running and due < now and (not waiting or (ticket.paused_since or now) > due):
+            return True
+    return False
 
 
 def ticket_clocks(ticket: Ticket) -> dict[str, Clock]:

@@ -56,10 +56,14 @@ CUSTOMER_WROTE = gettext_noop("%(customer)s wrote on %(number)s.")
 
 
 def _ticket_locked(actor: Actor, ticket_id: int, action: str = "change") -> Ticket:
-    """The ticket under a row lock, if the actor may act on it (`SYSTEM` may on every one)."""
-    queryset = Ticket.objects.all() if actor is SYSTEM else Ticket.objects.visible_to(actor, action)
+    """The ticket under a row lock, if the actor may act on it (`SYSTEM` may on every one).
+
+    Visibility is checked before the lock, not inside it: a ticket another agent claimed
+    meanwhile is then refused as taken (by the step's own check), not as missing."""
+    if actor is not SYSTEM and not Ticket.objects.visible_to(actor, action).filter(pk=ticket_id).exists():
+        raise DomainError(_("This ticket does not exist or you may not act on it."))
     ticket = (
-        queryset.select_for_update(of=("self",))
+        Ticket.objects.select_for_update(of=("self",))
         .select_related("customer", "sla_policy", "sla_policy__calendar")
         .filter(pk=ticket_id)
         .first()
@@ -529,7 +533,7 @@ def _escalate(ticket: Ticket, clock: str, due: datetime.datetime) -> None:
         params={
             "number": ticket.number,
             "customer": ticket.customer.name,
-            "priority": TicketPriority(ticket.priority).label,
+            "priority": str(TicketPriority(ticket.priority).label),
         },
         target_url=ticket.get_absolute_url(),
     )
@@ -550,3 +554,40 @@ def agent_duty_set(*, actor: User, agent: User, on_duty: bool) -> AgentDuty:
         duty.save(update_fields=["on_duty"])
         audit_record(actor=actor, action="agent.duty_changed", target=duty, changes={"on_duty": [not on_duty, on_duty]})
     return duty
+
+
+# --- the desk's settings (the admin) ---------------------------------------------------------
+
+SETTING_MODELS = ("slapolicy", "businesscalendar", "workinghours", "holiday", "desksettings")
+
+
+@transaction.atomic
+def service_setting_save(*, actor: User, obj) -> Any:
+    """Save an SLA policy, calendar, its hours or holidays, or the desk's settings, audited.
+    A changed policy or calendar applies to tickets opened from then on."""
+    model_name = obj._meta.model_name
+    if model_name not in SETTING_MODELS:
+        raise DomainError(_("This is not a service desk setting."))
+    creating = obj.pk is None
+    if not actor.has_perm(f"service.{'add' if creating else 'change'}_{model_name}"):
+        raise DomainError(_("You may not change the service desk's settings."))
+    fields = [field.name for field in obj._meta.concrete_fields if field.name != "id"]
+    before = {} if creating else snapshot(type(obj).objects.select_for_update().get(pk=obj.pk), fields)
+    obj.full_clean()
+    obj.save()
+    audit_record(
+        actor=actor,
+        action=f"{model_name}.{'created' if creating else 'updated'}",
+        target=obj,
+        changes=diff(before, snapshot(obj, fields)),
+    )
+    return obj
+
+
+@transaction.atomic
+def service_setting_delete(*, actor: User, obj) -> None:
+    model_name = obj._meta.model_name
+    if model_name not in SETTING_MODELS or not actor.has_perm(f"service.delete_{model_name}"):
+        raise DomainError(_("You may not change the service desk's settings."))
+    audit_record(actor=actor, action=f"{model_name}.deleted", target=obj)
+    obj.delete()
