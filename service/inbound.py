@@ -38,7 +38,7 @@ from service.choices import TicketChannel, TicketPriority, TicketType
 from service.mail import acknowledgement_send, mail_domain
 from service.mail_models import InboundMail, InboundSource, InboundStatus, TicketAttachment
 from service.mailparse import ParsedAttachment, ParsedMail, mail_parse
-from service.models import Ticket
+from service.models import Ticket, TicketEntry
 
 REASON_UNKNOWN_SENDER = gettext_noop("The sender is not a known contact.")
 REASON_SEVERAL_CUSTOMERS = gettext_noop("Contacts of several customers have this address.")
@@ -58,7 +58,7 @@ def _attachment_refusal(part: ParsedAttachment, index: int) -> str:
     return ""
 
 
-def _attachments_keep(parts, *, inbound: InboundMail, ticket: Ticket | None) -> None:
+def _attachments_keep(parts: tuple[ParsedAttachment, ...], *, inbound: InboundMail, ticket: Ticket | None) -> None:
     for index, part in enumerate(parts):
         refusal = _attachment_refusal(part, index)
         TicketAttachment.objects.create(
@@ -86,7 +86,15 @@ def _contacts_of(address: str) -> list[Contact]:
     return list(Contact.objects.filter(email__iexact=address).select_related("customer").order_by("-is_primary", "pk"))
 
 
-def _record(parsed: ParsedMail, *, source: str, status: str, reason: str = "", ticket=None, entry=None):
+def _record(
+    parsed: ParsedMail,
+    *,
+    source: str,
+    status: str,
+    reason: str = "",
+    ticket: Ticket | None = None,
+    entry: TicketEntry | None = None,
+) -> InboundMail:
     return InboundMail.objects.create(
         source=source,
         message_id=parsed.message_id,
@@ -211,7 +219,16 @@ def _unsorted_locked(actor: User, inbound_id: int) -> InboundMail:
     return inbound
 
 
-def _sorted(inbound: InboundMail, actor: User, status: str, *, action: str, ticket=None, entry=None, extra=None):
+def _sorted(
+    inbound: InboundMail,
+    actor: User,
+    status: str,
+    *,
+    action: str,
+    ticket: Ticket | None = None,
+    entry: TicketEntry | None = None,
+    extra: dict | None = None,
+) -> InboundMail:
     inbound.status = status
     inbound.ticket = ticket or inbound.ticket
     inbound.entry = entry

@@ -47,7 +47,7 @@ def acknowledgement_send(ticket: Ticket, email: str) -> None:
 
 def customer_address(ticket: Ticket) -> str:
     """Where mail about the ticket goes: its contact, else the customer; "" when neither has one."""
-    if ticket.contact_id and ticket.contact.email:
+    if ticket.contact is not None and ticket.contact.email:
         return ticket.contact.email
     return ticket.customer.email or ""
 

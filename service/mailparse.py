@@ -19,7 +19,7 @@ import email
 import email.policy
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
 
@@ -85,24 +85,24 @@ class _TextFromHtml(HTMLParser):
 
     _BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "blockquote", "table"}
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skipping = 0
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in ("script", "style", "head"):
             self._skipping += 1
         elif tag in self._BLOCKS:
             self.parts.append("\n")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "head"):
             self._skipping = max(0, self._skipping - 1)
         elif tag in self._BLOCKS:
             self.parts.append("\n")
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if not self._skipping:
             self.parts.append(data)
 
@@ -155,12 +155,13 @@ def auto_reason(message: EmailMessage, from_email: str) -> str:
     return ""
 
 
-def _decoded_text(part) -> str:
+def _decoded_text(part: MIMEPart) -> str:
     try:
         return part.get_content()
     except (LookupError, UnicodeDecodeError):
         # An unknown or lying charset: GB18030 covers GBK and GB2312, then bytes as latin-1.
-        payload = part.get_payload(decode=True) or b""
+        decoded = part.get_payload(decode=True)
+        payload = decoded if isinstance(decoded, bytes) else b""
         for charset in ("utf-8", "gb18030"):
             try:
                 return payload.decode(charset)
@@ -184,7 +185,8 @@ def _attachments_of(message: EmailMessage) -> tuple[ParsedAttachment, ...]:
     for part in message.iter_attachments() if message.is_multipart() else ():
         if part.get_content_maintype() == "multipart":
             continue
-        content = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename() or "attachment"
         found.append(ParsedAttachment(filename=filename[:200], content_type=part.get_content_type(), content=content))
     return tuple(found)

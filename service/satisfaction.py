@@ -71,8 +71,8 @@ def satisfaction_rate(*, survey_id: int, score: int, comment: str = "", reopen: 
     ticket when the contact asks for it."""
     if score not in range(1, 6):
         raise DomainError(_("Choose a rating from 1 to 5."), field="score")
-    survey = SatisfactionSurvey.objects.select_for_update().select_related("ticket__customer").filter(pk=survey_id)
-    survey = survey_usable_check(survey.first())
+    locked = SatisfactionSurvey.objects.select_for_update().select_related("ticket__customer").filter(pk=survey_id)
+    survey = survey_usable_check(locked.first())
     ticket = survey.ticket
     comment = comment.strip()
     try:

@@ -29,6 +29,8 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
             "verify_signatures",
             "write_audit_checkpoint",
             "train_approval_model",
+            "watch_ticket_slas",
+            "close_resolved_tickets",
             "fetch_ticket_mail",
         }
     )
