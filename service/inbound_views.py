@@ -105,7 +105,7 @@ class _InboundSortView(PermissionRequiredMixin, View):
                 return redirect("service:inbound_mail_list")
         view = InboundMailDetailView(request=request, kwargs={"pk": pk}, object=inbound)
         context = view.get_context_data(object=inbound, bound={self.form_key: form})
-        return render(request, view.template_name, context, status=400)
+        return render(request, view.template_name, context)
 
 
 class InboundMailAssignView(_InboundSortView):

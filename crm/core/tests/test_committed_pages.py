@@ -13,6 +13,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -27,6 +28,8 @@ from customers.tests.factories import CustomerFactory
 from orders.choices import OrderStatus
 from orders.models import Order, Product
 from orders.tests.factories import IN_PERIOD, active_contract
+from service.mail_models import InboundMail, InboundStatus, SatisfactionRating
+from service.models import Ticket
 
 # Pages that accept POST but write nothing of ours (Django's auth pages; the public
 # verification page only reads the upload).
@@ -322,6 +325,81 @@ def notification_read_all(w):
     assert not Notification.objects.filter(recipient=w.rep, read_at__isnull=True).exists()
 
 
+# --- the service desk's public pages and its incoming mail -------------------------------------
+
+
+def _link_path(body: str, kind: str) -> str:
+    found = re.search(rf"https?://[^/\s]+(/service/{kind}/\S+/)", body)
+    assert found, f"no {kind} link in the mail"
+    return found.group(1)
+
+
+def public_ticket_form(w):
+    from customers.tests.factories import ContactFactory
+
+    w.agent = UserFactory(username="pages_agent", role=Role.SERVICE_AGENT)
+    w.as_agent = Client()
+    w.as_agent.force_login(w.agent)
+    desk_customer = CustomerFactory(owner=w.rep, name="Committed Desk Ltd")
+    ContactFactory(customer=desk_customer, name="Li Wei", email="li.wei@committed.example.com")
+    mail.outbox.clear()
+    form = {
+        "name": "Li Wei",
+        "email": "li.wei@committed.example.com",
+        "kind": "complaint",
+        "subject": "Crushed boxes",
+        "description": "Two boxes were crushed.",
+    }
+    response = posted(w.anonymous, url("service:public_ticket_form"), form, status=200)
+    w.ticket = Ticket.objects.get(subject="Crushed boxes")
+    assert w.ticket.number in response.content.decode()
+
+
+def ticket_status(w):
+    (told,) = [message for message in mail.outbox if message.to == ["li.wei@committed.example.com"]]
+    w.anonymous.get(_link_path(told.body, "status"))
+    posted(w.anonymous, url("service:ticket_status"), {"body": "Photos follow."})
+    assert w.ticket.entries.filter(body="Photos follow.").exists()
+
+
+def satisfaction(w):
+    from service.services import ticket_resolve, ticket_start
+
+    ticket_start(actor=w.agent, ticket_id=w.ticket.pk)
+    mail.outbox.clear()
+    ticket_resolve(actor=w.agent, ticket_id=w.ticket.pk, comment="Replaced the boxes")
+    (survey,) = [message for message in mail.outbox if message.to == ["li.wei@committed.example.com"]]
+    w.anonymous.get(_link_path(survey.body, "rate"))
+    posted(w.anonymous, url("service:satisfaction"), {"score": "4", "comment": "Quick"}, status=200)
+    assert SatisfactionRating.objects.get(ticket=w.ticket).score == 4
+
+
+def _stranger_mail(n):
+    from service.inbound import inbound_mail_receive
+
+    raw = f"Message-ID: <pages-{n}@mail.example.com>\nFrom: stranger{n}@elsewhere.example.org\nSubject: Hi\n\nHello\n"
+    return inbound_mail_receive(raw=raw.encode())[0]
+
+
+def inbound_mail_assign(w):
+    inbound = _stranger_mail(1)
+    posted(w.as_agent, url("service:inbound_mail_assign", inbound.pk), {"ticket_number": w.ticket.number})
+    assert InboundMail.objects.get(pk=inbound.pk).status == InboundStatus.THREADED
+
+
+def inbound_mail_ticket_create(w):
+    inbound = _stranger_mail(2)
+    data = {"customer": w.ticket.customer_id, "kind": "inquiry", "priority": "normal"}
+    posted(w.as_agent, url("service:inbound_mail_ticket_create", inbound.pk), data)
+    assert InboundMail.objects.get(pk=inbound.pk).status == InboundStatus.TICKET_OPENED
+
+
+def inbound_mail_discard(w):
+    inbound = _stranger_mail(3)
+    posted(w.as_agent, url("service:inbound_mail_discard", inbound.pk), {"reason": "Spam"})
+    assert InboundMail.objects.get(pk=inbound.pk).status == InboundStatus.DISCARDED
+
+
 PAGE_POSTS = {
     "customers:customer_create": customer_create,
     "customers:customer_update": customer_update,
@@ -358,6 +436,12 @@ PAGE_POSTS = {
     "contracts:contract_terminate": contract_terminate,
     "notifications:notification_read": notification_read,
     "notifications:notification_read_all": notification_read_all,
+    "service:public_ticket_form": public_ticket_form,
+    "service:ticket_status": ticket_status,
+    "service:satisfaction": satisfaction,
+    "service:inbound_mail_assign": inbound_mail_assign,
+    "service:inbound_mail_ticket_create": inbound_mail_ticket_create,
+    "service:inbound_mail_discard": inbound_mail_discard,
 }
 
 
