@@ -113,3 +113,16 @@ def test_the_pages_speak_chinese(client_for, agent, stranger):
     assert "来信" in listed and "由非已知联系人通过公开表单提交。" in listed
     public = client.get(reverse("service:public_ticket_form"), **chinese).content.decode()
     assert "联系客户服务" in public and "您的电子邮箱" in public
+
+
+def test_the_admin_lists_incoming_mail_and_discards_through_the_service(admin_client, stranger):
+    changelist = reverse("admin:service_inboundmail_changelist")
+    assert EMAIL in admin_client.get(changelist).content.decode()  # the admin may reveal contact details
+    assert admin_client.get(reverse("admin:service_inboundmail_change", args=[stranger.pk])).status_code == 200
+
+    admin_client.post(changelist, {"action": "discard_selected", "_selected_action": [stranger.pk]})
+
+    stranger.refresh_from_db()
+    assert stranger.status == InboundStatus.DISCARDED
+    assert AuditEvent.objects.filter(action="inbound_mail.discarded", target_id=str(stranger.pk)).exists()
+    assert admin_client.get(reverse("admin:service_satisfactionrating_changelist")).status_code == 200
