@@ -46,7 +46,7 @@ def test_form_reply_mail_answer_resolve_rate_and_the_manager_is_alerted(
     context, nodeid = as_customer("form")
     with context as outside:
         try:
-            outside.goto("/service/help/")
+            outside.goto("/service/help/", timeout=60_000)  # the live server's first page is slow to warm up
             outside.get_by_label("Your name").fill("Li Wei")
             outside.get_by_label("Your e-mail address").fill(CONTACT)
             outside.get_by_label("What is it about?").select_option("complaint")
