@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.admin_mixins import ReadOnlyInline, VisibleAdminMixin, WorkflowAdminMixin
 from crm.core.exceptions import DomainError
+from crm.core.services import reference_row_save
 from service import services
 from service.models import (
     AgentDuty,
@@ -17,28 +18,46 @@ from service.models import (
 
 
 class SettingAdminMixin:
-    """Settings are saved and deleted through `service_setting_save/delete` (audited)."""
+    """Settings are saved through `reference_row_save` (permission, validation, audit); the
+    days of a calendar are removed through `calendar_day_delete`. Policies and calendars are
+    deactivated or kept, never deleted (tickets point at them)."""
 
     def save_model(self, request, obj, form, change):
-        services.service_setting_save(actor=request.user, obj=obj)
-
-    def delete_model(self, request, obj):
-        services.service_setting_delete(actor=request.user, obj=obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            services.service_setting_delete(actor=request.user, obj=obj)
+        reference_row_save(
+            actor=request.user,
+            instance=obj,
+            fields=[field.name for field in obj._meta.concrete_fields if field.name != "id"],
+            refusal=_("You may not change the service desk's settings."),
+        )
 
     def save_formset(self, request, form, formset, change):
         for obj in formset.save(commit=False):
-            services.service_setting_save(actor=request.user, obj=obj)
+            self.save_model(request, obj, None, bool(obj.pk))
         for obj in formset.deleted_objects:
-            services.service_setting_delete(actor=request.user, obj=obj)
+            services.calendar_day_delete(actor=request.user, day=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CalendarDayAdminMixin(SettingAdminMixin):
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm(f"service.delete_{self.model._meta.model_name}")
+
+    def delete_model(self, request, obj):
+        services.calendar_day_delete(actor=request.user, day=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.calendar_day_delete(actor=request.user, day=obj)
 
 
 class WorkingHoursInline(admin.TabularInline):
     model = WorkingHours
     extra = 0
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("service.delete_workinghours")
 
 
 class HolidayInline(admin.TabularInline):
@@ -46,6 +65,9 @@ class HolidayInline(admin.TabularInline):
     extra = 0
     fields = ["date", "name", "is_workday", "works_like"]
     ordering = ["-date"]
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("service.delete_holiday")
 
 
 @admin.register(BusinessCalendar)
@@ -55,7 +77,7 @@ class BusinessCalendarAdmin(SettingAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Holiday)
-class HolidayAdmin(SettingAdminMixin, admin.ModelAdmin):
+class HolidayAdmin(CalendarDayAdminMixin, admin.ModelAdmin):
     list_display = ["date", "name", "is_workday", "works_like", "calendar"]
     list_filter = ["calendar", "is_workday"]
     date_hierarchy = "date"
@@ -64,7 +86,15 @@ class HolidayAdmin(SettingAdminMixin, admin.ModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(SettingAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "priority", "customer_tier", "kind", "first_response_minutes", "resolution_minutes", "is_active"]
+    list_display = [
+        "name",
+        "priority",
+        "customer_tier",
+        "kind",
+        "first_response_minutes",
+        "resolution_minutes",
+        "is_active",
+    ]
     list_filter = ["priority", "customer_tier", "kind", "is_active"]
 
 

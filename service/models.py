@@ -1,6 +1,5 @@
 """Tickets, their processing record, the SLA policies and calendars, and the agents' duty."""
 
-import datetime
 import zoneinfo
 
 from django.conf import settings
@@ -169,9 +168,7 @@ class SlaPolicy(models.Model):
 class DeskSettings(models.Model):
     """The desk's settings an admin edits (one row)."""
 
-    reopen_closed_days = models.PositiveIntegerField(
-        _("closed tickets may be reopened for (days)"), default=30
-    )
+    reopen_closed_days = models.PositiveIntegerField(_("closed tickets may be reopened for (days)"), default=30)
 
     class Meta:
         verbose_name = _("service desk settings")
@@ -327,7 +324,11 @@ class TicketEntry(models.Model):
     ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(_("kind"), max_length=20, choices=TicketEntryKind.choices)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     author_email = models.EmailField(_("author's e-mail"), blank=True)

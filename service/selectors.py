@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.core.audit import audit_history
+from crm.core.models import AuditEvent
 from crm.core.roles import Role
 from customers.models import Customer
 from service.choices import OPEN_STATUSES, PRIORITY_WEIGHT, TicketStatus, TicketType
@@ -27,7 +28,9 @@ def ticket_list(*, user: Viewer) -> QuerySet[Ticket]:
 
 
 def ticket_get(*, user: Viewer, ticket_id: int) -> Ticket | None:
-    return ticket_list(user=user).select_related("contact", "contract", "order", "sla_policy").filter(pk=ticket_id).first()
+    return (
+        ticket_list(user=user).select_related("contact", "contract", "order", "sla_policy").filter(pk=ticket_id).first()
+    )
 
 
 def ticket_queue(*, user: Viewer) -> QuerySet[Ticket]:
@@ -44,7 +47,11 @@ def ticket_queue(*, user: Viewer) -> QuerySet[Ticket]:
 def ticket_breaching(*, user: Viewer, now: datetime.datetime | None = None) -> QuerySet[Ticket]:
     """The open tickets the user sees that breach a clock."""
     now = now or timezone.now()
-    return ticket_list(user=user).filter(tickets_breaching(now)).order_by(F("resolution_due_at").asc(nulls_last=True), "id")
+    return (
+        ticket_list(user=user)
+        .filter(tickets_breaching(now))
+        .order_by(F("resolution_due_at").asc(nulls_last=True), "id")
+    )
 
 
 def tickets_breaching(now: datetime.datetime) -> Q:
@@ -65,7 +72,9 @@ def ticket_board(*, user: Viewer, limit: int = 20) -> dict[str, Any]:
     per_agent = (
         open_tickets.filter(assignee__isnull=False)
         .values("assignee", "assignee__username", "assignee__first_name", "assignee__last_name")
-        .annotate(load=Sum(_weight()), waiting=Sum(Case(When(status=TicketStatus.WAITING_ON_CUSTOMER, then=1), default=0)))
+        .annotate(
+            load=Sum(_weight()), waiting=Sum(Case(When(status=TicketStatus.WAITING_ON_CUSTOMER, then=1), default=0))
+        )
         .order_by("-load", "assignee__username")
     )
     counts: dict[int, int] = defaultdict(int)
@@ -93,13 +102,24 @@ def ticket_board(*, user: Viewer, limit: int = 20) -> dict[str, Any]:
     }
 
 
+def ticket_ids_sla_due(*, now: datetime.datetime, warn_minutes: int) -> list[int]:
+    """The running tickets with a clock that is near its deadline or past it and not yet
+    escalated: what the SLA watch looks at (each then under its own lock)."""
+    soon = now + datetime.timedelta(minutes=warn_minutes)
+    running = Ticket.objects.filter(status__in=OPEN_STATUSES).exclude(status=TicketStatus.WAITING_ON_CUSTOMER)
+    due = Q(first_responded_at__isnull=True, first_response_due_at__lte=soon, response_escalated=False) | Q(
+        resolution_due_at__lte=soon, resolution_escalated=False
+    )
+    return list(running.filter(due).order_by("pk").values_list("pk", flat=True))
+
+
 def ticket_entries(*, user: Viewer, ticket: Ticket) -> QuerySet[TicketEntry]:
     """The processing record, oldest first; whoever sees the ticket sees its notes too
     (the customer never does: they only get public replies)."""
     return TicketEntry.objects.visible_to(user).filter(ticket=ticket).select_related("author")
 
 
-def ticket_history(*, ticket: Ticket):
+def ticket_history(*, ticket: Ticket) -> QuerySet[AuditEvent]:
     return audit_history(ticket).select_related("actor")[:100]
 
 
@@ -126,12 +146,10 @@ def agent_duties() -> list[dict[str, Any]]:
     """Every service agent with their duty (no row: on duty), for the board."""
     agents = User.objects.filter(is_active=True, groups__name=Role.SERVICE_AGENT.value).distinct().order_by("username")
     duties = {duty.agent_id: duty for duty in AgentDuty.objects.filter(agent__in=agents)}
-    return [
-        {"agent": agent, "on_duty": duties[agent.pk].on_duty if agent.pk in duties else True} for agent in agents
-    ]
+    return [{"agent": agent, "on_duty": duties[agent.pk].on_duty if agent.pk in duties else True} for agent in agents]
 
 
-def _weight():
+def _weight() -> Case:
     return Case(
         *[When(priority=priority, then=Value(weight)) for priority, weight in PRIORITY_WEIGHT.items()],
         default=Value(1),
@@ -168,9 +186,7 @@ def agent_candidates() -> QuerySet[User]:
 def service_agents() -> QuerySet[User]:
     """Who a manager may assign a ticket to: active service agents and managers."""
     return (
-        User.objects.filter(
-            is_active=True, groups__name__in=[Role.SERVICE_AGENT.value, Role.SERVICE_MANAGER.value]
-        )
+        User.objects.filter(is_active=True, groups__name__in=[Role.SERVICE_AGENT.value, Role.SERVICE_MANAGER.value])
         .distinct()
         .order_by("username")
     )

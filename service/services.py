@@ -8,7 +8,7 @@ deadline moves on by the business minutes the pause took.
 
 import datetime
 import zlib
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -34,7 +34,7 @@ from service.choices import (
     TicketStatus,
     priority_raised,
 )
-from service.models import TICKET_FIELDS, AgentDuty, DeskSettings, Ticket, TicketEntry
+from service.models import TICKET_FIELDS, AgentDuty, DeskSettings, Holiday, Ticket, TicketEntry, WorkingHours
 from service.selectors import agent_candidates, calendar_for, service_managers, sla_policy_for
 from service.sla import Calendar
 from service.workflow import WORKFLOW
@@ -46,8 +46,12 @@ ASSIGNMENT_LOCK = zlib.crc32(b"service.ticket_auto_assign")
 
 WARN_RESPONSE = gettext_noop("%(number)s (%(customer)s) needs a first response by %(due)s.")
 WARN_RESOLUTION = gettext_noop("%(number)s (%(customer)s) is due to be resolved by %(due)s.")
-ESCALATED_RESPONSE = gettext_noop("%(number)s (%(customer)s) breached its first-response target; priority is now %(priority)s.")
-ESCALATED_RESOLUTION = gettext_noop("%(number)s (%(customer)s) breached its resolution target; priority is now %(priority)s.")
+ESCALATED_RESPONSE = gettext_noop(
+    "%(number)s (%(customer)s) breached its first-response target; priority is now %(priority)s."
+)
+ESCALATED_RESOLUTION = gettext_noop(
+    "%(number)s (%(customer)s) breached its resolution target; priority is now %(priority)s."
+)
 ASSIGNED = gettext_noop("%(number)s (%(customer)s) is assigned to you: %(subject)s")
 CUSTOMER_WROTE = gettext_noop("%(customer)s wrote on %(number)s.")
 
@@ -75,9 +79,12 @@ def _ticket_locked(actor: Actor, ticket_id: int, action: str = "change") -> Tick
 
 def _works_on_it(actor: Actor, ticket: Ticket) -> None:
     """An agent works only the tickets assigned to them; a manager on every one."""
-    if actor is SYSTEM or actor.has_perm("service.view_all_ticket"):
+    if actor is SYSTEM:
         return
-    if ticket.assignee_id != actor.pk:
+    person = cast(User, actor)
+    if person.has_perm("service.view_all_ticket"):
+        return
+    if ticket.assignee_id != person.pk:
         raise TransitionNotAllowed(_("Only the ticket's assignee or a service manager may do this."))
 
 
@@ -85,7 +92,9 @@ def _calendar(ticket: Ticket) -> Calendar | None:
     return calendar_for(ticket.sla_policy)
 
 
-def _set_status(ticket: Ticket, target: str, *, actor: Actor, action: str, extra: dict | None = None, **changes) -> Ticket:
+def _set_status(
+    ticket: Ticket, target: str, *, actor: Actor, action: str, extra: dict | None = None, **changes: Any
+) -> Ticket:
     before = {"status": ticket.status, **{name: _plain(getattr(ticket, name)) for name in changes}}
     ticket.status = target
     for name, value in changes.items():
@@ -104,7 +113,7 @@ def _set_status(ticket: Ticket, target: str, *, actor: Actor, action: str, extra
     return ticket
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, User):
         return value.get_username()
     return value
@@ -132,7 +141,9 @@ def _pause_end(ticket: Ticket, now: datetime.datetime) -> None:
 # --- creating ------------------------------------------------------------------------------
 
 
-def _related_checked(customer: Customer, contact, contract, order) -> None:
+def _related_checked(
+    customer: Customer, contact: Contact | None, contract: Contract | None, order: Order | None
+) -> None:
     if contact is not None and contact.customer_id != customer.pk:
         raise DomainError(_("The contact belongs to another customer."), field="contact")
     if contract is not None and contract.customer_id != customer.pk:
@@ -160,9 +171,10 @@ def ticket_create(
 
     `actor` is a member of staff, or `SYSTEM` for a ticket from the public form or a mail."""
     if actor is not SYSTEM:
-        if not actor.has_perm("service.add_ticket"):
+        person = cast(User, actor)
+        if not person.has_perm("service.add_ticket"):
             raise DomainError(_("You may not open tickets."))
-        if not customer_list(user=actor).filter(pk=customer.pk).exists():
+        if not customer_list(user=person).filter(pk=customer.pk).exists():
             raise DomainError(_("Choose a customer you may see."), field="customer")
     _related_checked(customer, contact, contract, order)
     created_at = created_at or timezone.now()
@@ -267,7 +279,9 @@ def ticket_claim(*, actor: User, ticket_id: int) -> Ticket:
     gets it and the other is told it is taken."""
     ticket = _ticket_locked(actor, ticket_id, "view")
     if ticket.assignee_id is not None:
-        raise TransitionNotAllowed(_("%(number)s was taken by %(agent)s.") % {"number": ticket, "agent": ticket.assignee})
+        raise TransitionNotAllowed(
+            _("%(number)s was taken by %(agent)s.") % {"number": ticket, "agent": ticket.assignee}
+        )
     WORKFLOW.check(ticket, "claim", actor=actor)
     AgentDuty.objects.update_or_create(agent=actor, defaults={"last_assigned_at": timezone.now()})
     _set_status(ticket, S.IN_PROGRESS, actor=actor, action="ticket.claimed", assignee=actor)
@@ -316,7 +330,10 @@ def ticket_resolve(*, actor: User, ticket_id: int, comment: str) -> Ticket:
         S.RESOLVED,
         actor=actor,
         action="ticket.resolved",
-        extra={"comment": comment, "resolution_breached": bool(ticket.resolution_due_at and now > ticket.resolution_due_at)},
+        extra={
+            "comment": comment,
+            "resolution_breached": bool(ticket.resolution_due_at and now > ticket.resolution_due_at),
+        },
         resolved_at=now,
         resolution=comment.strip(),
         assignee=ticket.assignee or (actor if actor is not SYSTEM else None),
@@ -436,9 +453,8 @@ def ticket_customer_message_add(
         ticket.updated_at = timezone.now()
         ticket.save(update_fields=["updated_at"])
     event_publish("ticket.customer_wrote", ticket_id=ticket.pk, entry_id=entry.pk)
-    recipients = [ticket.assignee] if ticket.assignee_id else list(service_managers())
     notification_send(
-        recipients=recipients,
+        recipients=_assignee_or_managers(ticket),
         sentence=CUSTOMER_WROTE,
         params={"number": ticket.number, "customer": ticket.customer.name},
         target_url=ticket.get_absolute_url(),
@@ -447,24 +463,6 @@ def ticket_customer_message_add(
 
 
 # --- SLA warnings and escalations ------------------------------------------------------------
-
-
-def ticket_sla_watch(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Warn before a breach and escalate at breach, each once per clock: every ticket is
-    handled in its own transaction under its row lock, so two runs at once do it once."""
-    now = now or timezone.now()
-    warn_before = datetime.timedelta(minutes=settings.SERVICE_SLA_WARN_MINUTES)
-    counts = {"warned": 0, "escalated": 0}
-    running = Ticket.objects.filter(status__in=OPEN_STATUSES).exclude(status=S.WAITING_ON_CUSTOMER)
-    candidates = (
-        running.filter(first_responded_at__isnull=True, first_response_due_at__lte=now + warn_before, response_escalated=False)
-        | running.filter(resolution_due_at__lte=now + warn_before, resolution_escalated=False)
-    ).values_list("pk", flat=True)
-    for ticket_id in list(candidates.order_by("pk")):
-        outcome = ticket_sla_check(ticket_id=ticket_id, now=now)
-        counts["warned"] += outcome["warned"]
-        counts["escalated"] += outcome["escalated"]
-    return counts
 
 
 @transaction.atomic
@@ -499,20 +497,28 @@ def ticket_sla_check(*, ticket_id: int, now: datetime.datetime | None = None) ->
     return outcome
 
 
+def _assignee_or_managers(ticket: Ticket) -> list[User]:
+    """Who hears of a ticket: its assignee, or the service managers while it has none."""
+    return [ticket.assignee] if ticket.assignee is not None else list(service_managers())
+
+
 def _due_text(due: datetime.datetime) -> str:
     return timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
 
 
 def _warn(ticket: Ticket, clock: str, due: datetime.datetime) -> None:
-    recipients = [ticket.assignee] if ticket.assignee_id else list(service_managers())
     notification_send(
-        recipients=recipients,
+        recipients=_assignee_or_managers(ticket),
         sentence=WARN_RESPONSE if clock == "response" else WARN_RESOLUTION,
         params={"number": ticket.number, "customer": ticket.customer.name, "due": _due_text(due)},
         target_url=ticket.get_absolute_url(),
     )
     audit_record(
-        actor=None, action="ticket.sla_warned", target=ticket, parent=ticket.customer, extra={"clock": clock, "due": due}
+        actor=None,
+        action="ticket.sla_warned",
+        target=ticket,
+        parent=ticket.customer,
+        extra={"clock": clock, "due": due},
     )
 
 
@@ -528,7 +534,7 @@ def _escalate(ticket: Ticket, clock: str, due: datetime.datetime) -> None:
         extra={"clock": clock, "due": due},
     )
     notification_send(
-        recipients=[*service_managers(), *([ticket.assignee] if ticket.assignee_id else [])],
+        recipients=[*service_managers(), *([ticket.assignee] if ticket.assignee is not None else [])],
         sentence=ESCALATED_RESPONSE if clock == "response" else ESCALATED_RESOLUTION,
         params={
             "number": ticket.number,
@@ -556,38 +562,15 @@ def agent_duty_set(*, actor: User, agent: User, on_duty: bool) -> AgentDuty:
     return duty
 
 
-# --- the desk's settings (the admin) ---------------------------------------------------------
-
-SETTING_MODELS = ("slapolicy", "businesscalendar", "workinghours", "holiday", "desksettings")
+# --- the calendar's days (the admin) -------------------------------------------------------
 
 
 @transaction.atomic
-def service_setting_save(*, actor: User, obj) -> Any:
-    """Save an SLA policy, calendar, its hours or holidays, or the desk's settings, audited.
-    A changed policy or calendar applies to tickets opened from then on."""
-    model_name = obj._meta.model_name
-    if model_name not in SETTING_MODELS:
-        raise DomainError(_("This is not a service desk setting."))
-    creating = obj.pk is None
-    if not actor.has_perm(f"service.{'add' if creating else 'change'}_{model_name}"):
-        raise DomainError(_("You may not change the service desk's settings."))
-    fields = [field.name for field in obj._meta.concrete_fields if field.name != "id"]
-    before = {} if creating else snapshot(type(obj).objects.select_for_update().get(pk=obj.pk), fields)
-    obj.full_clean()
-    obj.save()
-    audit_record(
-        actor=actor,
-        action=f"{model_name}.{'created' if creating else 'updated'}",
-        target=obj,
-        changes=diff(before, snapshot(obj, fields)),
-    )
-    return obj
-
-
-@transaction.atomic
-def service_setting_delete(*, actor: User, obj) -> None:
-    model_name = obj._meta.model_name
-    if model_name not in SETTING_MODELS or not actor.has_perm(f"service.delete_{model_name}"):
-        raise DomainError(_("You may not change the service desk's settings."))
-    audit_record(actor=actor, action=f"{model_name}.deleted", target=obj)
-    obj.delete()
+def calendar_day_delete(*, actor: User, day: Holiday | WorkingHours) -> None:
+    """Remove a holiday, a make-up day or a working period from a calendar, audited; tickets
+    opened from then on follow the calendar without it."""
+    opts = day._meta
+    if not actor.has_perm(f"service.delete_{opts.model_name}"):
+        raise DomainError(_("You may not change the business calendars."))
+    audit_record(actor=actor, action=f"{opts.model_name}.deleted", target=day, parent=day.calendar)
+    day.delete()

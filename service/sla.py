@@ -100,7 +100,7 @@ class Clock:
         return (self.done_at or now) > self.due_at
 
     def state(self, now: datetime.datetime) -> str:
-        """"met", "breached", "paused", "running" or "none"."""
+        """ "met", "breached", "paused", "running" or "none"."""
         if self.due_at is None:
             return "none"
         if self.done_at is not None:

@@ -3,7 +3,6 @@ ticket, a ticket's page with its clocks and processing record, and the customer'
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.contrib.auth.models import User
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -150,8 +149,10 @@ class TicketReplyView(VisibleQuerysetMixin, View):
             except DomainError as error:
                 domain_error_to_form(form, error)
             else:
-                done = _("Your reply was added; it is e-mailed to the contact.") if form.cleaned_data["public"] else _(
-                    "Your note was added."
+                done = (
+                    _("Your reply was added; it is e-mailed to the contact.")
+                    if form.cleaned_data["public"]
+                    else _("Your note was added.")
                 )
                 messages.success(request, done)
                 return redirect(ticket.get_absolute_url() + "#record")

@@ -7,7 +7,7 @@ register = template.Library()
 
 @register.filter
 def clock_state(clock, now):
-    """"met", "breached", "paused", "running" or "none" (service/sla.py's Clock)."""
+    """ "met", "breached", "paused", "running" or "none" (service/sla.py's Clock)."""
     return clock.state(now)
 
 

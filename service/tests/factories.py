@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.contrib.auth.models import User
+
 from crm.core.roles import Role
 from crm.core.tests.factories import UserFactory
 from crm.core.workflow import SYSTEM
@@ -12,7 +14,8 @@ from service.models import AgentDuty
 
 
 def agent_for(username: str, *, on_duty: bool = True, role=Role.SERVICE_AGENT):
-    user = UserFactory(username=username, role=role)
+    """A service agent (made once per username) put on or off duty."""
+    user = User.objects.filter(username=username).first() or UserFactory(username=username, role=role)
     AgentDuty.objects.update_or_create(agent=user, defaults={"on_duty": on_duty})
     return user
 

@@ -1,10 +1,10 @@
 """Every step of a ticket's life and every refusal, through the services."""
 
 import datetime
+from unittest import mock
 
 import pytest
 from django.utils import timezone
-from unittest import mock
 
 from contracts.tests.factories import ContractFactory
 from crm.core.exceptions import DomainError, TransitionNotAllowed
@@ -229,9 +229,11 @@ def test_a_closed_ticket_reopens_only_within_the_set_days(on_duty_agent):
     desk = DeskSettings.current()
     desk.reopen_closed_days = 3
     desk.save()
-    with freeze_time(timezone.now() + datetime.timedelta(days=4)):
-        with pytest.raises(TransitionNotAllowed, match="within 3 days"):
-            services.ticket_reopen(actor=on_duty_agent, ticket_id=ticket.pk, reason="Again")
+    with (
+        freeze_time(timezone.now() + datetime.timedelta(days=4)),
+        pytest.raises(TransitionNotAllowed, match="within 3 days"),
+    ):
+        services.ticket_reopen(actor=on_duty_agent, ticket_id=ticket.pk, reason="Again")
     with freeze_time(timezone.now() + datetime.timedelta(days=2)):
         services.ticket_reopen(actor=on_duty_agent, ticket_id=ticket.pk, reason="Again")
     ticket.refresh_from_db()

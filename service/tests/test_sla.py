@@ -14,7 +14,7 @@ DAY = [(T(9), T(12)), (T(13), T(18))]  # 8 working hours, lunch 12:00-13:00
 
 CHINA = Calendar(
     time_zone=SHANGHAI,
-    hours={weekday: DAY for weekday in range(5)},
+    hours=dict.fromkeys(range(5), DAY),
     holidays=frozenset(
         [datetime.date(2026, 10, day) for day in range(1, 8)]  # National Day, Thu 1 - Wed 7
         + [datetime.date(2026, 2, day) for day in range(15, 24)]  # Spring Festival, Sun 15 - Mon 23
@@ -116,7 +116,7 @@ def test_deadline_with_pauses(start, target, pauses, expected, why):
 
 
 def test_moments_in_another_time_zone_are_read_as_shanghai_time():
-    utc = datetime.timezone.utc
+    utc = datetime.UTC
     start = datetime.datetime(2026, 12, 1, 9, 30, tzinfo=utc)  # 17:30 in Shanghai
     assert CHINA.add(start, 60) == at("2026-12-02 09:30")
     assert CHINA.add(start, 60).tzinfo == utc

@@ -28,8 +28,9 @@ from customers.tests.factories import CustomerFactory
 from orders.choices import OrderStatus
 from orders.models import Order, Product
 from orders.tests.factories import IN_PERIOD, active_contract
+from service.choices import TicketStatus
 from service.mail_models import InboundMail, InboundStatus, SatisfactionRating
-from service.models import Ticket
+from service.models import AgentDuty, Ticket
 
 # Pages that accept POST but write nothing of ours (Django's auth pages; the public
 # verification page only reads the upload).
@@ -325,6 +326,76 @@ def notification_read_all(w):
     assert not Notification.objects.filter(recipient=w.rep, read_at__isnull=True).exists()
 
 
+def _desk_people(w):
+    w.agent = UserFactory(username="pages_agent", role=Role.SERVICE_AGENT)
+    w.service_manager = UserFactory(username="pages_service_manager", role=Role.SERVICE_MANAGER)
+    w.as_agent, w.as_service_manager = Client(), Client()
+    w.as_agent.force_login(w.agent)
+    w.as_service_manager.force_login(w.service_manager)
+
+
+def ticket_status(ticket):
+    return Ticket.objects.get(pk=ticket.pk).status
+
+
+def ticket_create(w):
+    _desk_people(w)
+    data = {"subject": "Committed pump leaks", "kind": "complaint", "channel": "phone", "priority": "high"}
+    posted(w.as_agent, url("service:ticket_create", customer=w.customer.pk), data)
+    w.ticket = Ticket.objects.get(subject="Committed pump leaks")
+    assert w.ticket.assignee == w.agent, "the only agent on duty gets it"
+
+
+def ticket_start(w):
+    posted(w.as_agent, url("service:ticket_start", w.ticket.pk))
+    assert ticket_status(w.ticket) == TicketStatus.IN_PROGRESS
+
+
+def ticket_reply(w):
+    posted(w.as_agent, url("service:ticket_reply", w.ticket.pk), {"body": "A technician comes Friday", "public": "1"})
+    assert Ticket.objects.get(pk=w.ticket.pk).first_responded_at is not None
+
+
+def ticket_wait(w):
+    posted(w.as_agent, url("service:ticket_wait", w.ticket.pk), {"comment": "Waiting for photos"})
+    assert ticket_status(w.ticket) == TicketStatus.WAITING_ON_CUSTOMER
+
+
+def ticket_resolve(w):
+    posted(w.as_agent, url("service:ticket_resolve", w.ticket.pk), {"comment": "Seal replaced"})
+    assert ticket_status(w.ticket) == TicketStatus.RESOLVED
+
+
+def ticket_close(w):
+    posted(w.as_agent, url("service:ticket_close", w.ticket.pk))
+    assert ticket_status(w.ticket) == TicketStatus.CLOSED
+
+
+def ticket_reopen(w):
+    posted(w.as_agent, url("service:ticket_reopen", w.ticket.pk), {"reason": "Leaks again"})
+    assert ticket_status(w.ticket) == TicketStatus.IN_PROGRESS
+
+
+def ticket_assign(w):
+    data = {"assignee": w.service_manager.pk, "comment": "I take it over"}
+    posted(w.as_service_manager, url("service:ticket_assign", w.ticket.pk), data)
+    assert Ticket.objects.get(pk=w.ticket.pk).assignee == w.service_manager
+
+
+def agent_duty(w):
+    posted(w.as_agent, url("service:agent_duty", w.agent.pk), {"on_duty": "0"})
+    assert not AgentDuty.objects.get(agent=w.agent).on_duty
+
+
+def ticket_claim(w):
+    data = {"subject": "Committed unassigned", "kind": "inquiry", "channel": "phone", "priority": "low"}
+    posted(w.as_agent, url("service:ticket_create", customer=w.customer.pk), data)
+    ticket = Ticket.objects.get(subject="Committed unassigned")
+    assert ticket.assignee is None, "nobody is on duty"
+    posted(w.as_agent, url("service:ticket_claim", ticket.pk))
+    assert Ticket.objects.get(pk=ticket.pk).assignee == w.agent
+
+
 # --- the service desk's public pages and its incoming mail -------------------------------------
 
 
@@ -337,9 +408,10 @@ def _link_path(body: str, kind: str) -> str:
 def public_ticket_form(w):
     from customers.tests.factories import ContactFactory
 
-    w.agent = UserFactory(username="pages_agent", role=Role.SERVICE_AGENT)
-    w.as_agent = Client()
-    w.as_agent.force_login(w.agent)
+    # An agent on duty of its own (the desk's steps took theirs off duty).
+    w.desk_agent = UserFactory(username="pages_desk_agent", role=Role.SERVICE_AGENT)
+    w.as_desk_agent = Client()
+    w.as_desk_agent.force_login(w.desk_agent)
     desk_customer = CustomerFactory(owner=w.rep, name="Committed Desk Ltd")
     ContactFactory(customer=desk_customer, name="Li Wei", email="li.wei@committed.example.com")
     mail.outbox.clear()
@@ -351,27 +423,27 @@ def public_ticket_form(w):
         "description": "Two boxes were crushed.",
     }
     response = posted(w.anonymous, url("service:public_ticket_form"), form, status=200)
-    w.ticket = Ticket.objects.get(subject="Crushed boxes")
-    assert w.ticket.number in response.content.decode()
+    w.desk_ticket = Ticket.objects.get(subject="Crushed boxes")
+    assert w.desk_ticket.number in response.content.decode()
 
 
-def ticket_status(w):
+def ticket_status_page(w):
     (told,) = [message for message in mail.outbox if message.to == ["li.wei@committed.example.com"]]
     w.anonymous.get(_link_path(told.body, "status"))
     posted(w.anonymous, url("service:ticket_status"), {"body": "Photos follow."})
-    assert w.ticket.entries.filter(body="Photos follow.").exists()
+    assert w.desk_ticket.entries.filter(body="Photos follow.").exists()
 
 
 def satisfaction(w):
     from service.services import ticket_resolve, ticket_start
 
-    ticket_start(actor=w.agent, ticket_id=w.ticket.pk)
+    ticket_start(actor=w.desk_agent, ticket_id=w.desk_ticket.pk)
     mail.outbox.clear()
-    ticket_resolve(actor=w.agent, ticket_id=w.ticket.pk, comment="Replaced the boxes")
+    ticket_resolve(actor=w.desk_agent, ticket_id=w.desk_ticket.pk, comment="Replaced the boxes")
     (survey,) = [message for message in mail.outbox if message.to == ["li.wei@committed.example.com"]]
     w.anonymous.get(_link_path(survey.body, "rate"))
     posted(w.anonymous, url("service:satisfaction"), {"score": "4", "comment": "Quick"}, status=200)
-    assert SatisfactionRating.objects.get(ticket=w.ticket).score == 4
+    assert SatisfactionRating.objects.get(ticket=w.desk_ticket).score == 4
 
 
 def _stranger_mail(n):
@@ -383,20 +455,20 @@ def _stranger_mail(n):
 
 def inbound_mail_assign(w):
     inbound = _stranger_mail(1)
-    posted(w.as_agent, url("service:inbound_mail_assign", inbound.pk), {"ticket_number": w.ticket.number})
+    posted(w.as_desk_agent, url("service:inbound_mail_assign", inbound.pk), {"ticket_number": w.desk_ticket.number})
     assert InboundMail.objects.get(pk=inbound.pk).status == InboundStatus.THREADED
 
 
 def inbound_mail_ticket_create(w):
     inbound = _stranger_mail(2)
-    data = {"customer": w.ticket.customer_id, "kind": "inquiry", "priority": "normal"}
-    posted(w.as_agent, url("service:inbound_mail_ticket_create", inbound.pk), data)
+    data = {"customer": w.desk_ticket.customer_id, "kind": "inquiry", "priority": "normal"}
+    posted(w.as_desk_agent, url("service:inbound_mail_ticket_create", inbound.pk), data)
     assert InboundMail.objects.get(pk=inbound.pk).status == InboundStatus.TICKET_OPENED
 
 
 def inbound_mail_discard(w):
     inbound = _stranger_mail(3)
-    posted(w.as_agent, url("service:inbound_mail_discard", inbound.pk), {"reason": "Spam"})
+    posted(w.as_desk_agent, url("service:inbound_mail_discard", inbound.pk), {"reason": "Spam"})
     assert InboundMail.objects.get(pk=inbound.pk).status == InboundStatus.DISCARDED
 
 
@@ -436,8 +508,18 @@ PAGE_POSTS = {
     "contracts:contract_terminate": contract_terminate,
     "notifications:notification_read": notification_read,
     "notifications:notification_read_all": notification_read_all,
+    "service:ticket_create": ticket_create,
+    "service:ticket_start": ticket_start,
+    "service:ticket_reply": ticket_reply,
+    "service:ticket_wait": ticket_wait,
+    "service:ticket_resolve": ticket_resolve,
+    "service:ticket_close": ticket_close,
+    "service:ticket_reopen": ticket_reopen,
+    "service:ticket_assign": ticket_assign,
+    "service:agent_duty": agent_duty,
+    "service:ticket_claim": ticket_claim,
     "service:public_ticket_form": public_ticket_form,
-    "service:ticket_status": ticket_status,
+    "service:ticket_status": ticket_status_page,
     "service:satisfaction": satisfaction,
     "service:inbound_mail_assign": inbound_mail_assign,
     "service:inbound_mail_ticket_create": inbound_mail_ticket_create,

@@ -25,6 +25,7 @@ from customers.tests.factories import ContactFactory, CustomerFactory, Interacti
 from orders.tests.factories import ProductFactory, line, order_for
 from service.inbound import inbound_mail_from_form
 from service.mailparse import ParsedAttachment
+from service.tests.factories import ticket_for
 
 # /health/ is among the pages: it answers 200 only while a worker reports in.
 pytestmark = pytest.mark.usefixtures("worker_alive")
@@ -91,6 +92,33 @@ def step_rows(ok=OK):
     return {
         url_name: step_row(permission, changes=changes, ok=ok) for url_name, (permission, changes) in STEP_URLS.items()
     }
+
+
+# The service desk's objects: an unassigned ticket of `rep`'s customer. Agents see the
+# unassigned queue and service managers every ticket (both may change them); a rep reads the
+# tickets of their customers and a sales manager every ticket; finance and signatories none.
+TICKET_SEES = {"view": {"rep", "manager", "agent", "service_manager"}, "change": {"agent", "service_manager"}}
+
+
+def ticket_step_rows(ok=OK):
+    """Each ticket step page: 404 for whoever may not see (or change) the ticket, then 403
+    without the step's permission."""
+    from service.workflow import WORKFLOW as TICKET_WORKFLOW
+
+    rows = {}
+    for step in TICKET_WORKFLOW.page_steps():
+        seen = TICKET_SEES[step.visibility]
+        rows[TICKET_WORKFLOW.url_name(step)] = row(
+            **{
+                role: NOT_FOUND
+                if role not in seen and role != "admin"
+                else ok
+                if may(role, step.permission)
+                else FORBIDDEN
+                for role in ROLES[1:]
+            }
+        )
+    return rows
 
 
 EXPECTED = {
@@ -173,6 +201,18 @@ EXPECTED = {
     # A workflow step's page answers 403 to a role without the step's permission, after 404
     # for whoever may not see the object.
     **step_rows(),
+    # The service desk: the agent's queue, the manager's board, every visible ticket; a new
+    # ticket from a customer's page; the customer's card; one ticket and its reply (POST only);
+    # an agent's duty (POST only; an unknown agent here).
+    "service:ticket_queue": row(FORBIDDEN, agent=OK, service_manager=OK, admin=OK),
+    "service:ticket_board": row(FORBIDDEN, service_manager=OK, admin=OK),
+    "service:ticket_list": row(),
+    "service:ticket_create": row(FORBIDDEN, other_rep=NOT_FOUND, agent=OK, service_manager=OK, admin=OK),
+    "service:customer_tickets": row(other_rep=NOT_FOUND, finance=NOT_FOUND, signatory=NOT_FOUND),
+    "service:ticket_detail": row(other_rep=NOT_FOUND, finance=NOT_FOUND, signatory=NOT_FOUND),
+    "service:ticket_reply": row(NOT_ALLOWED),
+    "service:agent_duty": row(NOT_ALLOWED),
+    **ticket_step_rows(),
 }
 
 # What a POST (with no data) answers. DONE: a role that may take the step or send the
@@ -260,6 +300,16 @@ EXPECTED_POST = {
     "service:attachment_download": GET_ONLY,
     # A workflow step: refused (404, then 403) exactly as its page is.
     **step_rows(ok=DONE),
+    "service:ticket_queue": GET_ONLY,
+    "service:ticket_board": row(FORBIDDEN, service_manager=NOT_ALLOWED, admin=NOT_ALLOWED),
+    "service:ticket_list": GET_ONLY,
+    "service:ticket_create": posts(EXPECTED["service:ticket_create"]),
+    "service:customer_tickets": GET_ONLY,
+    "service:ticket_detail": GET_ONLY,
+    # Only who may change the ticket writes on it (an empty text is shown again with its error).
+    "service:ticket_reply": row(NOT_FOUND, agent=DONE, service_manager=DONE, admin=DONE),
+    "service:agent_duty": row(NOT_FOUND),
+    **ticket_step_rows(ok=DONE),
 }
 
 # Which fixture object (or literal value) fills each URL's arguments.
@@ -304,6 +354,13 @@ URL_ARGS = {
         ["order"],
     ),
     "orders:product_update": ["product"],
+    "service:ticket_detail": ["ticket"],
+    "service:ticket_reply": ["ticket"],
+    **{
+        f"service:ticket_{step}": ["ticket"]
+        for step in ("assign", "claim", "start", "wait", "resolve", "close", "reopen")
+    },
+    "service:agent_duty": [999_999],
     **dict.fromkeys(
         [
             "service:inbound_mail_detail",
@@ -326,6 +383,8 @@ URL_QUERY = {
     "contracts:contract_create": {"customer": "customer"},
     "orders:order_create": {"customer": "customer"},
     "orders:contract_orders": {"contract": "contract"},
+    "service:ticket_create": {"customer": "customer"},
+    "service:customer_tickets": {"customer": "customer"},
 }
 
 
@@ -408,6 +467,7 @@ def objects(rep):
         "contract": ContractFactory(owner=rep, customer=customer),
         "product": (product := ProductFactory()),
         "order": order_for(rep, customer, lines=[line(product)]),
+        "ticket": ticket_for(customer, contact=ContactFactory(customer=customer), subject="Matrix ticket"),
         "notification": Notification.objects.create(
             recipient=rep, verb="Contract %(number)s is active: both parties signed.", params={"number": "X"}
         ),

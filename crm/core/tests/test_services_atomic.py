@@ -46,6 +46,7 @@ from crm.core.tests.factories import PASSWORD, UserFactory
 from customers.tests.factories import CustomerFactory
 from orders.choices import OrderStatus
 from orders.tests.factories import IN_PERIOD, active_contract, line
+from service.models import BusinessCalendar, Holiday
 
 # The signing services, and the service desk's mail services, besides every app's `services`.
 OTHER_SERVICE_MODULES = ["contracts.signatures", "service.inbound", "service.public", "service.satisfaction"]
@@ -73,6 +74,7 @@ NOT_AUDITED = {
     "crm.core.notifications.notification_send": "a notification copies news the step already audited",
     "crm.core.notifications.notification_mark_read": "the reader's own bookkeeping",
     "crm.core.notifications.notifications_mark_all_read": "the reader's own bookkeeping",
+    "service.services.ticket_sla_check": "a ticket with no clock near its deadline: nothing to warn of",
 }
 # Internal modules whose public functions that lock or write must be `in_callers_transaction`.
 HELPER_MODULES = ["contracts.steps", "service.customer_links"]
@@ -413,6 +415,46 @@ SERVICE_CALLS = {
     "crm.core.notifications.notifications_mark_all_read": lambda w: _call(
         "crm.core.notifications.notifications_mark_all_read", actor=w.rep
     ),
+    # The service desk: a ticket through its whole life, then a second one claimed.
+    "service.services.ticket_create": lambda w: _ticket_opened(w),
+    "service.services.ticket_start": lambda w: _call(
+        "service.services.ticket_start", actor=w.agent, ticket_id=w.ticket.pk
+    ),
+    "service.services.ticket_reply_add": lambda w: _call(
+        "service.services.ticket_reply_add", actor=w.agent, ticket=w.ticket, body="On it", public=True
+    ),
+    "service.services.ticket_wait": lambda w: _call(
+        "service.services.ticket_wait", actor=w.agent, ticket_id=w.ticket.pk
+    ),
+    "service.services.ticket_customer_message_add": lambda w: _call(
+        "service.services.ticket_customer_message_add", ticket=w.ticket, body="Here it is", author_email="a@example.com"
+    ),
+    "service.services.ticket_sla_check": lambda w: _call("service.services.ticket_sla_check", ticket_id=w.ticket.pk),
+    "service.services.ticket_resolve": lambda w: _call(
+        "service.services.ticket_resolve", actor=w.agent, ticket_id=w.ticket.pk, comment="Fixed"
+    ),
+    "service.services.ticket_close": lambda w: _call(
+        "service.services.ticket_close", actor=w.agent, ticket_id=w.ticket.pk
+    ),
+    "service.services.ticket_reopen": lambda w: _call(
+        "service.services.ticket_reopen", actor=w.agent, ticket_id=w.ticket.pk, reason="Broke again"
+    ),
+    "service.services.ticket_assign": lambda w: _call(
+        "service.services.ticket_assign", actor=w.service_manager, ticket_id=w.ticket.pk, assignee=w.service_manager
+    ),
+    "service.services.agent_duty_set": lambda w: _call(
+        "service.services.agent_duty_set", actor=w.service_manager, agent=w.agent, on_duty=False
+    ),
+    "service.services.ticket_claim": lambda w: _call(
+        "service.services.ticket_claim", actor=w.agent, ticket_id=_ticket_opened(w, keep=False).pk
+    ),
+    "service.services.calendar_day_delete": lambda w: _call(
+        "service.services.calendar_day_delete",
+        actor=w.admin,
+        day=Holiday.objects.create(
+            calendar=BusinessCalendar.objects.create(name="Atomic calendar"), date=datetime.date(2026, 12, 25), name="X"
+        ),
+    ),
     # The service desk's mail: a customer with a contact, and an agent on duty.
     "service.inbound.inbound_mail_receive": lambda w: _desk_mail(w),
     "service.inbound.inbound_mail_from_form": lambda w: setattr(
@@ -428,18 +470,18 @@ SERVICE_CALLS = {
     ),
     "service.inbound.inbound_mail_assign": lambda w: _call(
         "service.inbound.inbound_mail_assign",
-        actor=w.desk_agent,
+        actor=w.mail_agent,
         inbound_id=w.unsorted[0].pk,
-        ticket_number=w.desk_ticket.number,
+        ticket_number=w.mail_ticket.number,
     ),
     "service.inbound.inbound_mail_ticket_create": lambda w: _call(
         "service.inbound.inbound_mail_ticket_create",
-        actor=w.desk_agent,
+        actor=w.mail_agent,
         inbound_id=w.unsorted[1].pk,
-        customer=w.desk_customer,
+        customer=w.mail_customer,
     ),
     "service.inbound.inbound_mail_discard": lambda w: _call(
-        "service.inbound.inbound_mail_discard", actor=w.desk_agent, inbound_id=w.form_mail.pk, reason="Spam"
+        "service.inbound.inbound_mail_discard", actor=w.mail_agent, inbound_id=w.form_mail.pk, reason="Spam"
     ),
     "service.public.ticket_submit_public": lambda w: _call(
         "service.public.ticket_submit_public",
@@ -449,14 +491,38 @@ SERVICE_CALLS = {
         description="The seal of box 3 was broken.",
     ),
     "service.public.ticket_status_answer": lambda w: _call(
-        "service.public.ticket_status_answer", link_id=w.desk_ticket.status_links.first().pk, body="Thanks!"
+        "service.public.ticket_status_answer", link_id=w.mail_ticket.status_links.first().pk, body="Thanks!"
     ),
     "service.mail.ticket_reply_mail_send": lambda w: _desk_reply_mailed(w),
     "service.satisfaction.satisfaction_survey_send": lambda w: _desk_resolved(w),
     "service.satisfaction.satisfaction_rate": lambda w: _call(
-        "service.satisfaction.satisfaction_rate", survey_id=w.desk_ticket.surveys.get(revoked_at__isnull=True).pk, score=2, comment="Slow"
+        "service.satisfaction.satisfaction_rate",
+        survey_id=w.mail_ticket.surveys.get(revoked_at__isnull=True).pk,
+        score=2,
+        comment="Slow",
     ),
 }
+
+
+def _ticket_opened(w, keep=True):
+    from service.services import ticket_create
+
+    if keep:
+        w.agent = UserFactory(username="atomic_agent", role=Role.SERVICE_AGENT)
+        w.service_manager = UserFactory(username="atomic_service_manager", role=Role.SERVICE_MANAGER)
+        w.desk_customer = CustomerFactory(owner=w.rep)
+    ticket = ticket_create(
+        actor=w.agent,
+        customer=w.desk_customer,
+        contact=None,
+        kind="inquiry",
+        channel="phone",
+        subject="Atomic ticket",
+        description="",
+    )
+    if keep:
+        w.ticket = ticket
+    return ticket
 
 
 def _raw_mail(sender: str, subject: str, message_id: str) -> bytes:
@@ -468,11 +534,11 @@ def _desk_mail(w):
     from customers.tests.factories import ContactFactory
     from service.inbound import inbound_mail_receive
 
-    w.desk_agent = UserFactory(username="atomic_agent", role=Role.SERVICE_AGENT)
-    w.desk_customer = CustomerFactory(owner=w.rep, name="Atomic Desk Ltd", email="desk@atomic.example.com")
-    ContactFactory(customer=w.desk_customer, name="Li Wei", email="li.wei@atomic.example.com")
+    w.mail_agent = UserFactory(username="atomic_mail_agent", role=Role.SERVICE_AGENT)
+    w.mail_customer = CustomerFactory(owner=w.rep, name="Atomic Mail Ltd", email="desk@atomic.example.com")
+    ContactFactory(customer=w.mail_customer, name="Li Wei", email="li.wei@atomic.example.com")
     opened, _new = inbound_mail_receive(raw=_raw_mail("li.wei@atomic.example.com", "Leaking pump", "atomic-1"))
-    w.desk_ticket = opened.ticket
+    w.mail_ticket = opened.ticket
     w.unsorted = [
         inbound_mail_receive(raw=_raw_mail(f"stranger{n}@elsewhere.example.org", "Hi", f"atomic-{n + 2}"))[0]
         for n in range(2)
@@ -482,17 +548,17 @@ def _desk_mail(w):
 def _desk_reply_mailed(w):
     from service.services import ticket_reply_add, ticket_start
 
-    ticket_start(actor=w.desk_agent, ticket_id=w.desk_ticket.pk)
-    entry = ticket_reply_add(actor=w.desk_agent, ticket=w.desk_ticket, body="On our way.", public=True)
+    ticket_start(actor=w.mail_agent, ticket_id=w.mail_ticket.pk)
+    entry = ticket_reply_add(actor=w.mail_agent, ticket=w.mail_ticket, body="On our way.", public=True)
     assert _call("service.mail.ticket_reply_mail_send", entry_id=entry.pk) == "li.wei@atomic.example.com"
 
 
 def _desk_resolved(w):
     from service.services import ticket_resolve
 
-    ticket_resolve(actor=w.desk_agent, ticket_id=w.desk_ticket.pk, comment="Replaced the seal")
+    ticket_resolve(actor=w.mail_agent, ticket_id=w.mail_ticket.pk, comment="Replaced the seal")
     # Resolving already sent the survey (on commit); sending again replaces it.
-    assert _call("service.satisfaction.satisfaction_survey_send", ticket_id=w.desk_ticket.pk) is not None
+    assert _call("service.satisfaction.satisfaction_survey_send", ticket_id=w.mail_ticket.pk) is not None
 
 
 def _reminded(w):

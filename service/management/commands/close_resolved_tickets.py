@@ -18,7 +18,11 @@ class Command(CrmCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--older-than", type=int, required=True, metavar="DAYS", help="Resolved more than DAYS days ago (0 or more)."
+            "--older-than",
+            type=int,
+            required=True,
+            metavar="DAYS",
+            help="Resolved more than DAYS days ago (0 or more).",
         )
 
     def run(self, *, dry_run, older_than, **options):
