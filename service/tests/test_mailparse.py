@@ -109,3 +109,13 @@ def test_reply_text_keeps_an_unquoted_message_whole():
     assert reply_text("> only a quote") == "> only a quote"
     assert reply_text("Fine.\n\n-----Original Message-----\nFrom: us") == "Fine."
     assert html_to_text("<p>a</p><p>b&nbsp;c</p>") == "a\n\nb c"
+
+
+def test_a_body_in_an_unknown_charset_is_read_as_gb18030():
+    raw = (
+        b"Message-ID: <lying-1@mail.example.cn>\nFrom: wang.fang@example.cn\nSubject: hi\n"
+        b'Content-Type: text/plain; charset="x-unknown"\nContent-Transfer-Encoding: 8bit\n\n'
+        + "打印机好了".encode("gb18030")
+        + b"\n"
+    )
+    assert mail_parse(raw).reply == "打印机好了"
