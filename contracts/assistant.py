@@ -29,6 +29,7 @@ from contracts.choices import ApprovalDecision
 from contracts.choices import ContractStatus as S
 from contracts.models import ApprovalModel, ApprovalStep, Contract, ContractVersion
 from crm.core.audit import audit_record
+from crm.core.customer_facts import OPEN_COMPLAINTS, customer_fact_counts
 from crm.core.exceptions import DomainError
 from customers.choices import CustomerTier
 
@@ -48,8 +49,9 @@ MIN_SAMPLES = 30
 MIN_SAMPLES_LEAF = 3
 REASONS_SHOWN = 3
 
-# The features, in the order the estimator sees them. Open complaints (service tickets)
-# join once the service app can count them; a feature that is always 0 teaches nothing.
+# The features, in the order the estimator sees them. Open complaints are counted by the
+# service app (above contracts) through `crm.core.customer_facts`; a model trained before
+# that feature existed keeps working on the features it names.
 FEATURE_LABELS = {
     "amount": gettext_lazy("Amount"),
     "duration_days": gettext_lazy("Duration (days)"),
@@ -58,6 +60,7 @@ FEATURE_LABELS = {
     "earlier_contracts": gettext_lazy("Earlier contracts of the customer"),
     "earlier_rejections": gettext_lazy("Earlier rejections of the customer"),
     "customer_tier": gettext_lazy("Customer tier"),
+    "open_complaints": gettext_lazy("Open complaints of the customer"),
 }
 FEATURES = list(FEATURE_LABELS)
 
@@ -92,7 +95,12 @@ def _with_feature_columns(queryset, as_of=None):
     )
 
 
-def _features_of(row) -> dict:
+def _open_complaints(rows) -> dict:
+    """{(customer id, reference time): complaints open then}, one provider call for all rows."""
+    return customer_fact_counts(OPEN_COMPLAINTS, [(row.customer_id, row.feature_reference) for row in rows])
+
+
+def _features_of(row, complaints: dict) -> dict:
     tenure = row.feature_reference - row.feature_customer_created
     return {
         "amount": float(row.amount),
@@ -102,12 +110,16 @@ def _features_of(row) -> dict:
         "earlier_contracts": row.feature_earlier_contracts,
         "earlier_rejections": row.feature_earlier_rejections,
         "customer_tier": TIER_RANK.get(row.feature_customer_tier, TIER_RANK[CustomerTier.STANDARD]),
+        "open_complaints": complaints.get((row.customer_id, row.feature_reference), 0),
     }
 
 
 def contract_features_many(queryset, *, as_of=None) -> dict[int, dict]:
-    """`{contract id: features}` for every contract of the queryset, in one query."""
-    return {row.pk: _features_of(row) for row in _with_feature_columns(queryset, as_of).order_by()}
+    """`{contract id: features}` for every contract of the queryset: one query, and one
+    more for the open complaints when the service app counts them."""
+    rows = list(_with_feature_columns(queryset, as_of).order_by())
+    complaints = _open_complaints(rows)
+    return {row.pk: _features_of(row, complaints) for row in rows}
 
 
 def contract_features(contract, as_of=None) -> dict:
@@ -196,7 +208,8 @@ def approval_model_train(
             )
             % {"count": len(rows), "approved": counts[APPROVE], "rejected": counts[REJECT]}
         )
-    matrix = np.array([[_features_of(row)[name] for name in FEATURES] for row in rows], dtype=float)
+    complaints = _open_complaints(rows)
+    matrix = np.array([[_features_of(row, complaints)[name] for name in FEATURES] for row in rows], dtype=float)
     try:
         x_train, x_test, y_train, y_test = train_test_split(
             matrix, labels, test_size=test_size, random_state=random_state, stratify=labels
@@ -447,18 +460,18 @@ def describe(name, value, low, high) -> str:
         if low is not None:
             return _("Customer tier %(value)s is between %(from)s and %(high)s") % numbers
         return _("Customer tier %(value)s is %(high)s or lower") % numbers
-    if name in ("earlier_contracts", "earlier_rejections"):
+    if name in ("earlier_contracts", "earlier_rejections", "open_complaints"):
         if high == 0 or (value == 0 and low is None):
-            return (
-                _("The customer has no earlier contracts")
-                if name == "earlier_contracts"
-                else _("The customer has no earlier rejections")
-            )
-        noun = (
-            ngettext("earlier contract", "earlier contracts", value)
-            if name == "earlier_contracts"
-            else ngettext("earlier rejection", "earlier rejections", value)
-        )
+            return {
+                "earlier_contracts": _("The customer has no earlier contracts"),
+                "earlier_rejections": _("The customer has no earlier rejections"),
+                "open_complaints": _("The customer has no open complaints"),
+            }[name]
+        noun = {
+            "earlier_contracts": ngettext("earlier contract", "earlier contracts", value),
+            "earlier_rejections": ngettext("earlier rejection", "earlier rejections", value),
+            "open_complaints": ngettext("open complaint", "open complaints", value),
+        }[name]
         numbers["noun"] = noun
         if low is not None and high is not None:
             return _("The customer has %(value)s %(noun)s (between %(from)s and %(high)s)") % numbers

@@ -184,3 +184,6 @@ class TicketAdmin(WorkflowAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from service import mail_admin  # noqa: E402,F401 - the desk's mail in the admin (service/mail_admin.py)

@@ -8,6 +8,8 @@ class ServiceConfig(AppConfig):
 
     def ready(self):
         from crm.core.history import history_sentences_register
+        from service import subscribers
         from service.history import SENTENCES
 
         history_sentences_register(SENTENCES)
+        subscribers.subscribe()

@@ -356,3 +356,8 @@ class TicketEntry(models.Model):
     @property
     def is_public(self) -> bool:
         return self.kind != TicketEntryKind.INTERNAL_NOTE
+
+
+# The desk's mail and the customer's links (inbound mail, attachments, status links,
+# satisfaction surveys and ratings) live in their own module, registered with this app.
+from service.mail_models import *  # noqa: E402,F403

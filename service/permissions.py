@@ -11,6 +11,12 @@ _WORK = [
     "service.reopen_ticket",
     "service.view_ticketentry",
     "service.view_agentduty",
+    # The mail nobody could match is the desk's shared queue; agents sort it.
+    "service.view_inboundmail",
+    "service.view_all_inboundmail",
+    "service.sort_inboundmail",
+    "service.view_ticketattachment",
+    "service.view_satisfactionrating",
 ]
 
 ROLE_PERMISSIONS = {

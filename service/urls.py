@@ -1,6 +1,6 @@
 from django.urls import path
 
-from service import views
+from service import mail_urls, views
 from service.workflow import WORKFLOW
 
 app_name = "service"
@@ -15,4 +15,5 @@ urlpatterns = [
     path("tickets/<int:pk>/reply/", views.TicketReplyView.as_view(), name="ticket_reply"),
     path("agents/<int:pk>/duty/", views.AgentDutyView.as_view(), name="agent_duty"),
     *WORKFLOW.urls(),  # one page per step of the table: assign, claim, start, wait, resolve...
+    *mail_urls.urlpatterns,  # the desk's mail and its public pages (service/mail_urls.py)
 ]

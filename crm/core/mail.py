@@ -17,7 +17,7 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,11 +44,14 @@ def mail_send_on_commit(
     to: list[str],
     on_result: Callable[..., None] | None = None,
     on_result_args: tuple[Any, ...] = (),
+    headers: dict[str, str] | None = None,
 ) -> OutgoingMail:
     """Queue the mail; the task sends it once the current transaction commits (at once
     outside one). `on_result(*on_result_args, error)` runs in the worker after the final
-    outcome: "" for delivered, or the reason it failed for good."""
+    outcome: "" for delivered, or the reason it failed for good. `headers` are added to
+    the message (a Message-ID of our own, Reply-To)."""
     outgoing = OutgoingMail.objects.create(
+        headers=dict(headers or {}),
         subject=subject[:300],
         body=body,
         to=list(to),
@@ -77,7 +80,9 @@ def outgoing_mail_attempt(*, mail_id: int, final: bool, retry_errors: tuple[type
             return "skipped"
         outgoing.attempts += 1
         try:
-            send_mail(outgoing.subject, outgoing.body, settings.DEFAULT_FROM_EMAIL, outgoing.to)
+            EmailMessage(
+                outgoing.subject, outgoing.body, settings.DEFAULT_FROM_EMAIL, outgoing.to, headers=outgoing.headers
+            ).send()
         except Exception as error:  # noqa: BLE001 - any backend failure is recorded
             reason = f"{type(error).__name__}: {error}"[:500]
             outgoing.last_error = reason

@@ -239,6 +239,8 @@ class OutgoingMail(models.Model):
     # Called with (*on_result_args, error) once the mail is sent ("") or finally failed.
     on_result = models.CharField(max_length=200, blank=True)
     on_result_args = models.JSONField(default=list, blank=True)
+    # Extra headers ({"Message-ID": ..., "Reply-To": ...}): a ticket's reply threads back by them.
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("outgoing mail")

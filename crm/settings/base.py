@@ -319,6 +319,30 @@ VERIFY_BUNDLE_MAX_UNCOMPRESSED_BYTES = int(
 )
 VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "20/m")
 
+# The service desk's mail. Replies to customers come from, and are answered to, this
+# address; our Message-IDs carry its domain, so an answer threads back to its ticket.
+TICKET_MAIL_ADDRESS = os.environ.get("TICKET_MAIL_ADDRESS", DEFAULT_FROM_EMAIL)
+# `fetch_ticket_mail` reads a local Maildir (TICKET_MAILDIR, a folder with cur/new/tmp), or
+# an IMAP mailbox: imaps://user:password@host[:port][/folder] (imap:// for plain IMAP).
+TICKET_MAILDIR = os.environ.get("TICKET_MAILDIR", "")
+TICKET_MAIL_IMAP_URL = os.environ.get("TICKET_MAIL_IMAP_URL", "")
+# Attachments of customers' mail and forms: a part above the size, of another type, or past
+# the count is refused (recorded by name, type and size, without its content).
+TICKET_ATTACHMENT_MAX_BYTES = int(os.environ.get("TICKET_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+TICKET_ATTACHMENT_MAX_COUNT = int(os.environ.get("TICKET_ATTACHMENT_MAX_COUNT", "10"))
+TICKET_ATTACHMENT_TYPES = os.environ.get(
+    "TICKET_ATTACHMENT_TYPES",
+    "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv,"
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+).split(",")
+# The customer's links: the status page of a ticket, and the satisfaction survey (once).
+TICKET_STATUS_LINK_DAYS = int(os.environ.get("TICKET_STATUS_LINK_DAYS", "90"))
+TICKET_STATUS_SESSION_MINUTES = int(os.environ.get("TICKET_STATUS_SESSION_MINUTES", "60"))
+SATISFACTION_LINK_DAYS = int(os.environ.get("SATISFACTION_LINK_DAYS", "14"))
+# The public inquiry form: submissions per client address (count/period, like VERIFY_RATE_LIMIT).
+TICKET_FORM_RATE_LIMIT = os.environ.get("TICKET_FORM_RATE_LIMIT", "5/h")
+
 # Behind TLS in production; plain HTTP with DEBUG on for `make run`.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG

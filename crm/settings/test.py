@@ -21,6 +21,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 AUDIT_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="crm-test-audit-checkpoints-")
 # Tests that verify many times in one test are not slowed to a halt; the rate-limit test sets its own.
 VERIFY_RATE_LIMIT = "1000/m"
+TICKET_FORM_RATE_LIMIT = "1000/m"
+TICKET_MAIL_ADDRESS = "support@crm.localhost"
+# The multipart .eml fixture carries a 120 KiB PDF: above this limit.
+TICKET_ATTACHMENT_MAX_BYTES = 100 * 1024
 # Static files straight from the apps and static/, without collectstatic (the production
 # storage is tested in crm/core/tests/test_server.py).
 STATIC_ROOT = tempfile.mkdtemp(prefix="crm-test-static-")

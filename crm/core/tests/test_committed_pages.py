@@ -13,6 +13,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -28,6 +29,7 @@ from orders.choices import OrderStatus
 from orders.models import Order, Product
 from orders.tests.factories import IN_PERIOD, active_contract
 from service.choices import TicketStatus
+from service.mail_models import InboundMail, InboundStatus, SatisfactionRating
 from service.models import AgentDuty, Ticket
 
 # Pages that accept POST but write nothing of ours (Django's auth pages; the public
@@ -394,6 +396,82 @@ def ticket_claim(w):
     assert Ticket.objects.get(pk=ticket.pk).assignee == w.agent
 
 
+# --- the service desk's public pages and its incoming mail -------------------------------------
+
+
+def _link_path(body: str, kind: str) -> str:
+    found = re.search(rf"https?://[^/\s]+(/service/{kind}/\S+/)", body)
+    assert found, f"no {kind} link in the mail"
+    return found.group(1)
+
+
+def public_ticket_form(w):
+    from customers.tests.factories import ContactFactory
+
+    # An agent on duty of its own (the desk's steps took theirs off duty).
+    w.desk_agent = UserFactory(username="pages_desk_agent", role=Role.SERVICE_AGENT)
+    w.as_desk_agent = Client()
+    w.as_desk_agent.force_login(w.desk_agent)
+    desk_customer = CustomerFactory(owner=w.rep, name="Committed Desk Ltd")
+    ContactFactory(customer=desk_customer, name="Li Wei", email="li.wei@committed.example.com")
+    mail.outbox.clear()
+    form = {
+        "name": "Li Wei",
+        "email": "li.wei@committed.example.com",
+        "kind": "complaint",
+        "subject": "Crushed boxes",
+        "description": "Two boxes were crushed.",
+    }
+    response = posted(w.anonymous, url("service:public_ticket_form"), form, status=200)
+    w.desk_ticket = Ticket.objects.get(subject="Crushed boxes")
+    assert w.desk_ticket.number in response.content.decode()
+
+
+def ticket_status_page(w):
+    (told,) = [message for message in mail.outbox if message.to == ["li.wei@committed.example.com"]]
+    w.anonymous.get(_link_path(told.body, "status"))
+    posted(w.anonymous, url("service:ticket_status"), {"body": "Photos follow."})
+    assert w.desk_ticket.entries.filter(body="Photos follow.").exists()
+
+
+def satisfaction(w):
+    from service.services import ticket_resolve, ticket_start
+
+    ticket_start(actor=w.desk_agent, ticket_id=w.desk_ticket.pk)
+    mail.outbox.clear()
+    ticket_resolve(actor=w.desk_agent, ticket_id=w.desk_ticket.pk, comment="Replaced the boxes")
+    (survey,) = [message for message in mail.outbox if message.to == ["li.wei@committed.example.com"]]
+    w.anonymous.get(_link_path(survey.body, "rate"))
+    posted(w.anonymous, url("service:satisfaction"), {"score": "4", "comment": "Quick"}, status=200)
+    assert SatisfactionRating.objects.get(ticket=w.desk_ticket).score == 4
+
+
+def _stranger_mail(n):
+    from service.inbound import inbound_mail_receive
+
+    raw = f"Message-ID: <pages-{n}@mail.example.com>\nFrom: stranger{n}@elsewhere.example.org\nSubject: Hi\n\nHello\n"
+    return inbound_mail_receive(raw=raw.encode())[0]
+
+
+def inbound_mail_assign(w):
+    inbound = _stranger_mail(1)
+    posted(w.as_desk_agent, url("service:inbound_mail_assign", inbound.pk), {"ticket_number": w.desk_ticket.number})
+    assert InboundMail.objects.get(pk=inbound.pk).status == InboundStatus.THREADED
+
+
+def inbound_mail_ticket_create(w):
+    inbound = _stranger_mail(2)
+    data = {"customer": w.desk_ticket.customer_id, "kind": "inquiry", "priority": "normal"}
+    posted(w.as_desk_agent, url("service:inbound_mail_ticket_create", inbound.pk), data)
+    assert InboundMail.objects.get(pk=inbound.pk).status == InboundStatus.TICKET_OPENED
+
+
+def inbound_mail_discard(w):
+    inbound = _stranger_mail(3)
+    posted(w.as_desk_agent, url("service:inbound_mail_discard", inbound.pk), {"reason": "Spam"})
+    assert InboundMail.objects.get(pk=inbound.pk).status == InboundStatus.DISCARDED
+
+
 PAGE_POSTS = {
     "customers:customer_create": customer_create,
     "customers:customer_update": customer_update,
@@ -440,6 +518,12 @@ PAGE_POSTS = {
     "service:ticket_assign": ticket_assign,
     "service:agent_duty": agent_duty,
     "service:ticket_claim": ticket_claim,
+    "service:public_ticket_form": public_ticket_form,
+    "service:ticket_status": ticket_status_page,
+    "service:satisfaction": satisfaction,
+    "service:inbound_mail_assign": inbound_mail_assign,
+    "service:inbound_mail_ticket_create": inbound_mail_ticket_create,
+    "service:inbound_mail_discard": inbound_mail_discard,
 }
 
 

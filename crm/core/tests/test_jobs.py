@@ -31,11 +31,13 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
             "train_approval_model",
             "watch_ticket_slas",
             "close_resolved_tickets",
+            "fetch_ticket_mail",
         }
     )
     assert all(task.task == "crm.core.tasks.job_run" and task.enabled for task in tasks.values())
     assert tasks["write_audit_checkpoint"].crontab.hour == "*", "hourly"
     assert tasks["train_approval_model"].crontab.day_of_week == "0", "weekly"
+    assert tasks["fetch_ticket_mail"].crontab.minute == "*", "every minute"
 
     tasks["verify_signatures"].enabled = False
     tasks["verify_signatures"].save()
@@ -51,10 +53,17 @@ def test_each_job_run_by_the_worker_records_its_outcome(task_worker):
     wait_until(lambda: JobRun.objects.filter(finished_at__isnull=False).count() == len(jobs()), timeout=60)
     runs = {run.job: run for run in JobRun.objects.all()}
     assert set(runs) == set(jobs())
-    for name in ["expire_contracts", "close_delivered_orders", "verify_signatures", "write_audit_checkpoint"]:
+    for name in [
+        "expire_contracts",
+        "close_delivered_orders",
+        "verify_signatures",
+        "write_audit_checkpoint",
+        "fetch_ticket_mail",
+    ]:
         assert runs[name].ok is True, runs[name].error
     assert "0 contract(s) expired." in runs["expire_contracts"].summary
     assert "Checkpoint #1" in runs["write_audit_checkpoint"].summary
+    assert "No mailbox is configured" in runs["fetch_ticket_mail"].summary
     # Too little history to train on: a failed run, with the reason, not a crash.
     assert runs["train_approval_model"].ok is False
     assert "CommandError" in runs["train_approval_model"].error

@@ -25,6 +25,8 @@ from customers import services as customer_services
 from orders import services as order_services
 from orders.tests.factories import ProductFactory, line, order_for
 from service import services as service_services
+from service.inbound import inbound_mail_from_form
+from service.mailparse import ParsedAttachment
 from service.tests.factories import ticket_for
 
 # /health/ is among the pages: it answers 200 only while a worker reports in.
@@ -144,6 +146,17 @@ def seeded(rep, manager, finance, signatory):
             Notification.objects.create(recipient=user, verb="%(number)s", params={"number": LEAK})
             for user in (finance, signatory, rep)
         ][-1],
+        # The desk's incoming mail: a stranger's request, contact details everywhere in it.
+        "inbound": (
+            inbound := inbound_mail_from_form(
+                from_email=EMAILS[0],
+                from_name=f"Zhao {PHONES[0]}",
+                subject=LEAK[:200],
+                body=LEAK,
+                attachments=(ParsedAttachment(filename=f"{PHONES[0]}.txt", content_type="text/plain", content=b"x"),),
+            )
+        ),
+        "attachment": inbound.attachments.get(),
     }
 
 

@@ -23,6 +23,8 @@ from crm.core.views import ServiceActionView
 from crm.core.workflow import workflows
 from customers.tests.factories import ContactFactory, CustomerFactory, InteractionFactory
 from orders.tests.factories import ProductFactory, line, order_for
+from service.inbound import inbound_mail_from_form
+from service.mailparse import ParsedAttachment
 from service.tests.factories import ticket_for
 
 # /health/ is among the pages: it answers 200 only while a worker reports in.
@@ -181,6 +183,22 @@ EXPECTED = {
     "orders:product_list": row(),
     "orders:product_create": row(FORBIDDEN, manager=OK, admin=OK),
     "orders:product_update": row(FORBIDDEN, manager=OK, admin=OK),
+    # The service desk's public pages: the inquiry form; a status link or rating link with an
+    # unknown token, or their pages without the session a link opens, are gone.
+    "service:public_ticket_form": row(anonymous=OK),
+    "service:ticket_status_start": row(GONE, anonymous=GONE),
+    "service:ticket_status": row(GONE, anonymous=GONE),
+    "service:satisfaction_start": row(GONE, anonymous=GONE),
+    "service:satisfaction": row(GONE, anonymous=GONE),
+    # The desk's incoming mail (one unsorted message from the form, with an attachment): the
+    # service roles only; sorting is POST only; the attachment is 404 to whoever may not see it.
+    "service:inbound_mail_list": row(FORBIDDEN, agent=OK, service_manager=OK, admin=OK),
+    "service:inbound_mail_detail": row(FORBIDDEN, agent=OK, service_manager=OK, admin=OK),
+    **dict.fromkeys(
+        ["service:inbound_mail_assign", "service:inbound_mail_ticket_create", "service:inbound_mail_discard"],
+        row(FORBIDDEN, agent=NOT_ALLOWED, service_manager=NOT_ALLOWED, admin=NOT_ALLOWED),
+    ),
+    "service:attachment_download": row(NOT_FOUND, agent=OK, service_manager=OK, admin=OK),
     # A workflow step's page answers 403 to a role without the step's permission, after 404
     # for whoever may not see the object.
     **step_rows(),
@@ -270,6 +288,18 @@ EXPECTED_POST = {
     "orders:contract_orders": GET_ONLY,
     "orders:order_detail": GET_ONLY,
     "orders:product_list": GET_ONLY,
+    "service:public_ticket_form": posts(EXPECTED["service:public_ticket_form"]),
+    "service:ticket_status_start": PUBLIC_GET_ONLY,
+    "service:ticket_status": row(GONE, anonymous=GONE),
+    "service:satisfaction_start": PUBLIC_GET_ONLY,
+    "service:satisfaction": row(GONE, anonymous=GONE),
+    "service:inbound_mail_list": row(FORBIDDEN, agent=NOT_ALLOWED, service_manager=NOT_ALLOWED, admin=NOT_ALLOWED),
+    "service:inbound_mail_detail": row(FORBIDDEN, agent=NOT_ALLOWED, service_manager=NOT_ALLOWED, admin=NOT_ALLOWED),
+    **dict.fromkeys(
+        ["service:inbound_mail_assign", "service:inbound_mail_ticket_create", "service:inbound_mail_discard"],
+        row(FORBIDDEN, agent=DONE, service_manager=DONE, admin=DONE),
+    ),
+    "service:attachment_download": GET_ONLY,
     # A workflow step: refused (404, then 403) exactly as its page is.
     **step_rows(ok=DONE),
     "service:ticket_queue": row(FORBIDDEN, agent=NOT_ALLOWED, service_manager=NOT_ALLOWED, admin=NOT_ALLOWED),
@@ -333,10 +363,22 @@ URL_ARGS = {
         for step in ("assign", "claim", "start", "wait", "resolve", "close", "reopen")
     },
     "service:agent_duty": [999_999],
+    **dict.fromkeys(
+        [
+            "service:inbound_mail_detail",
+            "service:inbound_mail_assign",
+            "service:inbound_mail_ticket_create",
+            "service:inbound_mail_discard",
+        ],
+        ["inbound"],
+    ),
+    "service:attachment_download": ["attachment"],
 }
 URL_KWARGS = {
     "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
     "contracts:customer_sign": {"token": "no-such-token"},
+    "service:ticket_status_start": {"token": "no-such-token"},
+    "service:satisfaction_start": {"token": "no-such-token"},
 }
 # Which fixture object fills each URL's query string.
 URL_QUERY = {
@@ -431,6 +473,16 @@ def objects(rep):
         "notification": Notification.objects.create(
             recipient=rep, verb="Contract %(number)s is active: both parties signed.", params={"number": "X"}
         ),
+        "inbound": (
+            inbound := inbound_mail_from_form(
+                from_email="stranger@elsewhere.example.org",
+                from_name="Stranger",
+                subject="Spare parts?",
+                body="Do you sell spare parts?",
+                attachments=(ParsedAttachment(filename="list.txt", content_type="text/plain", content=b"P-200"),),
+            )
+        ),
+        "attachment": inbound.attachments.get(),
     }
 
 

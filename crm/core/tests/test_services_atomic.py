@@ -48,10 +48,10 @@ from orders.choices import OrderStatus
 from orders.tests.factories import IN_PERIOD, active_contract, line
 from service.models import BusinessCalendar, Holiday
 
-# The signing services, besides every app's `services`.
-OTHER_SERVICE_MODULES = ["contracts.signatures"]
+# The signing services, and the service desk's mail services, besides every app's `services`.
+OTHER_SERVICE_MODULES = ["contracts.signatures", "service.inbound", "service.public", "service.satisfaction"]
 # Modules with services and helpers that work inside the caller's transaction.
-OTHER_WRITER_MODULES = ["contracts.signing.keys"]
+OTHER_WRITER_MODULES = ["contracts.signing.keys", "service.mail"]
 # The notification rules keep their services beside the reads and registrations they need.
 NOTIFICATION_MODULES = ["crm.core.notifications", "contracts.notifications", "orders.notifications"]
 OTHER_WRITER_MODULES += NOTIFICATION_MODULES
@@ -66,6 +66,8 @@ NOTIFICATION_READS = {
     "contracts.notifications.subscribe": "registers the rules in memory",
     "orders.notifications.order_approvers": "reads who may approve the order",
     "orders.notifications.subscribe": "registers the rules in memory",
+    "service.mail.mail_domain": "reads a setting",
+    "service.mail.customer_address": "reads the ticket's addresses",
 }
 # Services that write no audit event, with the reason (their call checks what they committed).
 NOT_AUDITED = {
@@ -75,7 +77,7 @@ NOT_AUDITED = {
     "service.services.ticket_sla_check": "a ticket with no clock near its deadline: nothing to warn of",
 }
 # Internal modules whose public functions that lock or write must be `in_callers_transaction`.
-HELPER_MODULES = ["contracts.steps"]
+HELPER_MODULES = ["contracts.steps", "service.customer_links"]
 #: `<entity>_<verb>`: lowercase words joined by underscores, at least two.
 SERVICE_NAME = re.compile(r"[a-z]+(_[a-z]+)+")
 LOCK_OR_WRITE_MARKERS = [".save(", "bulk_create", "get_or_create", "select_for_update", "audit_record("]
@@ -453,6 +455,52 @@ SERVICE_CALLS = {
             calendar=BusinessCalendar.objects.create(name="Atomic calendar"), date=datetime.date(2026, 12, 25), name="X"
         ),
     ),
+    # The service desk's mail: a customer with a contact, and an agent on duty.
+    "service.inbound.inbound_mail_receive": lambda w: _desk_mail(w),
+    "service.inbound.inbound_mail_from_form": lambda w: setattr(
+        w,
+        "form_mail",
+        _call(
+            "service.inbound.inbound_mail_from_form",
+            from_email="new@elsewhere.example.org",
+            from_name="New",
+            subject="Prices?",
+            body="Your prices, please.",
+        ),
+    ),
+    "service.inbound.inbound_mail_assign": lambda w: _call(
+        "service.inbound.inbound_mail_assign",
+        actor=w.mail_agent,
+        inbound_id=w.unsorted[0].pk,
+        ticket_number=w.mail_ticket.number,
+    ),
+    "service.inbound.inbound_mail_ticket_create": lambda w: _call(
+        "service.inbound.inbound_mail_ticket_create",
+        actor=w.mail_agent,
+        inbound_id=w.unsorted[1].pk,
+        customer=w.mail_customer,
+    ),
+    "service.inbound.inbound_mail_discard": lambda w: _call(
+        "service.inbound.inbound_mail_discard", actor=w.mail_agent, inbound_id=w.form_mail.pk, reason="Spam"
+    ),
+    "service.public.ticket_submit_public": lambda w: _call(
+        "service.public.ticket_submit_public",
+        name="Li Wei",
+        email="li.wei@atomic.example.com",
+        subject="Broken seal",
+        description="The seal of box 3 was broken.",
+    ),
+    "service.public.ticket_status_answer": lambda w: _call(
+        "service.public.ticket_status_answer", link_id=w.mail_ticket.status_links.first().pk, body="Thanks!"
+    ),
+    "service.mail.ticket_reply_mail_send": lambda w: _desk_reply_mailed(w),
+    "service.satisfaction.satisfaction_survey_send": lambda w: _desk_resolved(w),
+    "service.satisfaction.satisfaction_rate": lambda w: _call(
+        "service.satisfaction.satisfaction_rate",
+        survey_id=w.mail_ticket.surveys.get(revoked_at__isnull=True).pk,
+        score=2,
+        comment="Slow",
+    ),
 }
 
 
@@ -475,6 +523,42 @@ def _ticket_opened(w, keep=True):
     if keep:
         w.ticket = ticket
     return ticket
+
+
+def _raw_mail(sender: str, subject: str, message_id: str) -> bytes:
+    return f"Message-ID: <{message_id}@mail.example.com>\nFrom: {sender}\nSubject: {subject}\n\nHello\n".encode()
+
+
+def _desk_mail(w):
+    """A new mail from a known contact opens a ticket; two from strangers wait to be sorted."""
+    from customers.tests.factories import ContactFactory
+    from service.inbound import inbound_mail_receive
+
+    w.mail_agent = UserFactory(username="atomic_mail_agent", role=Role.SERVICE_AGENT)
+    w.mail_customer = CustomerFactory(owner=w.rep, name="Atomic Mail Ltd", email="desk@atomic.example.com")
+    ContactFactory(customer=w.mail_customer, name="Li Wei", email="li.wei@atomic.example.com")
+    opened, _new = inbound_mail_receive(raw=_raw_mail("li.wei@atomic.example.com", "Leaking pump", "atomic-1"))
+    w.mail_ticket = opened.ticket
+    w.unsorted = [
+        inbound_mail_receive(raw=_raw_mail(f"stranger{n}@elsewhere.example.org", "Hi", f"atomic-{n + 2}"))[0]
+        for n in range(2)
+    ]
+
+
+def _desk_reply_mailed(w):
+    from service.services import ticket_reply_add, ticket_start
+
+    ticket_start(actor=w.mail_agent, ticket_id=w.mail_ticket.pk)
+    entry = ticket_reply_add(actor=w.mail_agent, ticket=w.mail_ticket, body="On our way.", public=True)
+    assert _call("service.mail.ticket_reply_mail_send", entry_id=entry.pk) == "li.wei@atomic.example.com"
+
+
+def _desk_resolved(w):
+    from service.services import ticket_resolve
+
+    ticket_resolve(actor=w.mail_agent, ticket_id=w.mail_ticket.pk, comment="Replaced the seal")
+    # Resolving already sent the survey (on commit); sending again replaces it.
+    assert _call("service.satisfaction.satisfaction_survey_send", ticket_id=w.mail_ticket.pk) is not None
 
 
 def _reminded(w):
