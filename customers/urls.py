@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
 from customers import views
+from customers.workflow import WORKFLOW as OPPORTUNITY_WORKFLOW
 
 app_name = "customers"
 
@@ -26,4 +27,17 @@ urlpatterns = [
         views.InteractionDeleteView.as_view(),
         name="interaction_delete",
     ),
+    path("opportunities/", views.OpportunityListView.as_view(), name="opportunity_list"),
+    path("opportunities/board/", views.OpportunityBoardView.as_view(), name="opportunity_board"),
+    path("opportunities/new/", views.OpportunityCreateView.as_view(), name="opportunity_create"),
+    path("opportunities/assign/", views.OpportunityAssignView.as_view(), name="opportunity_assign"),
+    path("opportunities/<int:pk>/", views.OpportunityDetailView.as_view(), name="opportunity_detail"),
+    path("opportunities/<int:pk>/edit/", views.OpportunityUpdateView.as_view(), name="opportunity_update"),
+    path("opportunities/", include(OPPORTUNITY_WORKFLOW.urls())),
+    path("<int:customer_pk>/activities/new/", views.ActivityCreateView.as_view(), name="activity_create"),
+    path("activities/<int:pk>/", views.ActivityDetailView.as_view(), name="activity_detail"),
+    path("activities/<int:pk>/done/", views.ActivityCompleteView.as_view(), name="activity_complete"),
+    path("activities/<int:pk>/reschedule/", views.ActivityRescheduleView.as_view(), name="activity_reschedule"),
+    path("activities/<int:pk>/cancel/", views.ActivityCancelView.as_view(), name="activity_cancel"),
+    path("my-day/", views.MyDayView.as_view(), name="my_day"),
 ]
