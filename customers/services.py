@@ -23,6 +23,7 @@ from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, DuplicateRecord, TransitionNotAllowed
 from crm.core.notifications import notification_send
 from crm.core.roles import owner_candidates
+from crm.core.services import reference_row_save
 from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.choices import (
     CLOSED_STAGES,
@@ -46,6 +47,7 @@ from customers.models import (
     LostReason,
     Opportunity,
     OpportunityStageChange,
+    StageProbability,
 )
 from customers.permissions import can_reassign
 from customers.selectors import customer_check_duplicates
@@ -781,3 +783,25 @@ def activity_reminders_send(*, now: datetime.datetime | None = None, dry_run: bo
             target_url=activity.get_absolute_url(),
         )
     return reminded
+
+
+# --- the admin's lists -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def lost_reason_save(*, actor: User, reason: LostReason) -> LostReason:
+    """Add or change a lost reason (deactivate one instead of deleting it)."""
+    return reference_row_save(
+        actor=actor,
+        instance=reason,
+        fields=["name", "is_active", "position"],
+        refusal=_("You may not edit lost reasons."),
+    )
+
+
+@transaction.atomic
+def stage_probability_save(*, actor: User, row: StageProbability) -> StageProbability:
+    """Change a stage's default win probability (the deals without an override follow it)."""
+    return reference_row_save(
+        actor=actor, instance=row, fields=["stage", "probability"], refusal=_("You may not edit stage probabilities.")
+    )

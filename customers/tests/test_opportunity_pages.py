@@ -41,9 +41,7 @@ def test_the_list_filters_by_stage_amount_close_date_and_idle(client_for, rep, c
     small = _deal(rep, customer, title="Small deal", amount="1000")
     big = _deal(rep, customer, title="Big deal", amount="900000")
     opportunity_advance(actor=rep, opportunity_id=big.pk, stage=S.PROPOSAL)
-    late = _deal(
-        rep, customer, title="Late deal", expected_close_date=timezone.localdate() + datetime.timedelta(days=300)
-    )
+    _deal(rep, customer, title="Late deal", expected_close_date=timezone.localdate() + datetime.timedelta(days=300))
     Opportunity.objects.filter(pk=small.pk).update(updated_at=timezone.now() - datetime.timedelta(days=60))
     client = client_for(rep)
     url = reverse("customers:opportunity_list")
