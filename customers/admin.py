@@ -210,8 +210,9 @@ class OpportunityAdmin(WorkflowAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(VisibleAdminMixin, admin.ModelAdmin):
-    """Activities are planned and worked on the pages (and My day); the admin reads them."""
+class ActivityAdmin(WorkflowAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
+    """Activities are planned and worked on the pages (and My day); the admin reads them and
+    cancels them through the service."""
 
     list_display = ["subject", "kind", "customer", "assignee", "due_at", "status", "reminded_at"]
     list_filter = ["status", "kind", ("assignee", admin.RelatedOnlyFieldListFilter)]

@@ -51,7 +51,7 @@ from customers.models import (
 )
 from customers.permissions import can_reassign
 from customers.selectors import customer_check_duplicates
-from customers.workflow import WORKFLOW, step_for_move
+from customers.workflow import ACTIVITY_WORKFLOW, WORKFLOW, step_for_move
 
 M = TypeVar("M", bound=Model)
 
@@ -617,16 +617,14 @@ def _activity_assignee_for(actor: User, assignee: User | None) -> User:
     return assignee
 
 
-def _activity_open_locked(actor: User, activity_id: int) -> Activity:
+def _activity_locked(actor: User, activity_id: int, step_name: str) -> Activity:
+    """The activity under a row lock, if the actor may change it and the step is allowed now."""
     activity = _locked(
         Activity.objects.visible_to(actor, "change").select_related("customer", "opportunity"),
         activity_id,
         _("activity"),
     )
-    if not activity.is_open:
-        raise TransitionNotAllowed(
-            _("This activity is already %(status)s.") % {"status": activity.get_status_display().lower()}
-        )
+    ACTIVITY_WORKFLOW.check(activity, step_name, actor=actor)
     return activity
 
 
@@ -677,7 +675,7 @@ def activity_create(
 def activity_complete(*, actor: User, activity_id: int, outcome: str) -> Activity:
     """Mark an activity done and put its outcome on the customer's timeline: one service,
     one audit event (the timeline entry is part of the completion, not a second change)."""
-    activity = _activity_open_locked(actor, activity_id)
+    activity = _activity_locked(actor, activity_id, "complete")
     outcome = (outcome or "").strip()
     if not outcome:
         raise DomainError(_("Say what came of it."), field="outcome")
@@ -714,7 +712,7 @@ def activity_complete(*, actor: User, activity_id: int, outcome: str) -> Activit
 @transaction.atomic
 def activity_reschedule(*, actor: User, activity_id: int, due_at: datetime.datetime) -> Activity:
     """Move an open activity's due time; its reminder will be sent again before the new time."""
-    activity = _activity_open_locked(actor, activity_id)
+    activity = _activity_locked(actor, activity_id, "reschedule")
     before = activity.due_at
     activity.due_at = due_at
     activity.full_clean(exclude=["customer", "assignee", "created_by", "opportunity"], validate_constraints=False)
@@ -735,7 +733,7 @@ def activity_reschedule(*, actor: User, activity_id: int, due_at: datetime.datet
 
 @transaction.atomic
 def activity_cancel(*, actor: User, activity_id: int, reason: str = "") -> Activity:
-    activity = _activity_open_locked(actor, activity_id)
+    activity = _activity_locked(actor, activity_id, "cancel")
     activity.status = ActivityStatus.CANCELLED
     activity.updated_at = timezone.now()
     activity.save(update_fields=["status", "updated_at"])

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from customers import views
+from customers.workflow import ACTIVITY_WORKFLOW
 from customers.workflow import WORKFLOW as OPPORTUNITY_WORKFLOW
 
 app_name = "customers"
@@ -36,8 +37,6 @@ urlpatterns = [
     path("opportunities/", include(OPPORTUNITY_WORKFLOW.urls())),
     path("<int:customer_pk>/activities/new/", views.ActivityCreateView.as_view(), name="activity_create"),
     path("activities/<int:pk>/", views.ActivityDetailView.as_view(), name="activity_detail"),
-    path("activities/<int:pk>/done/", views.ActivityCompleteView.as_view(), name="activity_complete"),
-    path("activities/<int:pk>/reschedule/", views.ActivityRescheduleView.as_view(), name="activity_reschedule"),
-    path("activities/<int:pk>/cancel/", views.ActivityCancelView.as_view(), name="activity_cancel"),
+    path("activities/", include(ACTIVITY_WORKFLOW.urls())),
     path("my-day/", views.MyDayView.as_view(), name="my_day"),
 ]

@@ -18,7 +18,6 @@ from crm.core.masking import masker_for
 from crm.core.querystring import parse_id, query_id
 from crm.core.views import (
     FilteredListMixin,
-    ServiceActionView,
     ServiceDeleteMixin,
     ServiceFormMixin,
     StepView,
@@ -31,10 +30,8 @@ from customers import selectors, services
 from customers.choices import OPEN_STAGES
 from customers.filters import BoardFilter, ContactFilter, CustomerFilter, OpportunityFilter
 from customers.forms import (
-    ActivityCancelForm,
     ActivityCompleteForm,
     ActivityForm,
-    ActivityRescheduleForm,
     ContactForm,
     CustomerForm,
     InteractionForm,
@@ -268,9 +265,10 @@ class InteractionDeleteView(VisibleQuerysetMixin, ServiceDeleteMixin, DeleteView
 # --- opportunities ---------------------------------------------------------------------------
 
 
-class OpportunityListView(FilteredListMixin, ListView):
+class OpportunityListView(PermissionRequiredMixin, FilteredListMixin, ListView):
     model = Opportunity
     filterset_class = OpportunityFilter
+    permission_required = "customers.view_opportunity"
 
     def base_queryset(self):
         return selectors.opportunity_list(user=self.request.user)
@@ -516,54 +514,9 @@ class ActivityDetailView(VisibleQuerysetMixin, DetailView):
         )
         if context["can_change"]:
             context["complete_form"] = ActivityCompleteForm()
+        context["actions"] = buttons(activity, self.request.user)
         context["history"] = audit_history(activity).select_related("actor")[:50]
         return context
-
-
-class ActivityStepView(ServiceActionView):
-    """Complete, reschedule or cancel an open activity: a page with the step's form."""
-
-    model = Activity
-    visibility_action = "change"
-    permission_required = "customers.change_activity"
-
-    def get_success_url(self):
-        target = self.request.POST.get("next", "")
-        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={self.request.get_host()}):
-            return target
-        return self.object.get_absolute_url()
-
-
-class ActivityCompleteView(ActivityStepView):
-    form_class = ActivityCompleteForm
-    title = gettext_lazy("Mark done")
-    button_class = "btn-success"
-    success_message = gettext_lazy("Done: %(object)s. The outcome is on the timeline.")
-
-    def perform(self, form):
-        return services.activity_complete(actor=self.request.user, activity_id=self.object.pk, **form.cleaned_data)
-
-
-class ActivityRescheduleView(ActivityStepView):
-    form_class = ActivityRescheduleForm
-    title = gettext_lazy("Reschedule")
-    success_message = gettext_lazy("Rescheduled %(object)s.")
-
-    def get_initial(self):
-        return {"due_at": timezone.localtime(self.object.due_at).strftime("%Y-%m-%dT%H:%M")}
-
-    def perform(self, form):
-        return services.activity_reschedule(actor=self.request.user, activity_id=self.object.pk, **form.cleaned_data)
-
-
-class ActivityCancelView(ActivityStepView):
-    form_class = ActivityCancelForm
-    title = gettext_lazy("Cancel activity")
-    button_class = "btn-danger"
-    success_message = gettext_lazy("Cancelled %(object)s.")
-
-    def perform(self, form):
-        return services.activity_cancel(actor=self.request.user, activity_id=self.object.pk, **form.cleaned_data)
 
 
 class MyDayView(PermissionRequiredMixin, TemplateView):
