@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from crm.core.audit import audit_history
 from crm.core.exceptions import DuplicateRecord
@@ -287,12 +287,12 @@ def opportunity_search(queryset: QuerySet[Opportunity], text: str) -> QuerySet[O
 
 # What to plan after a deal reaches a stage: the UI offers it as the next activity.
 NEXT_STEP_SUGGESTIONS = {
-    OpportunityStage.PROSPECTING: _lazy("Call to qualify the need"),
-    OpportunityStage.QUALIFICATION: _lazy("Confirm budget, decision makers and timeline"),
-    OpportunityStage.PROPOSAL: _lazy("Send the proposal and book a review"),
-    OpportunityStage.NEGOTIATION: _lazy("Agree the final terms"),
-    OpportunityStage.WON: _lazy("Hand over to delivery and plan the kick-off"),
-    OpportunityStage.LOST: _lazy("Check back in a few months"),
+    OpportunityStage.PROSPECTING: gettext_lazy("Call to qualify the need"),
+    OpportunityStage.QUALIFICATION: gettext_lazy("Confirm budget, decision makers and timeline"),
+    OpportunityStage.PROPOSAL: gettext_lazy("Send the proposal and book a review"),
+    OpportunityStage.NEGOTIATION: gettext_lazy("Agree the final terms"),
+    OpportunityStage.WON: gettext_lazy("Hand over to delivery and plan the kick-off"),
+    OpportunityStage.LOST: gettext_lazy("Check back in a few months"),
 }
 
 
