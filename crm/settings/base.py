@@ -159,7 +159,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Our own files, and the JavaScript packages `npm ci` installs from package-lock.json
+# (`make install`), served under their package's name: static/sortablejs/Sortable.min.js.
+STATICFILES_DIRS = [BASE_DIR / "static", ("sortablejs", BASE_DIR / "node_modules" / "sortablejs")]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 # WhiteNoise serves the files `collectstatic` gathered into STATIC_ROOT: in production
 # under compressed (gzip, brotli when installed), content-hashed names that browsers may
@@ -304,6 +306,13 @@ ORDER_CLOSE_AFTER_DAYS = int(os.environ.get("ORDER_CLOSE_AFTER_DAYS", "30"))
 SERVICE_SLA_WARN_MINUTES = int(os.environ.get("SERVICE_SLA_WARN_MINUTES", "60"))
 # Resolved tickets are closed this many days after resolution by the daily job.
 SERVICE_CLOSE_AFTER_DAYS = int(os.environ.get("SERVICE_CLOSE_AFTER_DAYS", "7"))
+
+# The pipeline: an open opportunity nothing happened to for more than this many days is
+# flagged on the board and the list; the board shows this many cards per column; an
+# activity's assignee is reminded this many minutes before it is due.
+OPPORTUNITY_STALE_DAYS = int(os.environ.get("OPPORTUNITY_STALE_DAYS", "14"))
+BOARD_CARDS_PER_COLUMN = int(os.environ.get("BOARD_CARDS_PER_COLUMN", "20"))
+ACTIVITY_REMINDER_MINUTES = int(os.environ.get("ACTIVITY_REMINDER_MINUTES", "30"))
 
 # One cache every server process shares: a database table (`manage.py createcachetable`,
 # run by `make migrate`), with an atomic increment for counters such as rate limits.

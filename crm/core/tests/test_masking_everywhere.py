@@ -8,10 +8,13 @@ details go into every text field of customers, contacts, interactions, contracts
 carry their own phone and e-mail, which approvers and the signatory may read.
 """
 
+import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from contracts import services as contract_services
@@ -91,6 +94,25 @@ def seeded(rep, manager, finance, signatory):
     interaction = customer_services.interaction_create(
         actor=rep, customer_id=customer.pk, kind="call", subject=LEAK[:200], body=LEAK, contact=contact
     )
+    opportunity = customer_services.opportunity_create(
+        actor=rep,
+        customer=customer,
+        title=LEAK[:200],
+        amount=Decimal("1000"),
+        currency="CNY",
+        expected_close_date=datetime.date(2027, 6, 30),
+        next_step=LEAK[:200],
+    )
+    customer_services.opportunity_advance(actor=rep, opportunity_id=opportunity.pk, stage="proposal", note=LEAK)
+    activity = customer_services.activity_create(
+        actor=rep,
+        customer_id=customer.pk,
+        kind="call",
+        subject=LEAK[:200],
+        notes=LEAK,
+        due_at=timezone.now() + datetime.timedelta(hours=2),
+        opportunity=opportunity,
+    )
     terms = {"owner": rep, "customer": customer, "title": TERMS_TITLE, "body": TERMS_BODY}
     draft = ContractFactory(**terms)
     draft = contract_services.contract_update(actor=rep, contract_id=draft.pk, body=TERMS_BODY + "5. Notices\n")
@@ -137,6 +159,8 @@ def seeded(rep, manager, finance, signatory):
         "customer": customer,
         "contact": contact,
         "interaction": interaction,
+        "opportunity": opportunity,
+        "activity": activity,
         "contract": draft,
         "contracts": [draft, rejected, cancelled, active, terminated],
         "product": product,
