@@ -272,6 +272,11 @@ AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "va
 # this percent, or without a contract.
 ORDER_APPROVAL_TOTAL_ABOVE = os.environ.get("ORDER_APPROVAL_TOTAL_ABOVE", "200000")
 ORDER_APPROVAL_DISCOUNT_ABOVE = os.environ.get("ORDER_APPROVAL_DISCOUNT_ABOVE", "15")
+# Quotes: the tax rate a new quote line gets (percent; 13 is China's standard VAT rate),
+# how long a new quote is valid, and how long the customer's link to it works.
+DEFAULT_TAX_RATE = os.environ.get("DEFAULT_TAX_RATE", "13")
+QUOTE_VALID_DAYS = int(os.environ.get("QUOTE_VALID_DAYS", "30"))
+QUOTE_LINK_DAYS = int(os.environ.get("QUOTE_LINK_DAYS", "30"))
 # The daily job closes orders delivered more than this many days ago.
 ORDER_CLOSE_AFTER_DAYS = int(os.environ.get("ORDER_CLOSE_AFTER_DAYS", "30"))
 
