@@ -39,3 +39,46 @@ class InteractionKind(models.TextChoices):
     MEETING = "meeting", _("Meeting")
     EMAIL = "email", _("E-mail")
     NOTE = "note", _("Note")
+
+
+class OpportunityStage(models.TextChoices):
+    PROSPECTING = "prospecting", _("Prospecting")
+    QUALIFICATION = "qualification", _("Qualification")
+    PROPOSAL = "proposal", _("Proposal")
+    NEGOTIATION = "negotiation", _("Negotiation")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+# The stages a deal is still being worked in, in the order it moves through them.
+OPEN_STAGES = (
+    OpportunityStage.PROSPECTING,
+    OpportunityStage.QUALIFICATION,
+    OpportunityStage.PROPOSAL,
+    OpportunityStage.NEGOTIATION,
+)
+CLOSED_STAGES = (OpportunityStage.WON, OpportunityStage.LOST)
+
+
+class OpportunitySource(models.TextChoices):
+    REFERRAL = "referral", _("Referral")
+    WEB = "web", _("Website")
+    CAMPAIGN = "campaign", _("Campaign")
+    EVENT = "event", _("Event")
+    PARTNER = "partner", _("Partner")
+    OUTBOUND = "outbound", _("Outbound prospecting")
+    EXISTING = "existing", _("Existing customer")
+    OTHER = "other", _("Other")
+
+
+class ActivityKind(models.TextChoices):
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("E-mail")
+    TODO = "todo", _("To-do")
+
+
+class ActivityStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")

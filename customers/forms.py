@@ -6,7 +6,8 @@ from crm.core.dates import DATETIME_INPUT_BOUNDS
 from crm.core.forms import submit_helper
 from crm.core.masking import masker_for
 from crm.core.roles import owner_candidates
-from customers.models import Contact, Customer, Interaction
+from customers.choices import OPEN_STAGES
+from customers.models import Contact, Customer, Interaction, LostReason
 from customers.permissions import can_reassign
 
 
@@ -72,3 +73,27 @@ class ReassignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owner_candidates()
         self.helper = submit_helper(_("Reassign"))
+
+
+class OpportunityNoteForm(forms.Form):
+    """The note a stage step may carry (why it moved, what was agreed)."""
+
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class OpportunityAdvanceForm(OpportunityNoteForm):
+    """Move between the open stages (the board's "move to" control posts the same fields)."""
+
+    stage = forms.ChoiceField(label=_("Move to"), choices=[(stage.value, stage.label) for stage in OPEN_STAGES])
+    field_order = ["stage", "note"]
+
+
+class OpportunityLoseForm(OpportunityNoteForm):
+    lost_reason = forms.ModelChoiceField(
+        label=_("Why was it lost?"), queryset=LostReason.objects.filter(is_active=True)
+    )
+    field_order = ["lost_reason", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lost_reason"].queryset = LostReason.objects.filter(is_active=True)

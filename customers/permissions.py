@@ -17,12 +17,24 @@ _SALES_OWN = [
     "customers.add_interaction",
     "customers.change_interaction",
     "customers.delete_interaction",
+    "customers.view_opportunity",
+    "customers.add_opportunity",
+    "customers.change_opportunity",
+    "customers.close_opportunity",
+    "customers.view_activity",
+    "customers.add_activity",
+    "customers.change_activity",
 ]
 _READ_ALL = ["customers.view_customer", "customers.view_all_customer", "customers.view_contact"]
 
 ROLE_PERMISSIONS = {
     Role.SALES_REP: _SALES_OWN,
-    Role.SALES_MANAGER: [*_SALES_OWN, "customers.view_all_customer", "customers.reassign_customer"],
+    Role.SALES_MANAGER: [
+        *_SALES_OWN,
+        "customers.view_all_customer",
+        "customers.reassign_customer",
+        "customers.assign_opportunity",
+    ],
     Role.FINANCE_APPROVER: [*_READ_ALL, "customers.view_interaction"],
     Role.SIGNATORY: _READ_ALL,
     # Service staff see customers read-only, with phone numbers and e-mails masked.

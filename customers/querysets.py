@@ -1,9 +1,10 @@
 import re
 
-from django.db.models import Func, Value
-from django.db.models.functions import Lower, Trim
+from django.db.models import Func, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Lower, Trim
 
 from crm.core.visibility import VisibleQuerySet
+from customers.choices import OPEN_STAGES
 
 
 def name_key(expression):
@@ -41,3 +42,34 @@ class ContactQuerySet(VisibleQuerySet):
 class InteractionQuerySet(VisibleQuerySet):
     customer_path = "customer"
     view_all_permission = "customers.view_all_customer"
+
+
+class OpportunityQuerySet(VisibleQuerySet):
+    """Opportunities follow their customer's owner; the opportunity's own owner (a rep a
+    manager gave the deal to) sees it too."""
+
+    customer_path = "customer"
+    view_all_permission = "customers.view_all_customer"
+
+    def owned_by(self, user):
+        return self.filter(Q(customer__in=self._owned_customers(user)) | Q(owner=user))
+
+    def open(self):
+        return self.filter(stage__in=OPEN_STAGES)
+
+    def with_probability(self):
+        """`probability_value`: the owner's override, else the stage's default (0 when unset)."""
+        from customers.models import StageProbability
+
+        default = StageProbability.objects.filter(stage=OuterRef("stage")).values("probability")[:1]
+        return self.annotate(probability_value=Coalesce("probability_override", Subquery(default), 0))
+
+
+class ActivityQuerySet(VisibleQuerySet):
+    """Activities follow their customer's owner; their assignee sees them too."""
+
+    customer_path = "customer"
+    view_all_permission = "customers.view_all_customer"
+
+    def owned_by(self, user):
+        return self.filter(Q(customer__in=self._owned_customers(user)) | Q(assignee=user))

@@ -5,9 +5,12 @@ row through `visible_to` under a lock, writes, and records the audit event in th
 same transaction.
 """
 
+import datetime
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
@@ -16,19 +19,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core.audit import audit_record, diff, snapshot
-from crm.core.exceptions import DomainError, DuplicateRecord
+from crm.core.exceptions import DomainError, DuplicateRecord, TransitionNotAllowed
 from crm.core.roles import owner_candidates
-from customers.choices import CustomerStatus
+from crm.core.workflow import SYSTEM, Actor, audit_actor
+from customers.choices import CLOSED_STAGES, OPEN_STAGES, CustomerStatus, OpportunityStage
 from customers.models import (
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
     INTERACTION_FIELDS,
+    OPPORTUNITY_FIELDS,
     Contact,
     Customer,
     Interaction,
+    LostReason,
+    Opportunity,
+    OpportunityStageChange,
 )
 from customers.permissions import can_reassign
 from customers.selectors import customer_check_duplicates
+from customers.workflow import WORKFLOW, step_for_move
 
 M = TypeVar("M", bound=Model)
 
@@ -294,6 +303,9 @@ def interaction_create(*, actor: User, customer_id: int, **values: Any) -> Inter
     contact = values.get("contact")
     if contact is not None and contact.customer_id != customer.pk:
         raise DomainError(_("The contact must belong to this customer."), field="contact")
+    opportunity = values.get("opportunity")
+    if opportunity is not None and opportunity.customer_id != customer.pk:
+        raise DomainError(_("The opportunity must be one of this customer's."), field="opportunity")
     interaction = Interaction(customer=customer, author=actor, **values)
     interaction.full_clean(exclude=["customer", "author"], validate_constraints=False)
     interaction.save(force_insert=True)
@@ -304,6 +316,9 @@ def interaction_create(*, actor: User, customer_id: int, **values: Any) -> Inter
         parent=customer,
         changes=diff({}, snapshot(interaction, INTERACTION_FIELDS)),
     )
+    if opportunity is not None:
+        # Something happened to the deal: it is no longer idle.
+        Opportunity.objects.filter(pk=opportunity.pk).update(updated_at=timezone.now())
     return interaction
 
 
@@ -318,3 +333,252 @@ def interaction_delete(*, actor: User, interaction_id: int) -> None:
         changes=diff(snapshot(interaction, INTERACTION_FIELDS), {}),
     )
     interaction.delete()
+
+
+# --- opportunities ---------------------------------------------------------------------------
+
+
+def _opportunity_locked(actor: Actor, opportunity_id: int, action: str = "change") -> Opportunity:
+    """The opportunity under a row lock, if the actor may act on it (`SYSTEM` may on every one)."""
+    queryset = Opportunity.objects.all() if actor is SYSTEM else Opportunity.objects.visible_to(actor, action)
+    return _locked(queryset.select_related("customer"), opportunity_id, _("opportunity"))
+
+
+def _opportunity_owner_for(actor: Actor, requested_owner: User | None, customer: Customer) -> User:
+    """Who owns a new deal: the actor by default; a manager (or the system) may name another
+    sales user; the system with nobody named gives it to the customer's owner."""
+    if requested_owner is None:
+        return customer.owner if actor is SYSTEM else actor
+    if actor is not SYSTEM and requested_owner != actor and not actor.has_perm("customers.assign_opportunity"):
+        raise DomainError(_("Only a sales manager can give an opportunity to another owner."), field="owner")
+    if requested_owner != actor and not owner_candidates().filter(pk=requested_owner.pk).exists():
+        raise DomainError(_("The owner must be an active sales user."), field="owner")
+    return requested_owner
+
+
+@transaction.atomic
+def opportunity_create(
+    *,
+    actor: Actor,
+    customer: Customer,
+    title: str,
+    amount: Decimal,
+    currency: str = "",
+    expected_close_date: datetime.date,
+    owner: User | None = None,
+    stage: str = OpportunityStage.PROSPECTING,
+    **values: Any,
+) -> Opportunity:
+    """Open a deal with a customer the actor may see, in an open stage (prospecting unless
+    named). `values`: source, next_step, next_step_date, probability_override."""
+    if actor is not SYSTEM and not actor.has_perm("customers.add_opportunity"):
+        raise DomainError(_("You may not create opportunities."))
+    customers = Customer.objects.all() if actor is SYSTEM else Customer.objects.visible_to(actor, "view")
+    customer = customers.filter(pk=getattr(customer, "pk", customer)).first()
+    if customer is None:
+        raise DomainError(_("Choose a customer you may see."), field="customer")
+    if stage not in OPEN_STAGES:
+        raise DomainError(_("A new opportunity starts in an open stage."), field="stage")
+    now = timezone.now()
+    opportunity = Opportunity(
+        customer=customer,
+        title=title,
+        amount=amount,
+        currency=currency or settings.DEFAULT_CURRENCY,
+        expected_close_date=expected_close_date,
+        owner=_opportunity_owner_for(actor, owner, customer),
+        stage=stage,
+        stage_entered_at=now,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    opportunity.full_clean(exclude=["customer", "owner"], validate_constraints=False)
+    opportunity.save(force_insert=True)
+    OpportunityStageChange.objects.create(
+        opportunity=opportunity, from_stage="", to_stage=stage, changed_by=audit_actor(actor), changed_at=now
+    )
+    audit_record(
+        actor=audit_actor(actor),
+        action="opportunity.created",
+        target=opportunity,
+        parent=customer,
+        changes=diff({}, snapshot(opportunity, [*OPPORTUNITY_FIELDS, "stage"])),
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_update(*, actor: User, opportunity_id: int, **values: Any) -> Opportunity:
+    """Edit an open deal's terms (title, amount, dates, source, next step, probability); the
+    owner changes through `opportunity_assign`, the stage through the steps."""
+    opportunity = _opportunity_locked(actor, opportunity_id)
+    if not opportunity.is_open:
+        raise DomainError(_("A closed opportunity cannot be edited; reopen it first."))
+    editable = set(OPPORTUNITY_FIELDS) - {"customer", "owner"}
+    unknown = set(values) - editable
+    if unknown:
+        raise DomainError(_("These fields cannot be edited here: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    before = snapshot(opportunity, OPPORTUNITY_FIELDS)
+    for name, value in values.items():
+        setattr(opportunity, name, value)
+    opportunity.full_clean(exclude=["customer", "owner"], validate_constraints=False)
+    changes = diff(before, snapshot(opportunity, OPPORTUNITY_FIELDS))
+    if not changes:
+        return opportunity
+    opportunity.updated_at = timezone.now()
+    opportunity.save()
+    audit_record(
+        actor=actor, action="opportunity.updated", target=opportunity, parent=opportunity.customer, changes=changes
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_assign(*, actor: User, opportunity_ids: Iterable[int], new_owner: User) -> int:
+    """A manager gives opportunities to another sales user; returns how many changed hands."""
+    if not actor.has_perm("customers.assign_opportunity"):
+        raise DomainError(_("Only a sales manager can assign opportunities."))
+    if not owner_candidates().filter(pk=new_owner.pk).exists():
+        raise DomainError(_("The new owner must be an active sales user."), field="owner")
+    opportunities = (
+        Opportunity.objects.visible_to(actor, "change")
+        .filter(pk__in=list(opportunity_ids))
+        .select_for_update(of=("self",))
+        .select_related("owner", "customer")
+        .order_by("pk")
+    )
+    moved = 0
+    for opportunity in opportunities:
+        if opportunity.owner_id == new_owner.pk:
+            continue
+        previous = opportunity.owner.get_username()
+        opportunity.owner = new_owner
+        opportunity.updated_at = timezone.now()
+        opportunity.save(update_fields=["owner", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="opportunity.assigned",
+            target=opportunity,
+            parent=opportunity.customer,
+            changes={"owner": [previous, new_owner.get_username()]},
+        )
+        moved += 1
+    return moved
+
+
+_STAGE_ACTIONS = {
+    "advance": "opportunity.advanced",
+    "win": "opportunity.won",
+    "lose": "opportunity.lost",
+    "reopen": "opportunity.reopened",
+}
+
+
+def _lost_reason_get(lost_reason: LostReason | int | None) -> LostReason:
+    if lost_reason in (None, ""):
+        raise DomainError(_("Say why the opportunity was lost."), field="lost_reason")
+    found = LostReason.objects.filter(pk=getattr(lost_reason, "pk", lost_reason), is_active=True).first()
+    if found is None:
+        raise DomainError(_("Choose one of the offered reasons."), field="lost_reason")
+    return found
+
+
+def _stage_move(
+    actor: Actor,
+    opportunity: Opportunity,
+    step_name: str,
+    target: str,
+    *,
+    lost_reason: LostReason | int | None = None,
+    note: str = "",
+) -> Opportunity:
+    """Take one checked step inside the caller's transaction: the stage, the time spent in
+    the one left, the stage-change row and the audit event."""
+    WORKFLOW.check(opportunity, step_name, actor=actor, target=target)
+    if target == opportunity.stage:
+        raise TransitionNotAllowed(
+            _("The opportunity is already in %(stage)s.") % {"stage": opportunity.get_stage_display().lower()}
+        )
+    reason = _lost_reason_get(lost_reason) if target == OpportunityStage.LOST else None
+    now = timezone.now()
+    before = opportunity.stage
+    seconds = max(0, int((now - opportunity.stage_entered_at).total_seconds()))
+    before_reason = str(opportunity.lost_reason) if opportunity.lost_reason_id else None
+    opportunity.stage = target
+    opportunity.stage_entered_at = now
+    opportunity.updated_at = now
+    opportunity.lost_reason = reason
+    opportunity.closed_at = now if target in CLOSED_STAGES else None
+    opportunity.save(update_fields=["stage", "stage_entered_at", "updated_at", "lost_reason", "closed_at"])
+    OpportunityStageChange.objects.create(
+        opportunity=opportunity,
+        from_stage=before,
+        to_stage=target,
+        changed_by=audit_actor(actor),
+        changed_at=now,
+        seconds_in_from=seconds,
+        note=note,
+    )
+    changes: dict[str, Any] = {"stage": [before, target]}
+    if before_reason != (str(reason) if reason else None):
+        changes["lost_reason"] = [before_reason, str(reason) if reason else None]
+    audit_record(
+        actor=audit_actor(actor),
+        action=_STAGE_ACTIONS[step_name],
+        target=opportunity,
+        parent=opportunity.customer,
+        changes=changes,
+        extra={"note": note, "seconds_in_stage": seconds},
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_stage_move(
+    *, actor: Actor, opportunity_id: int, stage: str, lost_reason: LostReason | int | None = None, note: str = ""
+) -> Opportunity:
+    """Move an opportunity to `stage` by whichever step leads there (advance, win, lose,
+    reopen), as the board's drag and drop and the quote's steps do; the table decides
+    whether this actor may."""
+    opportunity = _opportunity_locked(actor, opportunity_id)
+    if stage not in OpportunityStage.values:
+        raise DomainError(_("Choose a stage."), field="stage")
+    step_name = step_for_move(opportunity.stage, stage)
+    return _stage_move(actor, opportunity, step_name, stage, lost_reason=lost_reason, note=note)
+
+
+@transaction.atomic
+def opportunity_advance(*, actor: Actor, opportunity_id: int, stage: str, note: str = "") -> Opportunity:
+    """Move an open deal to another open stage, forward or back."""
+    opportunity = _opportunity_locked(actor, opportunity_id)
+    return _stage_move(actor, opportunity, "advance", stage, note=note)
+
+
+@transaction.atomic
+def opportunity_win(*, actor: Actor, opportunity_id: int, note: str = "") -> Opportunity:
+    opportunity = _opportunity_locked(actor, opportunity_id)
+    return _stage_move(actor, opportunity, "win", OpportunityStage.WON, note=note)
+
+
+@transaction.atomic
+def opportunity_lose(
+    *, actor: Actor, opportunity_id: int, lost_reason: LostReason | int | None, note: str = ""
+) -> Opportunity:
+    """Close a deal as lost; the reason (from the admin's list) is required."""
+    opportunity = _opportunity_locked(actor, opportunity_id)
+    return _stage_move(actor, opportunity, "lose", OpportunityStage.LOST, lost_reason=lost_reason, note=note)
+
+
+@transaction.atomic
+def opportunity_reopen(*, actor: Actor, opportunity_id: int, note: str = "") -> Opportunity:
+    """Reopen a lost deal in the stage it was lost from."""
+    opportunity = _opportunity_locked(actor, opportunity_id)
+    lost_from = (
+        opportunity.stage_changes.filter(to_stage=OpportunityStage.LOST)
+        .order_by("-changed_at", "-id")
+        .values_list("from_stage", flat=True)
+        .first()
+    )
+    target = lost_from if lost_from in OPEN_STAGES else OpportunityStage.PROSPECTING
+    return _stage_move(actor, opportunity, "reopen", target, note=note)

@@ -280,6 +280,13 @@ QUOTE_LINK_DAYS = int(os.environ.get("QUOTE_LINK_DAYS", "30"))
 # The daily job closes orders delivered more than this many days ago.
 ORDER_CLOSE_AFTER_DAYS = int(os.environ.get("ORDER_CLOSE_AFTER_DAYS", "30"))
 
+# The pipeline: an open opportunity nothing happened to for more than this many days is
+# flagged on the board and the list; the board shows this many cards per column; an
+# activity's assignee is reminded this many minutes before it is due.
+OPPORTUNITY_STALE_DAYS = int(os.environ.get("OPPORTUNITY_STALE_DAYS", "14"))
+BOARD_CARDS_PER_COLUMN = int(os.environ.get("BOARD_CARDS_PER_COLUMN", "20"))
+ACTIVITY_REMINDER_MINUTES = int(os.environ.get("ACTIVITY_REMINDER_MINUTES", "30"))
+
 # One cache every server process shares: a database table (`manage.py createcachetable`,
 # run by `make migrate`), with an atomic increment for counters such as rate limits.
 CACHES = {"default": {"BACKEND": "crm.core.cache.DatabaseCache", "LOCATION": "crm_cache"}}
