@@ -11,6 +11,7 @@ class OrdersConfig(AppConfig):
         from orders.history import SENTENCES
 
         history_sentences_register(SENTENCES)
-        from orders.notifications import subscribe
+        from orders import notifications, subscribers
 
-        subscribe()
+        notifications.subscribe()
+        subscribers.subscribe()

@@ -13,8 +13,8 @@ from crm.core.dates import SensibleDatesMixin
 from customers.models import Customer
 from orders.choices import OrderStatus, QuoteLanguage, QuoteStatus
 from orders.querysets import OrderLineQuerySet, OrderQuerySet, ProductQuerySet, QuoteLineQuerySet, QuoteQuerySet
-from orders.workflow import TRANSITIONS
 from orders.workflow import QUOTE_WORKFLOW as QUOTE_WORKFLOW  # noqa: F401 - declares the quote steps
+from orders.workflow import TRANSITIONS
 
 PRODUCT_FIELDS = ["sku", "name", "description", "unit_price", "currency", "is_active"]
 ORDER_FIELDS = ["customer", "contract", "order_date", "currency", "notes"]

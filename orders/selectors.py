@@ -18,9 +18,9 @@ from contracts.selectors import contract_integrity, contract_list
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
 from crm.core.types import Viewer
-from customers.models import Customer
+from customers.models import Customer, Opportunity
 from customers.selectors import customer_list
-from orders.choices import OrderStatus, QuoteLanguage, QuoteStatus
+from orders.choices import OrderStatus, QuoteStatus
 from orders.models import Order, Product, Quote, QuoteDiscountLimit, QuoteLine, QuoteLink, QuoteTermsTemplate
 
 # --- catalog -------------------------------------------------------------------------------
@@ -189,9 +189,7 @@ def quote_approval_reasons(*, lines: Iterable[QuoteLine], listed: Decimal, disco
             _("a line is discounted by more than %(limit)s%%") % {"limit": f"{limit.line_percent.normalize():f}"}
         )
     if quote_discount_percent(listed=listed, discount=discount) > limit.total_percent:
-        reasons.append(
-            _("the total discount is above %(limit)s%%") % {"limit": f"{limit.total_percent.normalize():f}"}
-        )
+        reasons.append(_("the total discount is above %(limit)s%%") % {"limit": f"{limit.total_percent.normalize():f}"})
     return reasons
 
 
@@ -272,5 +270,11 @@ def quote_order_initial_lines(*, contract: Contract) -> list[dict[str, Any]]:
     ]
 
 
-def quote_languages() -> list[tuple[str, str]]:
-    return list(QuoteLanguage.choices)
+def quote_opportunity_get(*, user: Viewer, pk: int) -> Opportunity:
+    """The opportunity a new quote is written for: one the user may change (else 404)."""
+    return get_object_or_404(Opportunity.objects.visible_to(user, "change").select_related("customer"), pk=pk)
+
+
+def opportunity_quotes(*, user: Viewer, opportunity: Opportunity) -> QuerySet[Quote]:
+    """An opportunity's quotes the user may see, newest revision first (its page's card)."""
+    return quote_list(user=user).filter(opportunity=opportunity).order_by("-created_at", "-id")[:20]

@@ -18,25 +18,23 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
-from django.utils.formats import number_format
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus
-from contracts.models import Contract
+from contracts.models import Contract, ContractTemplate
 from contracts.selectors import contract_list, contract_lock_for_orders, contract_signed_terms
-from contracts.models import ContractTemplate
 from contracts.services import contract_create, contract_ordered_amount_set
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.context import current_context
 from crm.core.events import event_publish
-from crm.core.mail import mail_send_on_commit
 from crm.core.exceptions import DomainError, TransitionNotAllowed
+from crm.core.mail import mail_send_on_commit
 from crm.core.numbering import number_allocate
-from crm.core.workflow import SYSTEM, Actor, audit_actor
 from crm.core.services import reference_row_save
+from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.choices import OpportunityStage
 from customers.models import Contact, Customer, Opportunity
 from customers.selectors import customer_list
@@ -514,7 +512,6 @@ def order_cancel(*, actor: User, order_id: int, reason: str) -> Order:
     return order
 
 
-
 # --- quotes ----------------------------------------------------------------------------------
 
 #: Quote lines as a form hands them in: `{"product", "quantity", "discount_percent", "tax_rate",
@@ -838,9 +835,7 @@ def quote_send(*, actor: User, quote_id: int, contact_id: int | None = None) -> 
         if previous.status == QS.SENT:
             QUOTE_WORKFLOW.check(previous, "supersede", actor=SYSTEM)
             _links_revoke(previous, now)
-            _quote_status_set(
-                previous, QS.SUPERSEDED, actor=actor, action="quote.superseded", extra={"by": str(quote)}
-            )
+            _quote_status_set(previous, QS.SUPERSEDED, actor=actor, action="quote.superseded", extra={"by": str(quote)})
     quote.sent_to, quote.sent_at = email, now
     url = settings.SITE_URL.rstrip("/") + reverse("orders:quote_public_start", args=[token])
     _quote_status_set(
@@ -927,8 +922,8 @@ def quote_accept(*, link_id: int, full_name: str, accepted: bool) -> Quote:
         extra={"name": full_name, "contract": quote.contract.number, "ip": quote.decided_ip},
     )
     if quote.opportunity.stage in _BEFORE_NEGOTIATION:
-        opportunity_stage_move(actor=SYSTEM, opportunity=quote.opportunity, stage=OpportunityStage.NEGOTIATION)
-    event_publish("quote.accepted", quote_id=quote.pk, contract_id=quote.contract.pk, name=full_name)
+        opportunity_stage_move(actor=SYSTEM, opportunity_id=quote.opportunity_id, stage=OpportunityStage.NEGOTIATION)
+    event_publish("quote.accepted", quote_id=quote.pk, contract_id=quote.contract.pk, accepted_by=full_name)
     return quote
 
 
@@ -1094,7 +1089,7 @@ def quote_opportunity_win(*, contract_id: int) -> Quote | None:
     quote = Quote.objects.select_related("opportunity").filter(contract_id=contract_id).first()
     if quote is None or quote.opportunity.stage in (OpportunityStage.WON, OpportunityStage.LOST):
         return quote
-    opportunity_stage_move(actor=SYSTEM, opportunity=quote.opportunity, stage=OpportunityStage.WON)
+    opportunity_stage_move(actor=SYSTEM, opportunity_id=quote.opportunity_id, stage=OpportunityStage.WON)
     return quote
 
 
@@ -1116,9 +1111,9 @@ def quote_discount_limit_set(*, actor: User, line_percent: Decimal, total_percen
 def quote_terms_template_save(*, actor: User, template: QuoteTermsTemplate) -> QuoteTermsTemplate:
     """Add or change a terms template (one default per language)."""
     if template.is_default:
-        QuoteTermsTemplate.objects.filter(language=template.language, is_default=True).exclude(
-            pk=template.pk
-        ).update(is_default=False)
+        QuoteTermsTemplate.objects.filter(language=template.language, is_default=True).exclude(pk=template.pk).update(
+            is_default=False
+        )
     return reference_row_save(
         actor=actor,
         instance=template,

@@ -119,7 +119,6 @@ TRANSITIONS = WORKFLOW.transitions
 LIVE = [status for status in S if status != S.CANCELLED]
 
 
-
 def _quote_decided_by_another(quote, user):
     """Nobody approves or rejects the discount of a quote they wrote or submitted."""
     return user.pk not in (quote.owner_id, quote.submitted_by_id)

@@ -41,6 +41,7 @@ def jobs() -> dict[str, Job]:
         "close_delivered_orders": Job(
             "close_delivered_orders", ["--older-than", str(settings.ORDER_CLOSE_AFTER_DAYS)], minute="20", hour="0"
         ),
+        "expire_quotes": Job("expire_quotes", minute="15", hour="0"),
         "verify_signatures": Job("verify_signatures", minute="30", hour="2", alert=True),
         "write_audit_checkpoint": Job("write_audit_checkpoint", minute="5"),
         "train_approval_model": Job("train_approval_model", minute="0", hour="3", day_of_week="0"),

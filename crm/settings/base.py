@@ -376,8 +376,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # pgserver narrates every start and exit at INFO, also from atexit after pytest has
     # closed its output; django-axes logs every successful login at INFO. Only their
-    # warnings (lockouts) and errors are worth reading.
-    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # warnings (lockouts) and errors are worth reading. fontTools (WeasyPrint's font
+    # subsetting, for quote PDFs) writes a line per font table.
+    "loggers": {
+        "pgserver": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+    },
 }
 
 # /health/ (crm.core.health): the worker counts as down when its last heartbeat is older
