@@ -618,7 +618,13 @@ def _quote_locked(actor: Actor, quote_id: int, action: str = "view") -> Quote:
 
 
 def _quote_status_set(
-    quote: Quote, target: str, *, actor: Actor | None, action: str, extra: dict[str, Any] | None = None, label=""
+    quote: Quote,
+    target: str,
+    *,
+    actor: Actor | None,
+    action: str,
+    extra: dict[str, Any] | None = None,
+    label: str = "",
 ) -> Quote:
     before = quote.status
     quote.status = target
