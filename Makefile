@@ -12,7 +12,14 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# The JavaScript packages the pages use (package.json, pinned in package-lock.json), never
+# committed: the static files finder serves them from node_modules (crm/settings/base.py).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 # Debian's chromium (browser tests), softhsm2 (PKCS#11 signing tests), the Noto CJK fonts
 # (Chinese characters in browser screenshots and quote PDFs), pango (WeasyPrint's text

@@ -8,8 +8,11 @@ class CustomersConfig(AppConfig):
 
     def ready(self):
         from crm.core.history import history_sentences_register
+        from crm.core.notifications import waiting_counter_register
         from customers.history import SENTENCES
+        from customers.selectors import my_day_count
         from customers.subscribers import subscribe
 
         history_sentences_register(SENTENCES)
+        waiting_counter_register("my_day", my_day_count)
         subscribe()

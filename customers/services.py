@@ -17,27 +17,41 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, ProtectedError, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError, DuplicateRecord, TransitionNotAllowed
+from crm.core.notifications import notification_send
 from crm.core.roles import owner_candidates
+from crm.core.services import reference_row_save
 from crm.core.workflow import SYSTEM, Actor, audit_actor
-from customers.choices import CLOSED_STAGES, OPEN_STAGES, CustomerStatus, OpportunityStage
+from customers.choices import (
+    CLOSED_STAGES,
+    OPEN_STAGES,
+    ActivityKind,
+    ActivityStatus,
+    CustomerStatus,
+    InteractionKind,
+    OpportunityStage,
+)
 from customers.models import (
+    ACTIVITY_FIELDS,
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
     INTERACTION_FIELDS,
     OPPORTUNITY_FIELDS,
+    Activity,
     Contact,
     Customer,
     Interaction,
     LostReason,
     Opportunity,
     OpportunityStageChange,
+    StageProbability,
 )
 from customers.permissions import can_reassign
 from customers.selectors import customer_check_duplicates
-from customers.workflow import WORKFLOW, step_for_move
+from customers.workflow import ACTIVITY_WORKFLOW, WORKFLOW, step_for_move
 
 M = TypeVar("M", bound=Model)
 
@@ -582,3 +596,210 @@ def opportunity_reopen(*, actor: Actor, opportunity_id: int, note: str = "") -> 
     )
     target = lost_from if lost_from in OPEN_STAGES else OpportunityStage.PROSPECTING
     return _stage_move(actor, opportunity, "reopen", target, note=note)
+
+
+# --- activities ------------------------------------------------------------------------------
+
+# The timeline entry a completed activity becomes.
+_ACTIVITY_INTERACTION_KIND = {
+    ActivityKind.CALL: InteractionKind.CALL,
+    ActivityKind.MEETING: InteractionKind.MEETING,
+    ActivityKind.EMAIL: InteractionKind.EMAIL,
+    ActivityKind.TODO: InteractionKind.NOTE,
+}
+
+
+def _activity_assignee_for(actor: User, assignee: User | None) -> User:
+    if assignee is None or assignee == actor:
+        return actor
+    if not owner_candidates().filter(pk=assignee.pk).exists():
+        raise DomainError(_("The assignee must be an active sales user."), field="assignee")
+    return assignee
+
+
+def _activity_locked(actor: User, activity_id: int, step_name: str) -> Activity:
+    """The activity under a row lock, if the actor may change it and the step is allowed now."""
+    activity = _locked(
+        Activity.objects.visible_to(actor, "change").select_related("customer", "opportunity"),
+        activity_id,
+        _("activity"),
+    )
+    ACTIVITY_WORKFLOW.check(activity, step_name, actor=actor)
+    return activity
+
+
+@transaction.atomic
+def activity_create(
+    *,
+    actor: User,
+    customer_id: int,
+    kind: str,
+    subject: str,
+    due_at: datetime.datetime,
+    assignee: User | None = None,
+    opportunity: Opportunity | None = None,
+    notes: str = "",
+) -> Activity:
+    """Plan a follow-up on a customer the actor may see (and, optionally, one of its deals)."""
+    if not actor.has_perm("customers.add_activity"):
+        raise DomainError(_("You may not plan activities."))
+    customer = _visible_customer(actor, customer_id, action="view")
+    if opportunity is not None and opportunity.customer_id != customer.pk:
+        raise DomainError(_("The opportunity must be one of this customer's."), field="opportunity")
+    now = timezone.now()
+    activity = Activity(
+        customer=customer,
+        opportunity=opportunity,
+        kind=kind,
+        subject=subject,
+        due_at=due_at,
+        notes=notes,
+        assignee=_activity_assignee_for(actor, assignee),
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    activity.full_clean(exclude=["customer", "assignee", "created_by", "opportunity"], validate_constraints=False)
+    activity.save(force_insert=True)
+    audit_record(
+        actor=actor,
+        action="activity.created",
+        target=activity,
+        parent=customer,
+        changes=diff({}, snapshot(activity, ACTIVITY_FIELDS)),
+    )
+    return activity
+
+
+@transaction.atomic
+def activity_complete(*, actor: User, activity_id: int, outcome: str) -> Activity:
+    """Mark an activity done and put its outcome on the customer's timeline: one service,
+    one audit event (the timeline entry is part of the completion, not a second change)."""
+    activity = _activity_locked(actor, activity_id, "complete")
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise DomainError(_("Say what came of it."), field="outcome")
+    now = timezone.now()
+    interaction = Interaction.objects.create(
+        customer=activity.customer,
+        opportunity=activity.opportunity,
+        kind=_ACTIVITY_INTERACTION_KIND[ActivityKind(activity.kind)],
+        subject=activity.subject,
+        body=outcome,
+        occurred_at=now,
+        author=actor,
+        created_at=now,
+    )
+    activity.status = ActivityStatus.DONE
+    activity.done_at = now
+    activity.outcome = outcome
+    activity.interaction = interaction
+    activity.updated_at = now
+    activity.save(update_fields=["status", "done_at", "outcome", "interaction", "updated_at"])
+    if activity.opportunity_id:
+        Opportunity.objects.filter(pk=activity.opportunity_id).update(updated_at=now)
+    audit_record(
+        actor=actor,
+        action="activity.completed",
+        target=activity,
+        parent=activity.customer,
+        changes={"status": [ActivityStatus.OPEN, ActivityStatus.DONE], "outcome": ["", outcome]},
+        extra={"interaction": interaction.pk},
+    )
+    return activity
+
+
+@transaction.atomic
+def activity_reschedule(*, actor: User, activity_id: int, due_at: datetime.datetime) -> Activity:
+    """Move an open activity's due time; its reminder will be sent again before the new time."""
+    activity = _activity_locked(actor, activity_id, "reschedule")
+    before = activity.due_at
+    activity.due_at = due_at
+    activity.full_clean(exclude=["customer", "assignee", "created_by", "opportunity"], validate_constraints=False)
+    if before == due_at:
+        return activity
+    activity.reminded_at = None
+    activity.updated_at = timezone.now()
+    activity.save(update_fields=["due_at", "reminded_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="activity.rescheduled",
+        target=activity,
+        parent=activity.customer,
+        changes=diff({"due_at": before.isoformat()}, {"due_at": due_at.isoformat()}),
+    )
+    return activity
+
+
+@transaction.atomic
+def activity_cancel(*, actor: User, activity_id: int, reason: str = "") -> Activity:
+    activity = _activity_locked(actor, activity_id, "cancel")
+    activity.status = ActivityStatus.CANCELLED
+    activity.updated_at = timezone.now()
+    activity.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="activity.cancelled",
+        target=activity,
+        parent=activity.customer,
+        changes={"status": [ActivityStatus.OPEN, ActivityStatus.CANCELLED]},
+        extra={"reason": reason},
+    )
+    return activity
+
+
+ACTIVITY_REMINDER = gettext_noop("Reminder: “%(subject)s” with %(customer)s is due at %(due)s.")
+
+
+@transaction.atomic
+def activity_reminders_send(*, now: datetime.datetime | None = None, dry_run: bool = False) -> list[Activity]:
+    """Tell each open activity's assignee, in the app and by e-mail, once, when it falls due
+    within ACTIVITY_REMINDER_MINUTES. The rows are claimed under a lock (SKIP LOCKED), so two
+    runs at once never remind twice. Not audited: a copy of news for one reader."""
+    now = now or timezone.now()
+    horizon = now + datetime.timedelta(minutes=settings.ACTIVITY_REMINDER_MINUTES)
+    due = (
+        Activity.objects.filter(status=ActivityStatus.OPEN, reminded_at__isnull=True, due_at__lte=horizon)
+        .filter(due_at__gte=now - datetime.timedelta(days=1))  # a long-missed one is on My day, not in the mail
+        .select_related("customer", "assignee")
+        .order_by("due_at", "id")
+    )
+    if dry_run:
+        return list(due)
+    reminded = list(due.select_for_update(of=("self",), skip_locked=True))
+    for activity in reminded:
+        activity.reminded_at = now
+        activity.save(update_fields=["reminded_at"])
+        notification_send(
+            recipients=[activity.assignee],
+            sentence=ACTIVITY_REMINDER,
+            params={
+                "subject": activity.subject,
+                "customer": activity.customer.name,
+                "due": timezone.localtime(activity.due_at).strftime("%Y-%m-%d %H:%M"),
+            },
+            target_url=activity.get_absolute_url(),
+        )
+    return reminded
+
+
+# --- the admin's lists -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def lost_reason_save(*, actor: User, reason: LostReason) -> LostReason:
+    """Add or change a lost reason (deactivate one instead of deleting it)."""
+    return reference_row_save(
+        actor=actor,
+        instance=reason,
+        fields=["name", "is_active", "position"],
+        refusal=_("You may not edit lost reasons."),
+    )
+
+
+@transaction.atomic
+def stage_probability_save(*, actor: User, row: StageProbability) -> StageProbability:
+    """Change a stage's default win probability (the deals without an override follow it)."""
+    return reference_row_save(
+        actor=actor, instance=row, fields=["stage", "probability"], refusal=_("You may not edit stage probabilities.")
+    )

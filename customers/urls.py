@@ -1,6 +1,8 @@
-from django.urls import path
+from django.urls import include, path
 
 from customers import views
+from customers.workflow import ACTIVITY_WORKFLOW
+from customers.workflow import WORKFLOW as OPPORTUNITY_WORKFLOW
 
 app_name = "customers"
 
@@ -26,4 +28,15 @@ urlpatterns = [
         views.InteractionDeleteView.as_view(),
         name="interaction_delete",
     ),
+    path("opportunities/", views.OpportunityListView.as_view(), name="opportunity_list"),
+    path("opportunities/board/", views.OpportunityBoardView.as_view(), name="opportunity_board"),
+    path("opportunities/new/", views.OpportunityCreateView.as_view(), name="opportunity_create"),
+    path("opportunities/assign/", views.OpportunityAssignView.as_view(), name="opportunity_assign"),
+    path("opportunities/<int:pk>/", views.OpportunityDetailView.as_view(), name="opportunity_detail"),
+    path("opportunities/<int:pk>/edit/", views.OpportunityUpdateView.as_view(), name="opportunity_update"),
+    path("opportunities/", include(OPPORTUNITY_WORKFLOW.urls())),
+    path("<int:customer_pk>/activities/new/", views.ActivityCreateView.as_view(), name="activity_create"),
+    path("activities/<int:pk>/", views.ActivityDetailView.as_view(), name="activity_detail"),
+    path("activities/", include(ACTIVITY_WORKFLOW.urls())),
+    path("my-day/", views.MyDayView.as_view(), name="my_day"),
 ]

@@ -1,27 +1,45 @@
+import datetime
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import CreateView, DeleteView, DetailView, FormView, ListView, UpdateView
+from django.views.generic import CreateView, DeleteView, DetailView, FormView, ListView, TemplateView, UpdateView
 
+from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
 from crm.core.masking import masker_for
-from crm.core.querystring import parse_id
+from crm.core.querystring import parse_id, query_id
 from crm.core.views import (
     FilteredListMixin,
     ServiceDeleteMixin,
     ServiceFormMixin,
+    StepView,
     VisibleQuerysetMixin,
     csv_response,
     domain_error_to_form,
 )
+from crm.core.workflow import buttons
 from customers import selectors, services
-from customers.filters import ContactFilter, CustomerFilter
-from customers.forms import ContactForm, CustomerForm, InteractionForm, ReassignForm
-from customers.models import Contact, Customer, Interaction
+from customers.choices import OPEN_STAGES
+from customers.filters import BoardFilter, ContactFilter, CustomerFilter, OpportunityFilter
+from customers.forms import (
+    ActivityCompleteForm,
+    ActivityForm,
+    ContactForm,
+    CustomerForm,
+    InteractionForm,
+    OpportunityAssignForm,
+    OpportunityForm,
+    ReassignForm,
+)
+from customers.models import Activity, Contact, Customer, Interaction, Opportunity
 from customers.permissions import can_reassign
 
 
@@ -242,3 +260,272 @@ class InteractionDeleteView(VisibleQuerysetMixin, ServiceDeleteMixin, DeleteView
 
     def perform(self):
         services.interaction_delete(actor=self.request.user, interaction_id=self.object.pk)
+
+
+# --- opportunities ---------------------------------------------------------------------------
+
+
+class OpportunityListView(PermissionRequiredMixin, FilteredListMixin, ListView):
+    model = Opportunity
+    filterset_class = OpportunityFilter
+    permission_required = "customers.view_opportunity"
+
+    def base_queryset(self):
+        return selectors.opportunity_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["stale_before"] = selectors.stale_before()
+        return context
+
+
+class OpportunityBoardView(PermissionRequiredMixin, TemplateView):
+    """The open stages as columns: each one's count and weighted total, its top cards (the
+    ones closing soonest), a link to the rest in the list, drag and drop between columns and
+    a "move to" form on every card for keyboards and browsers without JavaScript."""
+
+    permission_required = "customers.view_opportunity"
+    template_name = "customers/opportunity_board.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        board_filter = BoardFilter(self.request.GET or None, Opportunity.objects.visible_to(user), request=self.request)
+        context["filter"] = board_filter
+        context["columns"] = selectors.opportunity_board(queryset=board_filter.qs)
+        context["stale_before"] = selectors.stale_before()
+        context["stale_days"] = settings.OPPORTUNITY_STALE_DAYS
+        context["stages"] = [(stage.value, stage.label) for stage in OPEN_STAGES]
+        context["can_move"] = user.has_perm("customers.change_opportunity")
+        context["can_plan"] = user.has_perm("customers.add_activity")
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["list_query"] = query.urlencode()
+        return context
+
+
+class OpportunityDetailView(VisibleQuerysetMixin, DetailView):
+    model = Opportunity
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("customer", "owner", "lost_reason")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        opportunity = self.object
+        context.update(selectors.opportunity_detail_context(opportunity=opportunity, user=user))
+        can_change = Opportunity.objects.visible_to(user, "change").filter(pk=opportunity.pk).exists()
+        context["can_change"] = can_change
+        context["actions"] = buttons(opportunity, user)
+        context["can_assign"] = user.has_perm("customers.assign_opportunity")
+        context["stale"] = opportunity.is_stale()
+        if user.has_perm("customers.add_activity"):
+            suggestion = selectors.next_step_suggestion(opportunity=opportunity, user=user)
+            context["next_step_suggestion"] = suggestion
+            context["activity_form"] = ActivityForm(
+                customer=opportunity.customer,
+                user=user,
+                initial={
+                    "opportunity": opportunity.pk,
+                    "subject": suggestion or opportunity.next_step,
+                    "due_at": selectors.next_working_hour().strftime("%Y-%m-%dT%H:%M"),
+                },
+            )
+        return context
+
+
+class OpportunityCreateView(PermissionRequiredMixin, ServiceFormMixin, CreateView):
+    model = Opportunity
+    form_class = OpportunityForm
+    permission_required = "customers.add_opportunity"
+    template_name = "generic/form.html"
+    success_message = gettext_lazy("Created opportunity %(object)s.")
+
+    def get_initial(self):
+        initial = super().get_initial()
+        customer = query_id(self.request, "customer")
+        if customer is not None:
+            initial["customer"] = customer
+        initial["expected_close_date"] = timezone.localdate() + datetime.timedelta(days=60)
+        return initial
+
+    def get_extra_form_kwargs(self):
+        return {"user": self.request.user}
+
+    def perform(self, form):
+        values = dict(form.cleaned_data)
+        return services.opportunity_create(actor=self.request.user, **values)
+
+
+class OpportunityUpdateView(VisibleQuerysetMixin, ServiceFormMixin, UpdateView):
+    model = Opportunity
+    form_class = OpportunityForm
+    visibility_action = "change"
+    template_name = "generic/form.html"
+    success_message = gettext_lazy("Saved %(object)s.")
+
+    def get_extra_form_kwargs(self):
+        return {"user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["parent"] = self.object.customer
+        return context
+
+    def perform(self, form):
+        return services.opportunity_update(actor=self.request.user, opportunity_id=self.object.pk, **form.cleaned_data)
+
+
+class OpportunityAssignView(PermissionRequiredMixin, FormView):
+    """A manager gives one opportunity (or the checked ones from the list) to another owner."""
+
+    permission_required = "customers.assign_opportunity"
+    form_class = OpportunityAssignForm
+    template_name = "customers/opportunity_assign.html"
+
+    def selected(self):
+        ids = self.request.POST.getlist("opportunity") or self.request.GET.getlist("opportunity")
+        ids = [number for number in map(parse_id, ids) if number is not None]
+        return selectors.opportunity_list(user=self.request.user).filter(pk__in=ids)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["opportunities"] = self.selected()
+        return context
+
+    def form_valid(self, form):
+        chosen = list(self.selected().values_list("pk", flat=True))
+        if not chosen:
+            form.add_error(None, _("Choose at least one opportunity."))
+            return self.form_invalid(form)
+        try:
+            moved = services.opportunity_assign(
+                actor=self.request.user, opportunity_ids=chosen, new_owner=form.cleaned_data["owner"]
+            )
+        except DomainError as error:
+            domain_error_to_form(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("%(count)d opportunity(ies) assigned.") % {"count": moved})
+        if len(chosen) == 1:
+            return redirect("customers:opportunity_detail", pk=chosen[0])
+        return redirect("customers:opportunity_list")
+
+
+class OpportunityStepView(StepView):
+    """A stage step's page. The board's drag and drop posts here too, asking for JSON
+    (`Accept: application/json`): the answer says whether the move happened, and why not.
+    A `next` field brings the user back where they came from (the board)."""
+
+    def wants_json(self) -> bool:
+        return "application/json" in self.request.headers.get("Accept", "")
+
+    def next_url(self) -> str | None:
+        target = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={self.request.get_host()}):
+            return target
+        return None
+
+    def get_success_url(self):
+        return self.next_url() or super().get_success_url()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["next"] = self.next_url() or ""
+        return context
+
+    def form_valid(self, form):
+        if not self.wants_json():
+            return super().form_valid(form)
+        try:
+            moved = self.perform(form)
+        except DomainError as error:
+            return JsonResponse({"ok": False, "error": str(error.message)}, status=409)
+        return JsonResponse(
+            {
+                "ok": True,
+                "stage": moved.stage,
+                "message": str(self.success_message % {"object": moved}),
+                "plan_url": reverse("customers:opportunity_detail", args=[moved.pk]) + "#plan",
+            }
+        )
+
+    def form_invalid(self, form):
+        if self.wants_json():
+            errors = [str(error) for errors in form.errors.values() for error in errors]
+            return JsonResponse({"ok": False, "error": " ".join(errors)}, status=409)
+        return super().form_invalid(form)
+
+
+# --- activities ------------------------------------------------------------------------------
+
+
+class ActivityCreateView(PermissionRequiredMixin, ServiceFormMixin, CreateView):
+    model = Activity
+    form_class = ActivityForm
+    permission_required = "customers.add_activity"
+    template_name = "generic/form.html"
+    success_message = gettext_lazy("Planned %(object)s.")
+
+    def dispatch(self, request, *args, **kwargs):
+        self.customer = selectors.customer_get(user=request.user, pk=kwargs["customer_pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        initial = super().get_initial()
+        initial["due_at"] = selectors.next_working_hour().strftime("%Y-%m-%dT%H:%M")
+        opportunity = query_id(self.request, "opportunity")
+        if opportunity is not None:
+            initial["opportunity"] = opportunity
+        return initial
+
+    def get_extra_form_kwargs(self):
+        return {"customer": self.customer, "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["parent"] = self.customer
+        return context
+
+    def get_success_url(self):
+        target = self.request.POST.get("next", "")
+        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={self.request.get_host()}):
+            return target
+        if self.object.opportunity_id:
+            return reverse("customers:opportunity_detail", args=[self.object.opportunity_id])
+        return reverse("customers:customer_detail", args=[self.customer.pk]) + "#activities"
+
+    def perform(self, form):
+        return services.activity_create(actor=self.request.user, customer_id=self.customer.pk, **form.cleaned_data)
+
+
+class ActivityDetailView(VisibleQuerysetMixin, DetailView):
+    model = Activity
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("customer", "opportunity", "assignee", "interaction")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        activity = self.object
+        context["can_change"] = (
+            activity.is_open
+            and Activity.objects.visible_to(self.request.user, "change").filter(pk=activity.pk).exists()
+        )
+        if context["can_change"]:
+            context["complete_form"] = ActivityCompleteForm()
+        context["actions"] = buttons(activity, self.request.user)
+        context["history"] = audit_history(activity).select_related("actor")[:50]
+        return context
+
+
+class MyDayView(PermissionRequiredMixin, TemplateView):
+    """The user's overdue, today's and upcoming activities; a manager also sees the team's overdue ones."""
+
+    permission_required = "customers.view_activity"
+    template_name = "customers/my_day.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["day"] = selectors.my_day(user=self.request.user)
+        return context

@@ -1,4 +1,4 @@
-"""The opportunity's stages as one table of steps, read by the engine in `crm/core/workflow.py`.
+"""The opportunity's stages and the activity's life as tables of steps, read by the engine in `crm/core/workflow.py`.
 
 A deal moves between the open stages in any direction (forward as it progresses, back when
 it stalls), is won or lost (lost needs a reason from the admin's list), and a lost deal may
@@ -8,8 +8,8 @@ becomes active. How to add a step: docs/workflow.md.
 
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.workflow import Step, Workflow
-from customers.choices import OPEN_STAGES
+from crm.core.workflow import Note, Step, Workflow
+from customers.choices import OPEN_STAGES, ActivityStatus
 from customers.choices import OpportunityStage as S
 
 WORKFLOW = Workflow(
@@ -28,6 +28,7 @@ WORKFLOW = Workflow(
             label=_("Move to stage"),
             by_system=True,
             visibility="change",
+            view="customers.views.OpportunityStepView",
             style="btn-outline-primary",
             form="customers.forms.OpportunityAdvanceForm",
             success=_("%(object)s moved to its new stage."),
@@ -42,6 +43,7 @@ WORKFLOW = Workflow(
             form="customers.forms.OpportunityNoteForm",
             by_system=True,
             visibility="change",
+            view="customers.views.OpportunityStepView",
             style="btn-success",
             success=_("%(object)s is won."),
             admin=_("Mark selected opportunities won"),
@@ -57,6 +59,7 @@ WORKFLOW = Workflow(
             title=_("Mark the opportunity lost"),
             by_system=True,
             visibility="change",
+            view="customers.views.OpportunityStepView",
             style="btn-outline-danger",
             form="customers.forms.OpportunityLoseForm",
             success=_("%(object)s is lost."),
@@ -70,6 +73,7 @@ WORKFLOW = Workflow(
             label=_("Reopen"),
             form="customers.forms.OpportunityNoteForm",
             visibility="change",
+            view="customers.views.OpportunityStepView",
             style="btn-outline-primary",
             success=_("%(object)s is open again."),
             admin=_("Reopen selected lost opportunities"),
@@ -89,3 +93,53 @@ def step_for_move(source, target) -> str:
     if target == S.LOST:
         return "lose"
     return "advance"
+
+
+ACTIVITY_WORKFLOW = Workflow(
+    model="customers.Activity",
+    states=ActivityStatus,
+    id_argument="activity_id",
+    cannot_become=_("An activity that is %(current)s cannot become %(target)s."),
+    steps=[
+        Step(
+            "complete",
+            from_=ActivityStatus.OPEN,
+            to=ActivityStatus.DONE,
+            permission="customers.change_activity",
+            service="customers.services.activity_complete",
+            label=_("Mark done"),
+            visibility="change",
+            style="btn-success",
+            button=False,  # the activity's page holds the outcome form
+            form="customers.forms.ActivityCompleteForm",
+            success=_("Done: %(object)s. The outcome is on the timeline."),
+        ),
+        Step(
+            "reschedule",
+            from_=ActivityStatus.OPEN,
+            to=None,
+            permission="customers.change_activity",
+            service="customers.services.activity_reschedule",
+            label=_("Reschedule"),
+            visibility="change",
+            style="btn-outline-primary",
+            form="customers.forms.ActivityRescheduleForm",
+            success=_("Rescheduled %(object)s."),
+        ),
+        Step(
+            "cancel",
+            from_=ActivityStatus.OPEN,
+            to=ActivityStatus.CANCELLED,
+            permission="customers.change_activity",
+            service="customers.services.activity_cancel",
+            label=_("Cancel activity"),
+            reason=Note(required=False),
+            ends=True,
+            style="btn-outline-danger",
+            visibility="change",
+            success=_("Cancelled %(object)s."),
+            admin=_("Cancel selected activities"),
+            admin_done=_("%(count)d activity(ies) cancelled."),
+        ),
+    ],
+)

@@ -41,7 +41,10 @@ def jobs() -> dict[str, Job]:
         "close_delivered_orders": Job(
             "close_delivered_orders", ["--older-than", str(settings.ORDER_CLOSE_AFTER_DAYS)], minute="20", hour="0"
         ),
+        # Quotes past their valid-until date expire, daily.
         "expire_quotes": Job("expire_quotes", minute="15", hour="0"),
+        # Activities due within ACTIVITY_REMINDER_MINUTES, each reminded once.
+        "send_activity_reminders": Job("send_activity_reminders", minute="*/5"),
         "verify_signatures": Job("verify_signatures", minute="30", hour="2", alert=True),
         "write_audit_checkpoint": Job("write_audit_checkpoint", minute="5"),
         "train_approval_model": Job("train_approval_model", minute="0", hour="3", day_of_week="0"),

@@ -1,5 +1,6 @@
 from django import forms, template
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from crm.core.masking import as_masker
 
@@ -96,3 +97,19 @@ def sort_mark(key, current):
     if current == f"-{key}":
         return "▼"
     return ""
+
+
+@register.filter
+def duration_words(seconds):
+    """A span of seconds as days and hours ("3 d 4 h"), hours and minutes, or minutes."""
+    try:
+        seconds = max(0, int(float(seconds or 0)))
+    except (TypeError, ValueError):
+        return ""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest // 60}
+    return _("%(minutes)d min") % {"minutes": rest // 60}

@@ -22,7 +22,7 @@ from contracts.tests.factories import SMALL, default_approval_rules
 from crm.core.models import Notification
 from crm.core.roles import Role
 from crm.core.tests.factories import PASSWORD, UserFactory
-from customers.models import Contact, Customer, Interaction
+from customers.models import Activity, Contact, Customer, Interaction, LostReason, Opportunity
 from customers.tests.factories import CustomerFactory
 from orders.choices import OrderStatus
 from orders.models import Order, Product
@@ -154,6 +154,74 @@ def customer_reassign(w):
 def customer_delete(w):
     posted(w.as_manager, url("customers:customer_delete", w.spare.pk))
     assert not Customer.objects.filter(pk=w.spare.pk).exists()
+
+
+def opportunity_create(w):
+    data = {"customer": w.customer.pk, "title": "Committed robots", "amount": "80000", "currency": "CNY"}
+    posted(
+        w.as_rep, url("customers:opportunity_create"), {**data, "expected_close_date": "2027-02-01", "source": "web"}
+    )
+    w.opportunity = Opportunity.objects.get(title="Committed robots")
+
+
+def opportunity_update(w):
+    data = {"title": "Committed robots", "amount": "90000", "currency": "CNY", "source": "web"}
+    posted(
+        w.as_rep, url("customers:opportunity_update", w.opportunity.pk), {**data, "expected_close_date": "2027-02-01"}
+    )
+    assert Opportunity.objects.get(pk=w.opportunity.pk).amount == Decimal("90000")
+
+
+def opportunity_advance(w):
+    posted(w.as_rep, url("customers:opportunity_advance", w.opportunity.pk), {"stage": "proposal"})
+    assert Opportunity.objects.get(pk=w.opportunity.pk).stage == "proposal"
+
+
+def opportunity_lose(w):
+    reason = LostReason.objects.create(name="Committed: no budget")
+    posted(w.as_rep, url("customers:opportunity_lose", w.opportunity.pk), {"lost_reason": reason.pk})
+    assert Opportunity.objects.get(pk=w.opportunity.pk).stage == "lost"
+
+
+def opportunity_reopen(w):
+    posted(w.as_rep, url("customers:opportunity_reopen", w.opportunity.pk))
+    assert Opportunity.objects.get(pk=w.opportunity.pk).stage == "proposal"
+
+
+def opportunity_win(w):
+    posted(w.as_rep, url("customers:opportunity_win", w.opportunity.pk), {"note": "Signed"})
+    assert Opportunity.objects.get(pk=w.opportunity.pk).stage == "won"
+
+
+def opportunity_assign(w):
+    posted(
+        w.as_manager, url("customers:opportunity_assign"), {"opportunity": [w.opportunity.pk], "owner": w.other_rep.pk}
+    )
+    assert Opportunity.objects.get(pk=w.opportunity.pk).owner == w.other_rep
+
+
+def activity_create(w):
+    data = {"kind": "call", "subject": "Committed call", "due_at": "2027-01-05T10:00"}
+    posted(w.as_rep, url("customers:activity_create", w.customer.pk), data)
+    w.activity = Activity.objects.get(subject="Committed call")
+
+
+def activity_reschedule(w):
+    posted(w.as_rep, url("customers:activity_reschedule", w.activity.pk), {"due_at": "2027-01-06T10:00"})
+    assert Activity.objects.get(pk=w.activity.pk).due_at.day == 6
+
+
+def activity_complete(w):
+    posted(w.as_rep, url("customers:activity_complete", w.activity.pk), {"outcome": "Committed outcome"})
+    assert Interaction.objects.filter(customer=w.customer, body="Committed outcome").exists()
+
+
+def activity_cancel(w):
+    data = {"kind": "todo", "subject": "Committed to-do", "due_at": "2027-01-07T10:00"}
+    posted(w.as_rep, url("customers:activity_create", w.customer.pk), data)
+    todo = Activity.objects.get(subject="Committed to-do")
+    posted(w.as_rep, url("customers:activity_cancel", todo.pk), {"reason": "Not needed"})
+    assert Activity.objects.get(pk=todo.pk).status == "cancelled"
 
 
 def contract_create(w):
@@ -332,6 +400,17 @@ PAGE_POSTS = {
     "customers:interaction_delete": interaction_delete,
     "customers:customer_reassign": customer_reassign,
     "customers:customer_delete": customer_delete,
+    "customers:opportunity_create": opportunity_create,
+    "customers:opportunity_update": opportunity_update,
+    "customers:opportunity_advance": opportunity_advance,
+    "customers:opportunity_lose": opportunity_lose,
+    "customers:opportunity_reopen": opportunity_reopen,
+    "customers:opportunity_win": opportunity_win,
+    "customers:opportunity_assign": opportunity_assign,
+    "customers:activity_create": activity_create,
+    "customers:activity_reschedule": activity_reschedule,
+    "customers:activity_complete": activity_complete,
+    "customers:activity_cancel": activity_cancel,
     "contracts:contract_create": contract_create,
     "contracts:contract_update": contract_update,
     "contracts:contract_submit": contract_submit,

@@ -25,6 +25,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
         == {
             "expire_contracts",
             "send_renewal_reminders",
+            "send_activity_reminders",
             "close_delivered_orders",
             "verify_signatures",
             "write_audit_checkpoint",
@@ -49,7 +50,8 @@ def test_each_job_run_by_the_worker_records_its_outcome(task_worker):
     wait_until(lambda: JobRun.objects.filter(finished_at__isnull=False).count() == len(jobs()), timeout=60)
     runs = {run.job: run for run in JobRun.objects.all()}
     assert set(runs) == set(jobs())
-    for name in ["expire_contracts", "close_delivered_orders", "verify_signatures", "write_audit_checkpoint"]:
+    names = ["expire_contracts", "close_delivered_orders", "verify_signatures", "write_audit_checkpoint"]
+    for name in [*names, "send_activity_reminders"]:
         assert runs[name].ok is True, runs[name].error
     assert "0 contract(s) expired." in runs["expire_contracts"].summary
     assert "Checkpoint #1" in runs["write_audit_checkpoint"].summary

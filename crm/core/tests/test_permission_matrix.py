@@ -21,7 +21,13 @@ from crm.core.models import AuditEvent, Notification
 from crm.core.roles import Role, declared_role_permissions
 from crm.core.views import ServiceActionView
 from crm.core.workflow import workflows
-from customers.tests.factories import ContactFactory, CustomerFactory, InteractionFactory
+from customers.tests.factories import (
+    ActivityFactory,
+    ContactFactory,
+    CustomerFactory,
+    InteractionFactory,
+    OpportunityFactory,
+)
 from orders.tests.factories import ProductFactory, line, order_for
 
 # /health/ is among the pages: it answers 200 only while a worker reports in.
@@ -123,6 +129,20 @@ EXPECTED = {
     "customers:contact_delete": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
     "customers:interaction_create": row(other_rep=NOT_FOUND, finance=FORBIDDEN, signatory=FORBIDDEN),
     "customers:interaction_delete": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
+    # The pipeline: one open opportunity and one open activity on that customer. Roles that
+    # only read customers hold no opportunity or activity permission. Its steps: STEP_URLS.
+    "customers:opportunity_list": row(**read_only(FORBIDDEN)),
+    "customers:opportunity_board": row(**read_only(FORBIDDEN)),
+    "customers:opportunity_create": row(**read_only(FORBIDDEN)),
+    "customers:opportunity_assign": row(FORBIDDEN, manager=OK, admin=OK),
+    "customers:opportunity_detail": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "customers:opportunity_update": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "customers:activity_create": row(other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
+    "customers:activity_detail": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "customers:activity_complete": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "customers:activity_reschedule": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "customers:activity_cancel": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "customers:my_day": row(**read_only(FORBIDDEN)),
     # One draft contract of `rep`'s for that customer. Its step pages: see STEP_URLS.
     "contracts:contract_list": row(),
     "contracts:approval_inbox": row(FORBIDDEN, manager=OK, finance=OK, admin=OK),
@@ -189,6 +209,11 @@ EXPECTED_POST = {
     "customers:customer_export": GET_ONLY,
     "customers:contact_list": GET_ONLY,
     "customers:customer_detail": GET_ONLY,
+    "customers:opportunity_list": row(NOT_ALLOWED, **read_only(FORBIDDEN)),
+    "customers:opportunity_board": row(NOT_ALLOWED, **read_only(FORBIDDEN)),
+    "customers:opportunity_detail": GET_ONLY,
+    "customers:activity_detail": GET_ONLY,
+    "customers:my_day": row(NOT_ALLOWED, **read_only(FORBIDDEN)),
     **{
         name: posts(EXPECTED[name])
         for name in [
@@ -201,6 +226,13 @@ EXPECTED_POST = {
             "customers:contact_delete",
             "customers:interaction_create",
             "customers:interaction_delete",
+            "customers:opportunity_create",
+            "customers:opportunity_assign",
+            "customers:opportunity_update",
+            "customers:activity_create",
+            "customers:activity_complete",
+            "customers:activity_reschedule",
+            "customers:activity_cancel",
             "contracts:contract_create",
             "contracts:contract_update",
             "orders:order_create",
@@ -243,6 +275,27 @@ URL_ARGS = {
     "customers:contact_update": ["contact"],
     "customers:contact_delete": ["contact"],
     "customers:interaction_delete": ["interaction"],
+    "customers:activity_create": ["customer"],
+    **dict.fromkeys(
+        [
+            "customers:opportunity_detail",
+            "customers:opportunity_update",
+            "customers:opportunity_advance",
+            "customers:opportunity_win",
+            "customers:opportunity_lose",
+            "customers:opportunity_reopen",
+        ],
+        ["opportunity"],
+    ),
+    **dict.fromkeys(
+        [
+            "customers:activity_detail",
+            "customers:activity_complete",
+            "customers:activity_reschedule",
+            "customers:activity_cancel",
+        ],
+        ["activity"],
+    ),
     "contracts:contract_detail": ["contract"],
     "contracts:contract_update": ["contract"],
     "contracts:contract_diff": ["contract"],
@@ -281,6 +334,8 @@ URL_KWARGS = {
 }
 # Which fixture object fills each URL's query string.
 URL_QUERY = {
+    "customers:opportunity_create": {"customer": "customer"},
+    "customers:opportunity_assign": {"opportunity": "opportunity"},
     "contracts:contract_create": {"customer": "customer"},
     "orders:order_create": {"customer": "customer"},
     "orders:contract_orders": {"contract": "contract"},
@@ -363,6 +418,8 @@ def objects(rep):
         "customer": customer,
         "contact": ContactFactory(customer=customer),
         "interaction": InteractionFactory(customer=customer, author=rep),
+        "opportunity": OpportunityFactory(customer=customer),
+        "activity": ActivityFactory(customer=customer),
         "contract": ContractFactory(owner=rep, customer=customer),
         "product": (product := ProductFactory()),
         "order": order_for(rep, customer, lines=[line(product)]),

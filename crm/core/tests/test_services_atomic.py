@@ -35,6 +35,7 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Max
 from django.db.transaction import TransactionManagementError
+from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 
 from contracts.choices import ContractStatus, SigningKeyStatus
@@ -43,6 +44,8 @@ from contracts.tests.factories import SMALL, default_approval_rules
 from crm.core.models import AuditEvent
 from crm.core.roles import Role
 from crm.core.tests.factories import PASSWORD, UserFactory
+from crm.core.workflow import SYSTEM
+from customers.models import LostReason, StageProbability
 from customers.tests.factories import CustomerFactory
 from orders.choices import OrderStatus
 from orders.tests.factories import IN_PERIOD, active_contract, line
@@ -71,6 +74,7 @@ NOT_AUDITED = {
     "crm.core.notifications.notification_send": "a notification copies news the step already audited",
     "crm.core.notifications.notification_mark_read": "the reader's own bookkeeping",
     "crm.core.notifications.notifications_mark_all_read": "the reader's own bookkeeping",
+    "customers.services.activity_reminders_send": "a reminder copies news for its reader, like a notification",
 }
 # Internal modules whose public functions that lock or write must be `in_callers_transaction`.
 HELPER_MODULES = ["contracts.steps"]
@@ -169,6 +173,13 @@ def _loose_order(w):
     return services.order_create(actor=w.rep, customer_id=w.customer.pk, lines=[line(w.product)], order_date=IN_PERIOD)
 
 
+def _stage_probability(stage, probability):
+    """The stage's row (the migration seeds it, unless a flush removed it) with a new value."""
+    row = StageProbability.objects.filter(stage=stage).first() or StageProbability(stage=stage)
+    row.probability = probability
+    return row
+
+
 def _call(path, **kwargs):
     module, name = path.rsplit(".", 1)
     return getattr(importlib.import_module(module), name)(**kwargs)
@@ -221,6 +232,91 @@ SERVICE_CALLS = {
     ),
     "customers.services.customer_delete": lambda w: _call(
         "customers.services.customer_delete", actor=w.other_rep, customer_id=w.spare.pk
+    ),
+    # The pipeline, on the customer that stays.
+    "customers.services.opportunity_create": lambda w: setattr(
+        w,
+        "opportunity",
+        _call(
+            "customers.services.opportunity_create",
+            actor=w.rep,
+            customer=w.customer,
+            title="Atomic robots",
+            amount=Decimal("50000"),
+            currency="CNY",
+            expected_close_date=datetime.date(2027, 1, 31),
+        ),
+    ),
+    "customers.services.opportunity_update": lambda w: _call(
+        "customers.services.opportunity_update", actor=w.rep, opportunity_id=w.opportunity.pk, next_step="Demo"
+    ),
+    "customers.services.opportunity_advance": lambda w: _call(
+        "customers.services.opportunity_advance", actor=w.rep, opportunity_id=w.opportunity.pk, stage="proposal"
+    ),
+    "customers.services.opportunity_stage_move": lambda w: _call(
+        "customers.services.opportunity_stage_move", actor=SYSTEM, opportunity_id=w.opportunity.pk, stage="negotiation"
+    ),
+    "customers.services.lost_reason_save": lambda w: setattr(
+        w,
+        "lost_reason",
+        _call("customers.services.lost_reason_save", actor=w.admin, reason=LostReason(name="Atomic: too dear")),
+    ),
+    "customers.services.stage_probability_save": lambda w: _call(
+        "customers.services.stage_probability_save",
+        actor=w.admin,
+        row=_stage_probability("negotiation", 70),
+    ),
+    "customers.services.opportunity_lose": lambda w: _call(
+        "customers.services.opportunity_lose",
+        actor=w.rep,
+        opportunity_id=w.opportunity.pk,
+        lost_reason=w.lost_reason,
+    ),
+    "customers.services.opportunity_reopen": lambda w: _call(
+        "customers.services.opportunity_reopen", actor=w.rep, opportunity_id=w.opportunity.pk
+    ),
+    "customers.services.opportunity_win": lambda w: _call(
+        "customers.services.opportunity_win", actor=w.rep, opportunity_id=w.opportunity.pk
+    ),
+    "customers.services.opportunity_assign": lambda w: _call(
+        "customers.services.opportunity_assign",
+        actor=w.manager,
+        opportunity_ids=[w.opportunity.pk],
+        new_owner=w.other_rep,
+    ),
+    "customers.services.activity_create": lambda w: setattr(
+        w,
+        "activity",
+        _call(
+            "customers.services.activity_create",
+            actor=w.rep,
+            customer_id=w.customer.pk,
+            kind="call",
+            subject="Atomic follow-up",
+            due_at=timezone.now() + datetime.timedelta(minutes=10),
+        ),
+    ),
+    "customers.services.activity_reminders_send": lambda w: _call("customers.services.activity_reminders_send"),
+    "customers.services.activity_reschedule": lambda w: _call(
+        "customers.services.activity_reschedule",
+        actor=w.rep,
+        activity_id=w.activity.pk,
+        due_at=timezone.now() + datetime.timedelta(days=1),
+    ),
+    "customers.services.activity_complete": lambda w: _call(
+        "customers.services.activity_complete", actor=w.rep, activity_id=w.activity.pk, outcome="Agreed a demo"
+    ),
+    "customers.services.activity_cancel": lambda w: _call(
+        "customers.services.activity_cancel",
+        actor=w.rep,
+        activity_id=_call(
+            "customers.services.activity_create",
+            actor=w.rep,
+            customer_id=w.customer.pk,
+            kind="todo",
+            subject="Atomic to-do",
+            due_at=timezone.now() + datetime.timedelta(days=2),
+        ).pk,
     ),
     "crm.core.services.reference_row_save": lambda w: _call(
         "crm.core.services.reference_row_save",
@@ -504,3 +600,5 @@ def test_every_service_commits_when_called_outside_any_transaction():
     w.deal.refresh_from_db()
     w.order.refresh_from_db()
     assert (w.deal.status, w.order.status) == (ContractStatus.COMPLETED, OrderStatus.CLOSED)
+    w.opportunity.refresh_from_db()
+    assert (w.opportunity.stage, w.opportunity.owner) == ("won", w.other_rep)
