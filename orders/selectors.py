@@ -270,9 +270,13 @@ def quote_order_initial_lines(*, contract: Contract) -> list[dict[str, Any]]:
     ]
 
 
-def quote_opportunity_get(*, user: Viewer, pk: int) -> Opportunity:
-    """The opportunity a new quote is written for: one the user may change (else 404)."""
-    return get_object_or_404(Opportunity.objects.visible_to(user, "change").select_related("customer"), pk=pk)
+def quote_opportunity_get(*, user: Viewer, pk: int, action: str) -> Opportunity:
+    """An opportunity the user may see (`action="view"`) or quote for (`"change"`); else 404."""
+    return get_object_or_404(Opportunity.objects.visible_to(user, action).select_related("customer"), pk=pk)
+
+
+def opportunity_may_quote(*, user: Viewer, opportunity: Opportunity) -> bool:
+    return Opportunity.objects.visible_to(user, "change").filter(pk=opportunity.pk).exists()
 
 
 def opportunity_quotes(*, user: Viewer, opportunity: Opportunity) -> QuerySet[Quote]:

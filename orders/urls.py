@@ -9,6 +9,7 @@ quote_patterns = [
     path("", views.QuoteListView.as_view(), name="quote_list"),
     path("new/", views.QuoteCreateView.as_view(), name="quote_create"),
     path("new/line/", views.QuoteLineFormView.as_view(), name="quote_line_form"),
+    path("for-opportunity/", views.OpportunityQuotesView.as_view(), name="opportunity_quotes"),
     path("<int:pk>/", views.QuoteDetailView.as_view(), name="quote_detail"),
     path("<int:pk>/edit/", views.QuoteUpdateView.as_view(), name="quote_update"),
     path("<int:pk>/pdf/", views.QuotePdfView.as_view(), name="quote_pdf"),

@@ -338,6 +338,24 @@ class QuoteListView(FilteredListMixin, ListView):
         return selectors.quote_list(user=self.request.user)
 
 
+class OpportunityQuotesView(View):
+    """The "Quotes" card of an opportunity's page (fetched with htmx, `?opportunity=<id>`):
+    its quotes the user may see, and "New quote" for whoever may write one."""
+
+    def get(self, request):
+        opportunity = selectors.quote_opportunity_get(
+            user=request.user, pk=query_id(request, "opportunity") or 0, action="view"
+        )
+        context = {
+            "opportunity": opportunity,
+            "quotes": selectors.opportunity_quotes(user=request.user, opportunity=opportunity),
+            "can_quote": opportunity.is_open
+            and request.user.has_perm("orders.add_quote")
+            and selectors.opportunity_may_quote(user=request.user, opportunity=opportunity),
+        }
+        return render(request, "orders/_opportunity_quotes.html", context)
+
+
 class QuoteDetailView(VisibleQuerysetMixin, DetailView):
     model = Quote
 
@@ -412,7 +430,8 @@ class QuoteCreateView(PermissionRequiredMixin, QuoteFormMixin, CreateView):
         if opportunity_id is None:
             messages.info(request, _("Open the opportunity the quote is for, then choose “New quote”."))
             return redirect("orders:quote_list")
-        self.opportunity = selectors.quote_opportunity_get(user=request.user, pk=opportunity_id)
+        self.opportunity = selectors.quote_opportunity_get(user=request.user, pk=opportunity_id, action="change")
+        self.customer = self.opportunity.customer
         return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
@@ -438,6 +457,7 @@ class QuoteUpdateView(VisibleQuerysetMixin, QuoteFormMixin, UpdateView):
     def dispatch(self, request, *args, **kwargs):
         self.object = self.get_object()
         self.opportunity = self.object.opportunity
+        self.customer = self.object.customer
         if self.object.status != QuoteStatus.DRAFT:
             messages.error(request, _("Only a draft quote can be edited."))
             return redirect(self.object.get_absolute_url())

@@ -28,7 +28,8 @@ from customers.tests.factories import (
     InteractionFactory,
     OpportunityFactory,
 )
-from orders.tests.factories import ProductFactory, line, order_for
+from orders import services
+from orders.tests.factories import ProductFactory, line, order_for, quote_line
 
 # /health/ is among the pages: it answers 200 only while a worker reports in.
 pytestmark = pytest.mark.usefixtures("worker_alive")
@@ -172,6 +173,22 @@ EXPECTED = {
     "orders:product_list": row(),
     "orders:product_create": row(FORBIDDEN, manager=OK, admin=OK),
     "orders:product_update": row(FORBIDDEN, manager=OK, admin=OK),
+    # Quotes: one draft quote of `rep`'s on that opportunity. Roles that only read see every
+    # quote but no opportunity. Its step pages: see STEP_URLS.
+    "orders:quote_list": row(),
+    "orders:quote_create": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),  # they see no opportunity
+    "orders:quote_line_form": row(**read_only(FORBIDDEN)),
+    "orders:opportunity_quotes": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "orders:quote_detail": row(other_rep=NOT_FOUND),
+    "orders:quote_update": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "orders:quote_pdf": row(other_rep=NOT_FOUND),
+    "orders:quote_link_revoke": row(NOT_ALLOWED, **read_only(FORBIDDEN)),  # POST only
+    # Public: the customer's one-time quote link (unknown token: gone) and, without a session
+    # from a link, the pages it opens.
+    "orders:quote_public_start": row(GONE, anonymous=GONE),
+    "orders:quote_public": row(GONE, anonymous=GONE),
+    "orders:quote_public_decline": row(GONE, anonymous=GONE),
+    "orders:quote_public_pdf": row(GONE, anonymous=GONE),
     # A workflow step's page answers 403 to a role without the step's permission, after 404
     # for whoever may not see the object.
     **step_rows(),
@@ -239,6 +256,8 @@ EXPECTED_POST = {
             "orders:order_update",
             "orders:product_create",
             "orders:product_update",
+            "orders:quote_create",
+            "orders:quote_update",
         ]
     },
     "contracts:contract_list": GET_ONLY,
@@ -260,6 +279,16 @@ EXPECTED_POST = {
     "orders:contract_orders": GET_ONLY,
     "orders:order_detail": GET_ONLY,
     "orders:product_list": GET_ONLY,
+    "orders:quote_list": GET_ONLY,
+    "orders:quote_line_form": row(NOT_ALLOWED, **read_only(FORBIDDEN)),
+    "orders:opportunity_quotes": GET_ONLY,
+    "orders:quote_detail": GET_ONLY,
+    "orders:quote_pdf": GET_ONLY,
+    "orders:quote_link_revoke": row(DONE, other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
+    "orders:quote_public_start": PUBLIC_GET_ONLY,
+    "orders:quote_public": row(GONE, anonymous=GONE),
+    "orders:quote_public_decline": row(GONE, anonymous=GONE),
+    "orders:quote_public_pdf": row(GONE, anonymous=GONE),
     # A workflow step: refused (404, then 403) exactly as its page is.
     **step_rows(ok=DONE),
 }
@@ -327,10 +356,26 @@ URL_ARGS = {
         ["order"],
     ),
     "orders:product_update": ["product"],
+    **dict.fromkeys(
+        [
+            "orders:quote_detail",
+            "orders:quote_update",
+            "orders:quote_pdf",
+            "orders:quote_submit",
+            "orders:quote_approve",
+            "orders:quote_reject",
+            "orders:quote_send",
+            "orders:quote_revise",
+            "orders:quote_cancel",
+        ],
+        ["quote"],
+    ),
+    "orders:quote_link_revoke": ["quote", 999_999],
 }
 URL_KWARGS = {
     "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
     "contracts:customer_sign": {"token": "no-such-token"},
+    "orders:quote_public_start": {"token": "no-such-token"},
 }
 # Which fixture object fills each URL's query string.
 URL_QUERY = {
@@ -339,6 +384,8 @@ URL_QUERY = {
     "contracts:contract_create": {"customer": "customer"},
     "orders:order_create": {"customer": "customer"},
     "orders:contract_orders": {"contract": "contract"},
+    "orders:quote_create": {"opportunity": "opportunity"},
+    "orders:opportunity_quotes": {"opportunity": "opportunity"},
 }
 
 
@@ -418,11 +465,14 @@ def objects(rep):
         "customer": customer,
         "contact": ContactFactory(customer=customer),
         "interaction": InteractionFactory(customer=customer, author=rep),
-        "opportunity": OpportunityFactory(customer=customer),
+        "opportunity": (opportunity := OpportunityFactory(customer=customer)),
         "activity": ActivityFactory(customer=customer),
         "contract": ContractFactory(owner=rep, customer=customer),
         "product": (product := ProductFactory()),
         "order": order_for(rep, customer, lines=[line(product)]),
+        "quote": services.quote_create(
+            actor=rep, opportunity_id=opportunity.pk, lines=[quote_line(product)], title="Matrix quote"
+        ),
         "notification": Notification.objects.create(
             recipient=rep, verb="Contract %(number)s is active: both parties signed.", params={"number": "X"}
         ),
