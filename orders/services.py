@@ -812,10 +812,13 @@ def _links_revoke(quote: Quote, now: datetime.datetime) -> int:
 
 
 @transaction.atomic
-def quote_send(*, actor: User, quote_id: int, contact_id: int | None = None) -> tuple[Quote, str]:
+def quote_send(
+    *, actor: User, quote_id: int, contact_id: int | None = None, send_email: bool = True
+) -> tuple[Quote, str]:
     """E-mail the quote's PDF with a one-time link to the customer (through the queue, after
     commit); sending a revision supersedes the revision it replaces. Returns the quote and
-    the link's address."""
+    the link's address. `send_email=False` makes the link without mailing it (the demo
+    data, whose addresses are invented)."""
     quote = _quote_locked(actor, quote_id, "change")
     QUOTE_WORKFLOW.check(quote, "send", actor=actor)
     if quote.status == QS.DRAFT and quote.approval_reasons:
@@ -861,10 +864,11 @@ def quote_send(*, actor: User, quote_id: int, contact_id: int | None = None) -> 
             "url": url,
             "expires": timezone.localtime(expires).strftime("%Y-%m-%d %H:%M"),
         }
-        pdf = quote_pdf(quote)
-    mail_send_on_commit(
-        subject=subject, body=body, to=[email], attachments=[(quote.pdf_filename, pdf, "application/pdf")]
-    )
+        pdf = quote_pdf(quote) if send_email else b""
+    if send_email:
+        mail_send_on_commit(
+            subject=subject, body=body, to=[email], attachments=[(quote.pdf_filename, pdf, "application/pdf")]
+        )
     return quote, url
 
 
