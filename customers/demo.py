@@ -492,3 +492,29 @@ def demo_customers_tidy() -> None:
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (Customer, Contact, Interaction))
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (ANALYZE) {tables}")
+
+
+def demo_step(*, rng, users, contracts=300, customer_limit=200, **options) -> dict:
+    """seed_demo's pipeline part: two years of won and lost deals and the open pipeline in
+    every stage over the reps' customers, with their stage history and follow-ups."""
+    from django.utils import timezone
+
+    from crm.core.roles import Role
+    from customers.demo_pipeline import demo_pipeline_seed
+
+    reps = [user for user in users.values() if user.groups.filter(name=Role.SALES_REP).exists()]
+    admin = next(user for user in users.values() if user.is_superuser)
+    customers = dict(
+        Customer.objects.filter(owner__in=reps).order_by("id").values_list("id", "owner_id")[:customer_limit]
+    )
+    if not customers:
+        return {"opportunities": 0}
+    scale = max(1, contracts // 100)
+    return demo_pipeline_seed(
+        seed=rng.randrange(2**31),
+        customers=customers,
+        now=timezone.now(),
+        admin=admin,
+        closed=160 * scale,
+        open_=60 * scale,
+    )

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from crm.core.audit import audit_history
 from crm.core.exceptions import DuplicateRecord
@@ -184,7 +184,8 @@ def opportunity_board(*, queryset: QuerySet[Opportunity], cards_per_column: int 
             cards = queryset.filter(stage=stage).select_related("customer", "owner")
             column.cards = list(cards.order_by("expected_close_date", "id")[:per_column])
             for card in column.cards:
-                card.probability_value = (
+                # What `with_probability()` annotates, without its subquery on every row.
+                card.probability_value = (  # type: ignore[attr-defined]
                     card.probability_override if card.probability_override is not None else defaults[stage]
                 )
     return list(columns.values())
@@ -271,7 +272,7 @@ def my_day(*, user: Viewer, now: datetime.datetime | None = None, upcoming_limit
 
 def my_day_count(user: Viewer) -> int | None:
     """The navigation's count: the user's open activities overdue or due today."""
-    if not user.has_perm("customers.view_activity"):
+    if not user.is_authenticated or not user.has_perm("customers.view_activity"):
         return None
     _start, end = _day_bounds(timezone.now())
     return Activity.objects.filter(assignee=user, status=ActivityStatus.OPEN, due_at__lt=end).count()
@@ -287,12 +288,12 @@ def opportunity_search(queryset: QuerySet[Opportunity], text: str) -> QuerySet[O
 
 # What to plan after a deal reaches a stage: the UI offers it as the next activity.
 NEXT_STEP_SUGGESTIONS = {
-    OpportunityStage.PROSPECTING: _lazy("Call to qualify the need"),
-    OpportunityStage.QUALIFICATION: _lazy("Confirm budget, decision makers and timeline"),
-    OpportunityStage.PROPOSAL: _lazy("Send the proposal and book a review"),
-    OpportunityStage.NEGOTIATION: _lazy("Agree the final terms"),
-    OpportunityStage.WON: _lazy("Hand over to delivery and plan the kick-off"),
-    OpportunityStage.LOST: _lazy("Check back in a few months"),
+    OpportunityStage.PROSPECTING: gettext_lazy("Call to qualify the need"),
+    OpportunityStage.QUALIFICATION: gettext_lazy("Confirm budget, decision makers and timeline"),
+    OpportunityStage.PROPOSAL: gettext_lazy("Send the proposal and book a review"),
+    OpportunityStage.NEGOTIATION: gettext_lazy("Agree the final terms"),
+    OpportunityStage.WON: gettext_lazy("Hand over to delivery and plan the kick-off"),
+    OpportunityStage.LOST: gettext_lazy("Check back in a few months"),
 }
 
 

@@ -8,7 +8,7 @@ same transaction.
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -362,8 +362,12 @@ def _opportunity_owner_for(actor: Actor, requested_owner: User | None, customer:
     """Who owns a new deal: the actor by default; a manager (or the system) may name another
     sales user; the system with nobody named gives it to the customer's owner."""
     if requested_owner is None:
-        return customer.owner if actor is SYSTEM else actor
-    if actor is not SYSTEM and requested_owner != actor and not actor.has_perm("customers.assign_opportunity"):
+        return customer.owner if actor is SYSTEM else cast(User, actor)
+    if (
+        actor is not SYSTEM
+        and requested_owner != actor
+        and not cast(User, actor).has_perm("customers.assign_opportunity")
+    ):
         raise DomainError(_("Only a sales manager can give an opportunity to another owner."), field="owner")
     if requested_owner != actor and not owner_candidates().filter(pk=requested_owner.pk).exists():
         raise DomainError(_("The owner must be an active sales user."), field="owner")
@@ -385,12 +389,13 @@ def opportunity_create(
 ) -> Opportunity:
     """Open a deal with a customer the actor may see, in an open stage (prospecting unless
     named). `values`: source, next_step, next_step_date, probability_override."""
-    if actor is not SYSTEM and not actor.has_perm("customers.add_opportunity"):
+    if actor is not SYSTEM and not cast(User, actor).has_perm("customers.add_opportunity"):
         raise DomainError(_("You may not create opportunities."))
     customers = Customer.objects.all() if actor is SYSTEM else Customer.objects.visible_to(actor, "view")
-    customer = customers.filter(pk=getattr(customer, "pk", customer)).first()
-    if customer is None:
+    found = customers.filter(pk=getattr(customer, "pk", customer)).first()
+    if found is None:
         raise DomainError(_("Choose a customer you may see."), field="customer")
+    customer = found
     if stage not in OPEN_STAGES:
         raise DomainError(_("A new opportunity starts in an open stage."), field="stage")
     now = timezone.now()
@@ -490,9 +495,10 @@ _STAGE_ACTIONS = {
 
 
 def _lost_reason_get(lost_reason: LostReason | int | None) -> LostReason:
-    if lost_reason in (None, ""):
+    if lost_reason is None or lost_reason == "":
         raise DomainError(_("Say why the opportunity was lost."), field="lost_reason")
-    found = LostReason.objects.filter(pk=getattr(lost_reason, "pk", lost_reason), is_active=True).first()
+    reason_id = lost_reason.pk if isinstance(lost_reason, LostReason) else lost_reason
+    found = LostReason.objects.filter(pk=reason_id, is_active=True).first()
     if found is None:
         raise DomainError(_("Choose one of the offered reasons."), field="lost_reason")
     return found

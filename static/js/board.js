@@ -83,6 +83,7 @@
     Sortable.create(column, {
       group: "pipeline",
       animation: 150,
+      forceFallback: true, // mouse and touch events, the same in every browser (and in tests)
       filter: "form, select, button, a",
       preventOnFilter: false,
       onEnd: moved,
