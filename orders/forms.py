@@ -267,7 +267,7 @@ class QuoteLineForm(OrderLineForm):
     """A quote line: an order line's product, quantity and discount, plus its tax rate and
     an optional description printed under the product."""
 
-    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    line_text = forms.CharField(label=_("Description"), max_length=300, required=False)
     tax_rate = forms.DecimalField(
         label=_("Tax %"), min_value=0, max_value=100, max_digits=5, decimal_places=2, required=False
     )
@@ -275,14 +275,14 @@ class QuoteLineForm(OrderLineForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tax_rate"].initial = settings.DEFAULT_TAX_RATE
-        self.fields["description"].widget.attrs.update(
+        self.fields["line_text"].widget.attrs.update(
             {"aria-label": _("Description"), "placeholder": _("Description")}
         )
         self.fields["tax_rate"].widget.attrs.update(step="any", inputmode="decimal", min="0", max="100")
 
     def line_values(self):
         values = super().line_values()
-        values["description"] = self.cleaned_data.get("description", "")
+        values["description"] = self.cleaned_data.get("line_text", "")
         tax_rate = self.cleaned_data.get("tax_rate")
         values["tax_rate"] = settings.DEFAULT_TAX_RATE if tax_rate is None else tax_rate
         return values
@@ -302,7 +302,7 @@ class BaseQuoteLineFormSet(BaseOrderLineFormSet):
                     "quantity": line.quantity,
                     "discount_percent": line.discount_percent,
                     "tax_rate": line.tax_rate,
-                    "description": line.description,
+                    "line_text": line.description,
                 }
                 for line in lines
             ],

@@ -37,7 +37,7 @@ def quote_form(product, **changes):
         "lines-0-quantity": "3",
         "lines-0-discount_percent": "0",
         "lines-0-tax_rate": "13",
-        "lines-0-description": "Installed on site",
+        "lines-0-line_text": "Installed on site",
     }
     return {**data, **changes}
 

@@ -382,7 +382,7 @@ def quote_form(product, *, discount=0, line_id="", initial=0, title="Committed q
         "lines-0-quantity": "2",
         "lines-0-discount_percent": str(discount),
         "lines-0-tax_rate": "13",
-        "lines-0-description": "",
+        "lines-0-line_text": "",
     }
 
 
