@@ -275,9 +275,7 @@ class QuoteLineForm(OrderLineForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tax_rate"].initial = settings.DEFAULT_TAX_RATE
-        self.fields["line_text"].widget.attrs.update(
-            {"aria-label": _("Description"), "placeholder": _("Description")}
-        )
+        self.fields["line_text"].widget.attrs.update({"aria-label": _("Description"), "placeholder": _("Description")})
         self.fields["tax_rate"].widget.attrs.update(step="any", inputmode="decimal", min="0", max="100")
 
     def line_values(self):
