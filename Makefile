@@ -21,8 +21,12 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP) $(NODE_STAMP)
 
-# Debian's chromium (browser tests), softhsm2 (PKCS#11 signing tests) and the Noto CJK fonts
-# (Chinese characters in browser screenshots), installed when missing and we are root;
+# Debian's chromium (browser tests), softhsm2 (PKCS#11 signing tests), the Noto CJK fonts
+# (Chinese characters in browser screenshots and quote PDFs), pango (WeasyPrint's text
+# layout, for quote PDFs), HarfBuzz's subsetter (without it WeasyPrint subsets the 20 MB
+# CJK font with fontTools: ~8 s a PDF instead of ~0.5 s) and poppler-utils (pdftotext,
+# reading the PDFs back in tests),
+# installed when missing and we are root;
 # otherwise those tests skip, saying why. apt-get waits up to ten minutes for another
 # apt-get to release its lock and writes its chatter to var/apt.log.
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=600
@@ -31,6 +35,9 @@ system-packages:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v softhsm2-util >/dev/null 2>&1 || missing="$$missing softhsm2"; \
 	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing="$$missing libharfbuzz-subset0"; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing$$missing with apt-get (log: var/apt.log)"; mkdir -p var; \

@@ -69,9 +69,10 @@ def _template_values(
 
 @transaction.atomic
 def contract_create(
-    *, actor: User, customer_id: int, template_id: int | None = None, body: str = "", **terms: Any
+    *, actor: User, customer_id: int, template_id: int | None = None, body: str = "", annex: str = "", **terms: Any
 ) -> Contract:
-    """Draft a contract for a customer the actor may see, filling the template if one is chosen."""
+    """Draft a contract for a customer the actor may see, filling the template if one is chosen.
+    `annex` is appended to the body (an accepted quote's lines)."""
     if not actor.has_perm("contracts.add_contract"):
         raise DomainError(_("You may not draft contracts."))
     customer = customer_list(user=actor).filter(pk=customer_id).first()
@@ -91,6 +92,8 @@ def contract_create(
             template.body,
             _template_values(customer=customer, **{name: getattr(contract, name) for name in TEMPLATE_TERMS}),
         )
+    if annex.strip():
+        contract.body = f"{contract.body.rstrip()}\n\n{annex.strip()}" if contract.body.strip() else annex.strip()
     contract.full_clean(exclude=["number"])
     contract.number = number_allocate("CT")
     contract.save(force_insert=True)

@@ -11,9 +11,10 @@ class OrdersConfig(AppConfig):
         from orders.history import SENTENCES
 
         history_sentences_register(SENTENCES)
-        from orders.notifications import subscribe
+        from orders import notifications, subscribers
 
-        subscribe()
+        notifications.subscribe()
+        subscribers.subscribe()
         from crm.core.search import search_provider_register
         from orders.search import PROVIDERS
 

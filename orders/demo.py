@@ -1,10 +1,13 @@
-"""Demo catalog and orders, placed through the real services.
+"""Demo catalog, orders and quotes, placed through the real services.
 
 A sales manager adds the catalog (once, when it is empty); the reps who own the active
 contracts place orders against them, dated inside each contract's period and never
 above what is left of its amount. Most are submitted (straight to approved, or to a
 manager when a line carries a large discount or the total is large), and the manager
 approves, rejects or moves them through fulfilment; some are cancelled, some stay drafts.
+Quotes are written for open opportunities and taken to every state: some wait for a
+manager's approval of their discount, some are accepted (drafting their contract), some
+declined, expired, revised or cancelled.
 """
 
 import datetime
@@ -203,4 +206,109 @@ def demo_step(*, rng, users, contracts=300) -> dict:
     manager = next(user for user in users.values() if user.groups.filter(name=Role.SALES_MANAGER).exists())
     active = list(Contract.objects.filter(status=ContractStatus.ACTIVE).order_by("id"))
     count = max(contracts // 2, 1)
-    return demo_orders_seed(rng=rng, reps=reps, manager=manager, count=count, active_contracts=active)
+    made = demo_orders_seed(rng=rng, reps=reps, manager=manager, count=count, active_contracts=active)
+    made.update(demo_quotes_seed(rng=rng, reps=reps, manager=manager, count=max(contracts // 6, 11)))
+    return made
+
+
+# --- quotes ----------------------------------------------------------------------------------
+
+# What becomes of each demo quote, in proportion: left as a draft, waiting for a manager,
+# approved, sent, accepted (a contract draft follows), declined, expired, revised, cancelled.
+QUOTE_FATES = ["draft", "pending", "approved", "sent", "sent", "accepted", "accepted", "declined", "expired"]
+QUOTE_FATES += ["revised", "cancelled"]
+QUOTE_DISCOUNTS = [0, 0, 0, 5, 8, 10, 15, 20]
+
+
+def _quote_opportunities(*, rng, reps, count):
+    """Open opportunities to quote for: the pipeline's, else a few opened here."""
+    from customers.choices import OPEN_STAGES
+    from customers.models import Customer, Opportunity
+    from customers.services import opportunity_create
+
+    found = list(Opportunity.objects.filter(stage__in=OPEN_STAGES).select_related("customer", "owner")[:count])
+    if len(found) >= count:
+        return found
+    for customer in Customer.objects.filter(owner__in=reps).order_by("id")[: count - len(found)]:
+        found.append(
+            opportunity_create(
+                actor=customer.owner,
+                customer=customer,
+                title=rng.choice(["Line upgrade", "Spare parts 2027", "Pump retrofit", "Plant expansion"]),
+                amount=Decimal(rng.randrange(20, 400) * 1000),
+                currency=settings.DEFAULT_CURRENCY,
+                expected_close_date=timezone.localdate() + datetime.timedelta(days=rng.randrange(15, 120)),
+            )
+        )
+    return found
+
+
+def demo_quotes_seed(*, rng, reps, manager, count=40) -> dict:
+    """Quotes written by the opportunities' owners, in every state, through the services."""
+    from orders.services import (
+        quote_accept,
+        quote_approve,
+        quote_cancel,
+        quote_create,
+        quote_decline,
+        quote_expire,
+        quote_revise,
+        quote_send,
+        quote_submit,
+    )
+
+    products = list(Product.objects.filter(is_active=True, currency=settings.DEFAULT_CURRENCY))
+    fates: Counter = Counter()
+    if not products:
+        return {"quotes": 0}
+    from crm.core.workflow import SYSTEM
+
+    for index, opportunity in enumerate(_quote_opportunities(rng=rng, reps=reps, count=count)):
+        owner = opportunity.customer.owner
+        if not owner.has_perm("orders.add_quote"):
+            continue
+        fate = QUOTE_FATES[index % len(QUOTE_FATES)]
+        lines = [
+            {
+                "product": product,
+                "quantity": Decimal(rng.randrange(1, 12)),
+                "discount_percent": Decimal(rng.choice(QUOTE_DISCOUNTS)),
+            }
+            for product in rng.sample(products, rng.randrange(1, 4))
+        ]
+        past = timezone.localdate() - datetime.timedelta(days=rng.randrange(1, 30))
+        try:
+            with transaction.atomic():
+                quote = quote_create(
+                    actor=owner,
+                    opportunity_id=opportunity.pk,
+                    lines=lines,
+                    language=rng.choice(["en", "en", "zh-hans"]),
+                    valid_until=past if fate == "expired" else None,
+                )
+                if fate == "expired":
+                    quote_expire(actor=SYSTEM, quote_id=quote.pk)
+                elif fate != "draft":
+                    if quote.approval_reasons:
+                        quote = quote_submit(actor=owner, quote_id=quote.pk)
+                        if fate == "pending":
+                            fates[fate] += 1
+                            continue
+                        quote = quote_approve(actor=manager, quote_id=quote.pk, comment="Strategic account")
+                    if fate in ("sent", "accepted", "declined", "revised"):
+                        quote, _url = quote_send(actor=owner, quote_id=quote.pk, send_email=False)
+                        link = quote.links.get()
+                        if fate == "accepted":
+                            name = opportunity.customer.contacts.values_list("name", flat=True).first() or "Li Wei"
+                            quote_accept(link_id=link.pk, full_name=name, accepted=True)
+                        elif fate == "declined":
+                            quote_decline(link_id=link.pk, reason=rng.choice(["Price too high", "Budget cut"]))
+                        elif fate == "revised":
+                            quote_revise(actor=owner, quote_id=quote.pk)
+                    elif fate == "cancelled":
+                        quote_cancel(actor=owner, quote_id=quote.pk, reason="The customer merged the projects")
+        except DomainError:
+            fates["refused"] += 1
+            continue
+        fates[fate] += 1
+    return {"quotes": sum(count for fate, count in fates.items() if fate != "refused"), **fates}

@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from crm.core.dates import DATE_INPUT_BOUNDS
 from crm.core.filters import CrmFilterSet, StableOrderingFilter
 from crm.core.masking import masker_for
-from orders.choices import OrderStatus
-from orders.models import Order, Product
-from orders.selectors import order_search, product_search
+from orders.choices import OrderStatus, QuoteStatus
+from orders.models import Order, Product, Quote
+from orders.selectors import order_search, product_search, quote_search
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date", **DATE_INPUT_BOUNDS}, format="%Y-%m-%d")
 
@@ -54,3 +54,35 @@ class OrderFilter(CrmFilterSet):
 
     def search(self, queryset, name, value):
         return order_search(queryset, value)
+
+
+class QuoteFilter(CrmFilterSet):
+    q = django_filters.CharFilter(label=_("Number or title"), method="search")
+    status = django_filters.ChoiceFilter(choices=QuoteStatus.choices)
+    customer = django_filters.NumberFilter(field_name="customer_id", widget=forms.HiddenInput)
+    opportunity = django_filters.NumberFilter(field_name="opportunity_id", widget=forms.HiddenInput)
+    valid_from = django_filters.DateFilter(
+        field_name="valid_until", lookup_expr="gte", label=_("Valid until from"), widget=DATE_INPUT
+    )
+    valid_to = django_filters.DateFilter(
+        field_name="valid_until", lookup_expr="lte", label=_("Valid until to"), widget=DATE_INPUT
+    )
+    sort = StableOrderingFilter(
+        fields=(("created_at", "created"), ("gross_total", "total"), ("valid_until", "valid"), ("number", "number")),
+        field_labels={
+            "created_at": _("Created"),
+            "gross_total": _("Total"),
+            "valid_until": _("Valid until"),
+            "number": _("Number"),
+        },
+        label=_("Sort"),
+    )
+
+    class Meta:
+        model = Quote
+        fields = ["q", "status", "customer", "opportunity", "valid_from", "valid_to"]
+
+    def search(self, queryset, name, value):
+        if masker_for(self.request.user).hides(value):
+            return queryset.none()
+        return quote_search(queryset, value)

@@ -2,13 +2,15 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.conf import settings
+from django.urls import reverse_lazy
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.dates import DATE_INPUT_BOUNDS
 from crm.core.forms import submit_helper
+from crm.core.masking import masker_for
 from crm.core.querystring import parse_id
-from orders.models import Order, Product
+from orders.models import Order, Product, Quote
 from orders.selectors import order_contract_choices, product_choices
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date", **DATE_INPUT_BOUNDS}, format="%Y-%m-%d")
@@ -223,3 +225,154 @@ def line_form(*, index: int) -> OrderLineForm:
     )
     formset.add_fields(form, None)
     return form
+
+
+# --- quotes --------------------------------------------------------------------------------
+
+
+class QuoteForm(forms.ModelForm):
+    """The quote's header; the lines are a formset beside it (`QuoteLineFormSet`)."""
+
+    class Meta:
+        model = Quote
+        fields = ["title", "language", "currency", "valid_until", "terms"]
+        widgets = {"valid_until": DATE_INPUT, "terms": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].widget.attrs["maxlength"] = 3
+        self.fields["terms"].help_text = _(
+            "Left empty on a new quote, the default terms of its language are used (admin: quote terms templates)."
+        )
+        self.fields["terms"].required = False
+        self.fields["valid_until"].required = False
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Row(
+                Column("title", css_class="col-md-6"),
+                Column("language", css_class="col-md-2"),
+                Column("currency", css_class="col-md-2"),
+                Column("valid_until", css_class="col-md-2"),
+            ),
+            "terms",
+        )
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"].upper()
+
+
+class QuoteLineForm(OrderLineForm):
+    """A quote line: an order line's product, quantity and discount, plus its tax rate and
+    an optional description printed under the product."""
+
+    line_text = forms.CharField(label=_("Description"), max_length=300, required=False)
+    tax_rate = forms.DecimalField(
+        label=_("Tax %"), min_value=0, max_value=100, max_digits=5, decimal_places=2, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tax_rate"].initial = settings.DEFAULT_TAX_RATE
+        self.fields["line_text"].widget.attrs.update({"aria-label": _("Description"), "placeholder": _("Description")})
+        self.fields["tax_rate"].widget.attrs.update(step="any", inputmode="decimal", min="0", max="100")
+
+    def line_values(self):
+        values = super().line_values()
+        values["description"] = self.cleaned_data.get("line_text", "")
+        tax_rate = self.cleaned_data.get("tax_rate")
+        values["tax_rate"] = settings.DEFAULT_TAX_RATE if tax_rate is None else tax_rate
+        return values
+
+
+class BaseQuoteLineFormSet(BaseOrderLineFormSet):
+    """The lines of one quote (rows added and removed in place, as on the order form)."""
+
+    def __init__(self, *args, quote=None, **kwargs):
+        lines = list(quote.lines.select_related("product")) if quote is not None and quote.pk else []
+        kwargs.setdefault(
+            "initial",
+            [
+                {
+                    "id": line.pk,
+                    "product": line.product_id,
+                    "quantity": line.quantity,
+                    "discount_percent": line.discount_percent,
+                    "tax_rate": line.tax_rate,
+                    "line_text": line.description,
+                }
+                for line in lines
+            ],
+        )
+        super().__init__(*args, order=None, **kwargs)
+        kept = {line.pk: line for line in lines}
+        products = product_choices(keep_ids={line.product_id for line in lines})
+        self.form_kwargs.update(products=products, options=product_options(products), kept=kept)
+
+
+QuoteLineFormSet = forms.formset_factory(
+    QuoteLineForm, formset=BaseQuoteLineFormSet, extra=0, min_num=1, validate_min=True, can_delete=True
+)
+
+
+def quote_line_form(*, index: int) -> QuoteLineForm:
+    """An empty row for the quote formset at `index`, as "Add line" fetches it."""
+    formset = QuoteLineFormSet()
+    form = formset.form(
+        auto_id=formset.auto_id,
+        prefix=formset.add_prefix(index),
+        empty_permitted=True,
+        use_required_attribute=False,
+        **formset.get_form_kwargs(index),
+    )
+    formset.add_fields(form, None)
+    return form
+
+
+class QuoteSendForm(forms.Form):
+    """Which of the customer's contacts the quote goes to (masked as the sender may see them)."""
+
+    contact = forms.TypedChoiceField(label=_("Send to"), coerce=int, empty_value=None, required=False)
+
+    def __init__(self, *args, quote, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        masker = masker_for(user)
+        contacts = [contact for contact in quote.customer.contacts.order_by("-is_primary", "name") if contact.email]
+        choices = [(contact.pk, f"{masker.text(contact.name)} <{masker.email(contact.email)}>") for contact in contacts]
+        if quote.customer.email:
+            choices.append(
+                (
+                    "",
+                    _("%(name)s (the customer's own address, %(email)s)")
+                    % {"name": masker.text(quote.customer.name), "email": masker.email(quote.customer.email)},
+                )
+            )
+        self.fields["contact"].choices = choices
+        self.fields["contact"].help_text = _(
+            "The quote goes as a PDF with a link that works once, where the customer accepts or declines it."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        return {"contact_id": cleaned.get("contact")}
+
+
+class QuoteAcceptForm(forms.Form):
+    full_name = forms.CharField(label=_("Your full name"), max_length=200)
+    accepted = forms.BooleanField(
+        label=_("I have read this quote and accept it on behalf of the customer."), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = submit_helper(_("Accept the quote"), button_class="btn-success")
+
+
+class QuoteDeclineForm(forms.Form):
+    reason = forms.CharField(label=_("Why do you decline?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = submit_helper(_("Decline the quote"), button_class="btn-outline-danger")
+        self.helper.form_action = reverse_lazy("orders:quote_public_decline")

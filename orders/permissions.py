@@ -1,4 +1,4 @@
-"""What each role may do with the catalog and orders."""
+"""What each role may do with the catalog, orders and quotes."""
 
 from crm.core.roles import Role
 
@@ -11,8 +11,22 @@ _ORDERING = [
     "orders.submit_order",
     "orders.cancel_order",
     "orders.view_orderline",
+    "orders.view_quote",
+    "orders.add_quote",
+    "orders.change_quote",
+    "orders.send_quote",
+    "orders.cancel_quote",
+    "orders.view_quoteline",
 ]
-_READ_ALL = [*_CATALOG, "orders.view_order", "orders.view_all_order", "orders.view_orderline"]
+_READ_ALL = [
+    *_CATALOG,
+    "orders.view_order",
+    "orders.view_all_order",
+    "orders.view_orderline",
+    "orders.view_quote",
+    "orders.view_all_quote",
+    "orders.view_quoteline",
+]
 
 ROLE_PERMISSIONS = {
     Role.SALES_REP: _ORDERING,
@@ -20,6 +34,8 @@ ROLE_PERMISSIONS = {
         *_ORDERING,
         "orders.view_all_order",
         "orders.approve_order",
+        "orders.view_all_quote",
+        "orders.approve_quote",
         "orders.fulfil_order",
         "orders.close_order",
         "orders.add_product",

@@ -17,3 +17,14 @@ class OrderQuerySet(VisibleQuerySet):
 class OrderLineQuerySet(VisibleQuerySet):
     customer_owner_path = "order__customer_owner"
     view_all_permission = "orders.view_all_order"
+
+
+class QuoteQuerySet(VisibleQuerySet):
+    """A rep sees the quotes of the customers they own, whoever wrote them."""
+
+    customer_path = "customer"
+
+
+class QuoteLineQuerySet(VisibleQuerySet):
+    customer_path = "quote__customer"
+    view_all_permission = "orders.view_all_quote"

@@ -1,5 +1,6 @@
-"""Reads of the catalog and of orders that start from what the user may see."""
+"""Reads of the catalog, orders and quotes that start from what the user may see."""
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -14,12 +16,13 @@ from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.selectors import contract_integrity, contract_list
 from crm.core.audit import audit_history
+from crm.core.exceptions import DomainError
 from crm.core.gram_search import search_filter
 from crm.core.types import Viewer
-from customers.models import Customer
+from customers.models import Customer, Opportunity
 from customers.selectors import customer_list
-from orders.choices import OrderStatus
-from orders.models import Order, Product
+from orders.choices import OrderStatus, QuoteStatus
+from orders.models import Order, Product, Quote, QuoteDiscountLimit, QuoteLine, QuoteLink, QuoteTermsTemplate
 
 # --- catalog -------------------------------------------------------------------------------
 
@@ -137,3 +140,141 @@ def contract_order_amounts(*, contract: Contract) -> dict[str, Decimal]:
 
 def order_can_edit(*, order: Order, user: Viewer) -> bool:
     return order.status == OrderStatus.DRAFT and Order.objects.visible_to(user, "change").filter(pk=order.pk).exists()
+
+
+# --- quotes --------------------------------------------------------------------------------
+
+
+def quote_list(*, user: Viewer) -> QuerySet[Quote]:
+    return Quote.objects.visible_to(user).select_related("customer", "opportunity", "owner")
+
+
+def quote_get(*, user: Viewer, pk: int, action: str = "view") -> Quote:
+    queryset = Quote.objects.visible_to(user, action).select_related("customer", "opportunity", "owner", "contract")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def quote_search(queryset: QuerySet[Quote], text: str) -> QuerySet[Quote]:
+    """Quotes whose number or title contains the text."""
+    text = text.strip()
+    if not text:
+        return queryset
+    if text.upper().startswith("QT-"):
+        return queryset.filter(number__startswith=text.upper())
+    return queryset.filter(Q(number__icontains=text) | Q(title__icontains=text))
+
+
+def quote_discount_limit() -> QuoteDiscountLimit:
+    """The admin's limits, or the defaults while nobody has saved them."""
+    return QuoteDiscountLimit.objects.filter(pk=1).first() or QuoteDiscountLimit(pk=1)
+
+
+def quote_discount_percent(*, listed: Decimal, discount: Decimal) -> Decimal:
+    """The total discount as a share of the list price, in percent (two decimals)."""
+    if not listed:
+        return Decimal(0)
+    return (discount * 100 / listed).quantize(Decimal("0.01"))
+
+
+def quote_approval_reasons(*, lines: Iterable[QuoteLine], listed: Decimal, discount: Decimal) -> list[str]:
+    """Why a quote's discounts need a sales manager; empty when they are within the limits."""
+    limit = quote_discount_limit()
+    reasons: list[str] = []
+    if any(line.discount_percent > limit.line_percent for line in lines):
+        reasons.append(
+            _("a line is discounted by more than %(limit)s%%") % {"limit": f"{limit.line_percent.normalize():f}"}
+        )
+    if quote_discount_percent(listed=listed, discount=discount) > limit.total_percent:
+        reasons.append(_("the total discount is above %(limit)s%%") % {"limit": f"{limit.total_percent.normalize():f}"})
+    return reasons
+
+
+def quote_terms_default(language: str) -> str:
+    """The default terms of a language (the active default template's body, else empty)."""
+    template = QuoteTermsTemplate.objects.filter(language=language, is_active=True).order_by("-is_default", "name")
+    first = template.first()
+    return first.body if first else ""
+
+
+def quote_lines(quote: Quote) -> QuerySet[QuoteLine]:
+    return quote.lines.select_related("product")
+
+
+def quote_detail_context(*, quote: Quote) -> dict[str, Any]:
+    return {
+        "lines": quote_lines(quote),
+        "history": audit_history(quote).select_related("actor")[:100],
+        "revisions": Quote.objects.filter(number=quote.number).exclude(pk=quote.pk).order_by("revision"),
+        "links": quote.links.select_related("created_by")[:10],
+        "discount_percent": quote_discount_percent(
+            listed=quote.net_total + quote.discount_total, discount=quote.discount_total
+        ),
+    }
+
+
+def quote_can_edit(*, quote: Quote, user: Viewer) -> bool:
+    return quote.status == QuoteStatus.DRAFT and Quote.objects.visible_to(user, "change").filter(pk=quote.pk).exists()
+
+
+def quote_link_get(token: str | None) -> QuoteLink:
+    """The usable link for a token; DomainError says plainly why a link does not work."""
+    link = QuoteLink.objects.select_related("quote").filter(token_sha256=quote_token_hash(token or "")).first()
+    if link is None:
+        raise DomainError(_("This quote link is not valid."))
+    quote_link_usable_check(link)
+    return link
+
+
+def quote_link_by_id(link_id: int) -> QuoteLink:
+    """The usable link with this id (kept in the customer's session once its token was
+    exchanged); DomainError says plainly why it does not work."""
+    link = QuoteLink.objects.select_related("quote", "quote__customer").filter(pk=link_id).first()
+    if link is None:
+        raise DomainError(_("This quote link is not valid."))
+    quote_link_usable_check(link)
+    return link
+
+
+def quote_token_hash(token: str) -> str:
+    """What the database keeps of a quote link's token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def quote_link_usable_check(link: QuoteLink) -> None:
+    if link.used_at is not None:
+        raise DomainError(_("This quote link was already used."))
+    if link.revoked_at is not None:
+        raise DomainError(_("This quote link was withdrawn; ask for a new one."))
+    if link.expires_at <= timezone.now():
+        raise DomainError(_("This quote link has expired; ask for a new one."))
+
+
+def quote_for_contract(*, contract: Contract | int) -> Quote | None:
+    """The accepted quote a contract was drafted from, if any."""
+    return Quote.objects.filter(contract=contract).first()
+
+
+def quote_order_initial_lines(*, contract: Contract) -> list[dict[str, Any]]:
+    """The order form's first lines for an order against a contract drafted from a quote:
+    the quote's products, quantities and discounts (the order takes today's prices)."""
+    quote = quote_for_contract(contract=contract)
+    if quote is None:
+        return []
+    return [
+        {"product": line.product_id, "quantity": line.quantity, "discount_percent": line.discount_percent}
+        for line in quote.lines.filter(product__is_active=True)
+    ]
+
+
+def quote_opportunity_get(*, user: Viewer, pk: int, action: str) -> Opportunity:
+    """An opportunity the user may see (`action="view"`) or quote for (`"change"`); else 404."""
+    return get_object_or_404(Opportunity.objects.visible_to(user, action).select_related("customer"), pk=pk)
+
+
+def opportunity_may_quote(*, user: Viewer, opportunity: Opportunity) -> bool:
+    return Opportunity.objects.visible_to(user, "change").filter(pk=opportunity.pk).exists()
+
+
+def opportunity_quotes(*, user: Viewer, opportunity: Opportunity) -> QuerySet[Quote]:
+    """An opportunity's quotes the user may see, newest revision first (its page's card)."""
+    return quote_list(user=user).filter(opportunity=opportunity).order_by("-created_at", "-id")[:20]

@@ -1,4 +1,4 @@
-"""Every write to the catalog and to orders.
+"""Every write to the catalog, orders and quotes.
 
 An order against a contract is checked under a lock on the contract row: same customer,
 contract active, order date inside its period, same currency, and the sum of the
@@ -8,6 +8,7 @@ signatures: a contract changed behind the application's back takes no orders.
 """
 
 import datetime
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -17,25 +18,55 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus
-from contracts.models import Contract
+from contracts.models import Contract, ContractTemplate
 from contracts.selectors import contract_list, contract_lock_for_orders, contract_signed_terms
-from contracts.services import contract_ordered_amount_set
+from contracts.services import contract_create, contract_ordered_amount_set
 from crm.core.audit import audit_record, diff, snapshot
+from crm.core.context import current_context
 from crm.core.events import event_publish
 from crm.core.exceptions import DomainError, TransitionNotAllowed
+from crm.core.mail import mail_send_on_commit
 from crm.core.numbering import number_allocate
+from crm.core.services import reference_row_save
 from crm.core.workflow import SYSTEM, Actor, audit_actor
-from customers.models import Customer
+from customers.choices import OpportunityStage
+from customers.models import Contact, Customer, Opportunity
 from customers.selectors import customer_list
+from customers.services import opportunity_stage_move
 from orders.choices import OrderStatus as S
-from orders.models import ORDER_FIELDS, PRODUCT_FIELDS, Order, OrderLine, Product, line_total
-from orders.selectors import order_approval_reasons
-from orders.workflow import LIVE, WORKFLOW
+from orders.choices import QuoteLanguage
+from orders.choices import QuoteStatus as QS
+from orders.models import (
+    ORDER_FIELDS,
+    PRODUCT_FIELDS,
+    QUOTE_FIELDS,
+    Order,
+    OrderLine,
+    Product,
+    Quote,
+    QuoteDiscountLimit,
+    QuoteLine,
+    QuoteLink,
+    QuoteTermsTemplate,
+    line_total,
+    quote_line_amounts,
+)
+from orders.pdf import quote_pdf
+from orders.selectors import (
+    order_approval_reasons,
+    quote_approval_reasons,
+    quote_link_by_id,
+    quote_link_usable_check,
+    quote_terms_default,
+    quote_token_hash,
+)
+from orders.workflow import LIVE, QUOTE_WORKFLOW, WORKFLOW
 
 #: The lines a form or a caller hands in: `{"product", "quantity", "discount_percent", "id"?}`.
 LineValues = Mapping[str, Any]
@@ -479,3 +510,623 @@ def order_cancel(*, actor: User, order_id: int, reason: str) -> Order:
     for contract in contracts.values():
         _contract_sum_refresh(contract, actor=actor, order=order)
     return order
+
+
+# --- quotes ----------------------------------------------------------------------------------
+
+#: Quote lines as a form hands them in: `{"product", "quantity", "discount_percent", "tax_rate",
+#: "description"?, "id"?}`; a missing tax rate is `settings.DEFAULT_TAX_RATE`.
+QuoteLineValues = Mapping[str, Any]
+
+# The opportunity stages an accepted quote moves on to negotiation (later ones stay).
+_BEFORE_NEGOTIATION = {OpportunityStage.PROSPECTING, OpportunityStage.QUALIFICATION, OpportunityStage.PROPOSAL}
+
+
+def _priced_quote_lines(
+    lines: Sequence[QuoteLineValues], *, currency: str, existing: Mapping[int, QuoteLine] | None = None
+) -> tuple[list[QuoteLine], dict[str, Decimal]]:
+    """The unsaved lines with their amounts, and the document's totals. An existing line
+    keeps the price it was added at; a new one takes the product's current price."""
+    existing = existing or {}
+    current = Product.objects.in_bulk({values["product"].pk for values in lines})
+    priced: list[QuoteLine] = []
+    totals = {"listed": Decimal(0), "net": Decimal(0), "tax": Decimal(0), "gross": Decimal(0), "discount": Decimal(0)}
+    for values in lines:
+        product = current.get(values["product"].pk)
+        if product is None:
+            raise DomainError(_("%(product)s is no longer sold.") % {"product": values["product"]}, field="lines")
+        kept = existing.get(values["id"]) if values.get("id") is not None else None
+        if kept is not None and kept.product_id == product.pk:
+            unit_price = kept.unit_price
+        else:
+            if not product.is_active:
+                raise DomainError(_("%(product)s is no longer sold.") % {"product": product}, field="lines")
+            unit_price = product.unit_price
+        if product.currency != currency:
+            raise DomainError(
+                _("%(product)s is priced in %(product_currency)s, the quote in %(currency)s.")
+                % {"product": product, "product_currency": product.currency, "currency": currency},
+                field="lines",
+            )
+        quantity = Decimal(values["quantity"])
+        discount = Decimal(values.get("discount_percent") or 0)
+        tax_rate = values.get("tax_rate")
+        tax_rate = Decimal(settings.DEFAULT_TAX_RATE) if tax_rate is None or tax_rate == "" else Decimal(tax_rate)
+        if quantity <= 0:
+            raise DomainError(_("Quantities must be above zero."), field="lines")
+        if not Decimal(0) <= discount <= Decimal(100):
+            raise DomainError(_("Discounts are between 0 and 100 percent."), field="lines")
+        if not Decimal(0) <= tax_rate <= Decimal(100):
+            raise DomainError(_("Tax rates are between 0 and 100 percent."), field="lines")
+        amounts = quote_line_amounts(quantity, unit_price, discount, tax_rate)
+        for name in totals:
+            totals[name] += amounts[name]
+        priced.append(
+            QuoteLine(
+                product=product,
+                description=(values.get("description") or "").strip()[:300],
+                quantity=quantity,
+                unit_price=unit_price,
+                discount_percent=discount,
+                tax_rate=tax_rate,
+                net=amounts["net"],
+                tax=amounts["tax"],
+                gross=amounts["gross"],
+            )
+        )
+    if not priced:
+        raise DomainError(_("Add at least one line."), field="lines")
+    return priced, totals
+
+
+def _quote_lines_snapshot(lines: Iterable[QuoteLine]) -> list[list[str]]:
+    return [
+        [line.product.sku, str(line.quantity), str(line.unit_price), str(line.discount_percent), str(line.tax_rate)]
+        for line in lines
+    ]
+
+
+def _quote_lines_store(quote: Quote, priced: list[QuoteLine], totals: Mapping[str, Decimal]) -> None:
+    """Replace the quote's lines and totals and note whether its discounts need approval."""
+    quote.net_total, quote.tax_total = totals["net"], totals["tax"]
+    quote.gross_total, quote.discount_total = totals["gross"], totals["discount"]
+    quote.approval_reasons = quote_approval_reasons(lines=priced, listed=totals["listed"], discount=totals["discount"])
+    try:
+        quote.full_clean(exclude=["number", "opportunity", "customer", "owner"])
+    except ValidationError as error:
+        field = "valid_until" if "valid_until" in getattr(error, "error_dict", {}) else "lines"
+        raise DomainError(" ".join(error.messages), field=field) from None
+    quote.save()
+    quote.lines.all().delete()
+    for line in priced:
+        line.quote = quote
+    QuoteLine.objects.bulk_create(priced)
+
+
+def _quote_locked(actor: Actor, quote_id: int, action: str = "view") -> Quote:
+    """The quote under a row lock, if the actor may see it (`SYSTEM` sees every one)."""
+    queryset = Quote.objects.all() if actor is SYSTEM else Quote.objects.visible_to(actor, action)
+    quote = (
+        queryset.select_for_update(of=("self",))
+        .select_related("customer", "opportunity", "owner")
+        .filter(pk=quote_id)
+        .first()
+    )
+    if quote is None:
+        raise DomainError(_("This quote does not exist or you may not act on it."))
+    return quote
+
+
+def _quote_status_set(
+    quote: Quote,
+    target: str,
+    *,
+    actor: Actor | None,
+    action: str,
+    extra: dict[str, Any] | None = None,
+    label: str = "",
+) -> Quote:
+    before = quote.status
+    quote.status = target
+    quote.updated_at = timezone.now()
+    quote.save()
+    audit_record(
+        actor=audit_actor(actor) if actor is not None else None,
+        actor_label=label,
+        action=action,
+        target=quote,
+        parent=quote.opportunity,
+        changes={"status": [before, target]},
+        extra=extra,
+    )
+    return quote
+
+
+def _quote_header(
+    *, currency: str, language: str, valid_until: datetime.date | None, terms: str | None
+) -> dict[str, Any]:
+    if language not in QuoteLanguage.values:
+        raise DomainError(_("Choose English or Chinese."), field="language")
+    return {
+        "currency": currency.upper(),
+        "language": language,
+        "valid_until": valid_until or timezone.localdate() + datetime.timedelta(days=settings.QUOTE_VALID_DAYS),
+        "terms": quote_terms_default(language) if terms is None else terms,
+    }
+
+
+@transaction.atomic
+def quote_create(
+    *,
+    actor: User,
+    opportunity_id: int,
+    lines: Sequence[QuoteLineValues],
+    title: str = "",
+    currency: str | None = None,
+    language: str = QuoteLanguage.ENGLISH,
+    valid_until: datetime.date | None = None,
+    terms: str | None = None,
+) -> Quote:
+    """Draft a quote for an opportunity the actor may change; the terms default to the
+    language's default template."""
+    if not actor.has_perm("orders.add_quote"):
+        raise DomainError(_("You may not write quotes."))
+    opportunity = (
+        Opportunity.objects.visible_to(actor, "change").select_related("customer").filter(pk=opportunity_id).first()
+    )
+    if opportunity is None:
+        raise DomainError(_("Choose an opportunity you may change."), field="opportunity")
+    if opportunity.stage in (OpportunityStage.WON, OpportunityStage.LOST):
+        raise DomainError(_("The opportunity is closed; reopen it before quoting."), field="opportunity")
+    header = _quote_header(
+        currency=currency or opportunity.currency, language=language, valid_until=valid_until, terms=terms
+    )
+    quote = Quote(
+        opportunity=opportunity,
+        customer=opportunity.customer,
+        title=(title or opportunity.title).strip(),
+        owner=actor,
+        **header,
+    )
+    priced, totals = _priced_quote_lines(lines, currency=quote.currency)
+    quote.number = number_allocate("QT")
+    _quote_lines_store(quote, priced, totals)
+    audit_record(
+        actor=actor,
+        action="quote.created",
+        target=quote,
+        parent=opportunity,
+        changes=diff({}, snapshot(quote, QUOTE_FIELDS)),
+        extra={"gross": str(quote.gross_total), "lines": _quote_lines_snapshot(priced)},
+    )
+    return quote
+
+
+@transaction.atomic
+def quote_update(
+    *,
+    actor: User,
+    quote_id: int,
+    lines: Sequence[QuoteLineValues],
+    title: str,
+    currency: str,
+    language: str,
+    valid_until: datetime.date | None,
+    terms: str,
+) -> Quote:
+    """Change a draft quote: its header and lines (existing lines keep their price)."""
+    quote = _quote_locked(actor, quote_id, "change")
+    if quote.status != QS.DRAFT:
+        raise TransitionNotAllowed(_("Only a draft quote can be edited."))
+    before = snapshot(quote, QUOTE_FIELDS)
+    before_lines = list(quote.lines.select_related("product"))
+    quote.title = title.strip()
+    for name, value in _quote_header(
+        currency=currency, language=language, valid_until=valid_until or quote.valid_until, terms=terms
+    ).items():
+        setattr(quote, name, value)
+    priced, totals = _priced_quote_lines(
+        lines, currency=quote.currency, existing={line.pk: line for line in before_lines}
+    )
+    quote.updated_at = timezone.now()
+    _quote_lines_store(quote, priced, totals)
+    changes = diff(before, snapshot(quote, QUOTE_FIELDS))
+    old_lines, new_lines = _quote_lines_snapshot(before_lines), _quote_lines_snapshot(priced)
+    if old_lines != new_lines:
+        changes["lines"] = [old_lines, new_lines]
+    audit_record(
+        actor=actor,
+        action="quote.updated",
+        target=quote,
+        parent=quote.opportunity,
+        changes=changes,
+        extra={"gross": str(quote.gross_total)},
+    )
+    return quote
+
+
+@transaction.atomic
+def quote_submit(*, actor: User, quote_id: int) -> Quote:
+    """Ask a sales manager to approve the discounts of a draft that passes the limits."""
+    quote = _quote_locked(actor, quote_id, "change")
+    QUOTE_WORKFLOW.check(quote, "submit", actor=actor)
+    if not quote.approval_reasons:
+        raise TransitionNotAllowed(_("The discounts are within the limits; send the quote instead."))
+    quote.submitted_by = actor
+    quote.approved_by = None
+    event_publish("quote.submitted", quote_id=quote.pk, actor_id=actor.pk)
+    return _quote_status_set(
+        quote,
+        QS.PENDING_APPROVAL,
+        actor=actor,
+        action="quote.submitted",
+        extra={"approval_reasons": quote.approval_reasons},
+    )
+
+
+def _quote_check_approver(quote: Quote, actor: User) -> None:
+    if actor.pk in (quote.owner_id, quote.submitted_by_id):
+        raise TransitionNotAllowed(_("Nobody approves the discount of their own quote."))
+
+
+@transaction.atomic
+def quote_approve(*, actor: User, quote_id: int, comment: str = "") -> Quote:
+    """A sales manager other than the writer approves the discounts (the lock makes two
+    managers deciding at once take turns: the second finds it decided)."""
+    quote = _quote_locked(actor, quote_id)
+    QUOTE_WORKFLOW.check(quote, "approve", actor=actor)
+    _quote_check_approver(quote, actor)
+    quote.approved_by = actor
+    event_publish("quote.approved", quote_id=quote.pk, actor_id=actor.pk, comment=comment)
+    return _quote_status_set(quote, QS.APPROVED, actor=actor, action="quote.approved", extra={"comment": comment})
+
+
+@transaction.atomic
+def quote_reject(*, actor: User, quote_id: int, comment: str) -> Quote:
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError(_("Say why the quote is sent back."), field="comment")
+    quote = _quote_locked(actor, quote_id)
+    QUOTE_WORKFLOW.check(quote, "reject", actor=actor)
+    _quote_check_approver(quote, actor)
+    event_publish("quote.rejected", quote_id=quote.pk, actor_id=actor.pk, comment=comment)
+    return _quote_status_set(quote, QS.DRAFT, actor=actor, action="quote.rejected", extra={"comment": comment})
+
+
+def _quote_recipient(quote: Quote, contact_id: int | None) -> str:
+    """The address the quote goes to: the chosen contact of its customer, else the customer's."""
+    if contact_id is not None:
+        contact = Contact.objects.filter(pk=contact_id, customer_id=quote.customer_id).first()
+        if contact is None:
+            raise DomainError(_("Choose a contact of this customer."), field="contact")
+        email = contact.email
+    else:
+        email = quote.customer.email
+    if not email:
+        raise DomainError(_("The contact has no e-mail address."), field="contact")
+    return email
+
+
+def _links_revoke(quote: Quote, now: datetime.datetime) -> int:
+    return QuoteLink.objects.filter(quote=quote, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+
+
+@transaction.atomic
+def quote_send(
+    *, actor: User, quote_id: int, contact_id: int | None = None, send_email: bool = True
+) -> tuple[Quote, str]:
+    """E-mail the quote's PDF with a one-time link to the customer (through the queue, after
+    commit); sending a revision supersedes the revision it replaces. Returns the quote and
+    the link's address. `send_email=False` makes the link without mailing it (the demo
+    data, whose addresses are invented)."""
+    quote = _quote_locked(actor, quote_id, "change")
+    QUOTE_WORKFLOW.check(quote, "send", actor=actor)
+    if quote.status == QS.DRAFT and quote.approval_reasons:
+        raise TransitionNotAllowed(
+            _("A sales manager must approve the discount first: %(reasons)s.")
+            % {"reasons": "; ".join(quote.approval_reasons)}
+        )
+    if quote.valid_until < timezone.localdate():
+        raise DomainError(_("The quote is no longer valid; change its date first."), field="contact")
+    email = _quote_recipient(quote, contact_id)
+    now = timezone.now()
+    _links_revoke(quote, now)
+    token = secrets.token_urlsafe(32)
+    expires = min(
+        now + datetime.timedelta(days=settings.QUOTE_LINK_DAYS),
+        timezone.make_aware(datetime.datetime.combine(quote.valid_until, datetime.time.max)),
+    )
+    link = QuoteLink.objects.create(
+        quote=quote, token_sha256=quote_token_hash(token), email=email, created_by=actor, expires_at=expires
+    )
+    if quote.supersedes_id is not None:
+        previous = _quote_locked(SYSTEM, quote.supersedes_id)
+        if previous.status == QS.SENT:
+            QUOTE_WORKFLOW.check(previous, "supersede", actor=SYSTEM)
+            _links_revoke(previous, now)
+            _quote_status_set(previous, QS.SUPERSEDED, actor=actor, action="quote.superseded", extra={"by": str(quote)})
+    quote.sent_to, quote.sent_at = email, now
+    url = settings.SITE_URL.rstrip("/") + reverse("orders:quote_public_start", args=[token])
+    _quote_status_set(
+        quote, QS.SENT, actor=actor, action="quote.sent", extra={"email": email, "expires_at": link.expires_at}
+    )
+    with translation.override(quote.language):
+        subject = _("Quote %(quote)s from %(company)s") % {"quote": quote, "company": settings.COMPANY_NAME}
+        body = _(
+            "%(company)s sends you quote %(quote)s (%(title)s), valid until %(valid_until)s; it is attached "
+            "as a PDF.\n\nOpen this link to view it and accept or decline it: %(url)s\n\n"
+            "The link works once and expires on %(expires)s."
+        ) % {
+            "company": settings.COMPANY_NAME,
+            "quote": quote,
+            "title": quote.title,
+            "valid_until": quote.valid_until.isoformat(),
+            "url": url,
+            "expires": timezone.localtime(expires).strftime("%Y-%m-%d %H:%M"),
+        }
+        pdf = quote_pdf(quote) if send_email else b""
+    if send_email:
+        mail_send_on_commit(
+            subject=subject, body=body, to=[email], attachments=[(quote.pdf_filename, pdf, "application/pdf")]
+        )
+    return quote, url
+
+
+@transaction.atomic
+def quote_link_revoke(*, actor: User, quote_id: int, link_id: int) -> QuoteLink:
+    quote = _quote_locked(actor, quote_id, "change")
+    link = QuoteLink.objects.select_for_update().filter(pk=link_id, quote=quote).first()
+    if link is None:
+        raise DomainError(_("This link does not exist or you may not revoke it."))
+    if not link.is_usable():
+        raise DomainError(_("This link is already used, revoked or expired."))
+    link.revoked_at = timezone.now()
+    link.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor, action="quote.link_revoked", target=quote, parent=quote.opportunity, extra={"email": link.email}
+    )
+    return link
+
+
+def _quote_by_link(link_id: int) -> tuple[Quote, QuoteLink]:
+    """The link's quote and the link, both locked (quote first, as quote_send takes them)."""
+    link = quote_link_by_id(link_id)
+    quote = _quote_locked(SYSTEM, link.quote_id)
+    link = QuoteLink.objects.select_for_update().get(pk=link.pk)
+    quote_link_usable_check(link)
+    return quote, link
+
+
+def _customer_decided(quote: Quote, link: QuoteLink) -> str:
+    context = current_context()
+    now = timezone.now()
+    link.used_at = now
+    link.save(update_fields=["used_at"])
+    quote.decided_at = now
+    quote.decided_ip = context.ip
+    quote.decided_user_agent = (context.user_agent or "")[:500]
+    return link.email
+
+
+@transaction.atomic
+def quote_accept(*, link_id: int, full_name: str, accepted: bool) -> Quote:
+    """The customer accepts through the link: the contract draft is made from the quote
+    (amount = gross, its lines as an annex) and the opportunity moves to negotiation."""
+    full_name = " ".join((full_name or "").split())
+    if not full_name:
+        raise DomainError(_("Type your full name."), field="full_name")
+    if not accepted:
+        raise DomainError(_("Tick the box to accept the quote."), field="accepted")
+    quote, link = _quote_by_link(link_id)
+    QUOTE_WORKFLOW.check(quote, "accept", actor=SYSTEM)
+    email = _customer_decided(quote, link)
+    quote.accepted_name = full_name
+    quote.contract = _contract_from_quote(quote)
+    label = f"{full_name} <{email}>"
+    _quote_status_set(
+        quote,
+        QS.ACCEPTED,
+        actor=None,
+        label=label,
+        action="quote.accepted",
+        extra={"name": full_name, "contract": quote.contract.number, "ip": quote.decided_ip},
+    )
+    if quote.opportunity.stage in _BEFORE_NEGOTIATION:
+        opportunity_stage_move(actor=SYSTEM, opportunity_id=quote.opportunity_id, stage=OpportunityStage.NEGOTIATION)
+    event_publish("quote.accepted", quote_id=quote.pk, contract_id=quote.contract.pk, accepted_by=full_name)
+    return quote
+
+
+@transaction.atomic
+def quote_decline(*, link_id: int, reason: str) -> Quote:
+    """The customer declines through the link, saying why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Tell us why you decline."), field="reason")
+    quote, link = _quote_by_link(link_id)
+    QUOTE_WORKFLOW.check(quote, "decline", actor=SYSTEM)
+    email = _customer_decided(quote, link)
+    quote.decline_reason = reason
+    _quote_status_set(
+        quote,
+        QS.DECLINED,
+        actor=None,
+        label=email,
+        action="quote.declined",
+        extra={"reason": reason, "ip": quote.decided_ip},
+    )
+    event_publish("quote.declined", quote_id=quote.pk, reason=reason)
+    return quote
+
+
+def _quote_annex(quote: Quote) -> str:
+    """The quote's lines and totals as plain text, appended to the contract's body."""
+    rows = [
+        _("Annex: quote %(quote)s, accepted by %(name)s on %(date)s")
+        % {"quote": quote, "name": quote.accepted_name, "date": timezone.localdate().isoformat()},
+        "",
+    ]
+    for number, line in enumerate(quote.lines.select_related("product"), start=1):
+        rows.append(
+            _("%(n)d. %(sku)s %(name)s: %(quantity)s × %(price)s, discount %(discount)s%%, tax %(tax)s%% = %(gross)s")
+            % {
+                "n": number,
+                "sku": line.product.sku,
+                "name": line.product.name,
+                "quantity": f"{line.quantity.normalize():f}",
+                "price": _money(line.unit_price, quote.currency),
+                "discount": f"{line.discount_percent.normalize():f}",
+                "tax": f"{line.tax_rate.normalize():f}",
+                "gross": _money(line.gross, quote.currency),
+            }
+        )
+    rows += [
+        "",
+        _("Net %(net)s, tax %(tax)s, total %(gross)s.")
+        % {
+            "net": _money(quote.net_total, quote.currency),
+            "tax": _money(quote.tax_total, quote.currency),
+            "gross": _money(quote.gross_total, quote.currency),
+        },
+    ]
+    return "\n".join(str(row) for row in rows)
+
+
+def _contract_from_quote(quote: Quote) -> Contract:
+    """The contract draft, in the owner's name, from the first active contract template."""
+    template = ContractTemplate.objects.filter(is_active=True).order_by("name", "id").first()
+    start = timezone.localdate()
+    with translation.override(quote.language):
+        annex = _quote_annex(quote)
+    return contract_create(
+        actor=quote.owner,
+        customer_id=quote.customer_id,
+        template_id=template.pk if template else None,
+        body="" if template else annex,
+        annex=annex if template else "",
+        title=quote.title,
+        amount=quote.gross_total,
+        currency=quote.currency,
+        start_date=start,
+        end_date=start + datetime.timedelta(days=365),
+    )
+
+
+@transaction.atomic
+def quote_expire(*, actor: Actor, quote_id: int) -> Quote:
+    """A quote past its valid-until date expires (`expire_quotes`, as the system)."""
+    quote = _quote_locked(actor, quote_id)
+    QUOTE_WORKFLOW.check(quote, "expire", actor=actor)
+    if quote.valid_until >= timezone.localdate():
+        raise TransitionNotAllowed(_("The quote is valid until %(date)s.") % {"date": quote.valid_until})
+    _links_revoke(quote, timezone.now())
+    return _quote_status_set(quote, QS.EXPIRED, actor=actor, action="quote.expired")
+
+
+@transaction.atomic
+def quote_revise(*, actor: User, quote_id: int) -> Quote:
+    """Draft the next revision of a sent, declined or expired quote, with its lines at the
+    prices they were quoted at; the revision supersedes this one when it is sent."""
+    quote = _quote_locked(actor, quote_id, "change")
+    QUOTE_WORKFLOW.check(quote, "revise", actor=actor)
+    if not actor.has_perm("orders.add_quote"):
+        raise TransitionNotAllowed(_("Your role may not take this step."))
+    open_revision = Quote.objects.filter(supersedes=quote).exclude(status=QS.CANCELLED).first()
+    if open_revision is not None:
+        raise TransitionNotAllowed(_("%(quote)s is already being revised.") % {"quote": open_revision})
+    latest = Quote.objects.filter(number=quote.number).order_by("-revision").values_list("revision", flat=True)[0]
+    revision = Quote(
+        number=quote.number,
+        revision=latest + 1,
+        supersedes=quote,
+        opportunity=quote.opportunity,
+        customer=quote.customer,
+        title=quote.title,
+        currency=quote.currency,
+        language=quote.language,
+        valid_until=max(quote.valid_until, timezone.localdate() + datetime.timedelta(days=settings.QUOTE_VALID_DAYS)),
+        terms=quote.terms,
+        owner=actor,
+    )
+    old_lines = list(quote.lines.select_related("product"))
+    copied = [
+        QuoteLine(
+            product=line.product,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount_percent=line.discount_percent,
+            tax_rate=line.tax_rate,
+            net=line.net,
+            tax=line.tax,
+            gross=line.gross,
+        )
+        for line in old_lines
+    ]
+    totals = {
+        "listed": quote.net_total + quote.discount_total,
+        "net": quote.net_total,
+        "tax": quote.tax_total,
+        "gross": quote.gross_total,
+        "discount": quote.discount_total,
+    }
+    _quote_lines_store(revision, copied, totals)
+    audit_record(
+        actor=actor,
+        action="quote.revised",
+        target=revision,
+        parent=quote.opportunity,
+        extra={"supersedes": str(quote), "gross": str(revision.gross_total)},
+    )
+    return revision
+
+
+@transaction.atomic
+def quote_cancel(*, actor: User, quote_id: int, reason: str) -> Quote:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the quote is cancelled."), field="reason")
+    quote = _quote_locked(actor, quote_id, "change")
+    QUOTE_WORKFLOW.check(quote, "cancel", actor=actor)
+    quote.cancel_reason = reason
+    _links_revoke(quote, timezone.now())
+    return _quote_status_set(quote, QS.CANCELLED, actor=actor, action="quote.cancelled", extra={"reason": reason})
+
+
+@transaction.atomic
+def quote_opportunity_win(*, contract_id: int) -> Quote | None:
+    """The contract drafted from a quote became active: its opportunity is won (the system)."""
+    quote = Quote.objects.select_related("opportunity").filter(contract_id=contract_id).first()
+    if quote is None or quote.opportunity.stage in (OpportunityStage.WON, OpportunityStage.LOST):
+        return quote
+    opportunity_stage_move(actor=SYSTEM, opportunity_id=quote.opportunity_id, stage=OpportunityStage.WON)
+    return quote
+
+
+@transaction.atomic
+def quote_discount_limit_set(*, actor: User, line_percent: Decimal, total_percent: Decimal) -> QuoteDiscountLimit:
+    """Change the discount limits above which a quote needs a sales manager's approval."""
+    QuoteDiscountLimit.objects.get_or_create(pk=1)
+    limit = QuoteDiscountLimit.objects.select_for_update().get(pk=1)
+    limit.line_percent, limit.total_percent = Decimal(line_percent), Decimal(total_percent)
+    return reference_row_save(
+        actor=actor,
+        instance=limit,
+        fields=["line_percent", "total_percent"],
+        refusal=_("You may not change the discount limits."),
+    )
+
+
+@transaction.atomic
+def quote_terms_template_save(*, actor: User, template: QuoteTermsTemplate) -> QuoteTermsTemplate:
+    """Add or change a terms template (one default per language)."""
+    if template.is_default:
+        QuoteTermsTemplate.objects.filter(language=template.language, is_default=True).exclude(pk=template.pk).update(
+            is_default=False
+        )
+    return reference_row_save(
+        actor=actor,
+        instance=template,
+        fields=["name", "language", "body", "is_default", "is_active"],
+        refusal=_("You may not change quote terms."),
+    )

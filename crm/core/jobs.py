@@ -46,6 +46,8 @@ def jobs() -> dict[str, Job]:
         "close_resolved_tickets": Job(
             "close_resolved_tickets", ["--older-than", str(settings.SERVICE_CLOSE_AFTER_DAYS)], minute="40", hour="0"
         ),
+        # Quotes past their valid-until date expire, daily.
+        "expire_quotes": Job("expire_quotes", minute="15", hour="0"),
         # Activities due within ACTIVITY_REMINDER_MINUTES, each reminded once.
         "send_activity_reminders": Job("send_activity_reminders", minute="*/5"),
         "verify_signatures": Job("verify_signatures", minute="30", hour="2", alert=True),

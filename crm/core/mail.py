@@ -7,12 +7,13 @@ The task locks the row and skips a mail already sent or failed (a task delivered
 never sends twice); a mail-server error is retried with exponential back-off
 (MAIL_RETRY_DELAY, MAIL_MAX_RETRIES) and the mail finally marked failed with its error.
 A mail that cannot be delivered, or a broker that is down, never breaks the step that
-sent it. The caller's `on_result` (a module-level function, named by its dotted path so
+sent it. Attachments (a quote's PDF) are stored with the mail, so a retry sends the very
+file the step decided on. The caller's `on_result` (a module-level function, named by its dotted path so
 a worker can call it) hears the final outcome: "" for sent, otherwise the reason.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import Any
 
@@ -21,7 +22,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from crm.core.models import MailStatus, OutgoingMail
+from crm.core.models import MailStatus, OutgoingMail, OutgoingMailAttachment
 
 __all__ = ["MailStatus", "mail_send_on_commit", "outgoing_mail_attempt"]
 
@@ -45,11 +46,13 @@ def mail_send_on_commit(
     on_result: Callable[..., None] | None = None,
     on_result_args: tuple[Any, ...] = (),
     headers: dict[str, str] | None = None,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> OutgoingMail:
     """Queue the mail; the task sends it once the current transaction commits (at once
     outside one). `on_result(*on_result_args, error)` runs in the worker after the final
     outcome: "" for delivered, or the reason it failed for good. `headers` are added to
-    the message (a Message-ID of our own, Reply-To)."""
+    the message (a Message-ID of our own, Reply-To); `attachments` are
+    `(filename, content, mimetype)` triples."""
     outgoing = OutgoingMail.objects.create(
         headers=dict(headers or {}),
         subject=subject[:300],
@@ -57,6 +60,10 @@ def mail_send_on_commit(
         to=list(to),
         on_result=_dotted(on_result) if on_result else "",
         on_result_args=list(on_result_args),
+    )
+    OutgoingMailAttachment.objects.bulk_create(
+        OutgoingMailAttachment(mail=outgoing, filename=filename, content=content, mimetype=mimetype)
+        for filename, content, mimetype in attachments
     )
     transaction.on_commit(lambda: _enqueue(outgoing.pk))
     return outgoing
@@ -80,9 +87,12 @@ def outgoing_mail_attempt(*, mail_id: int, final: bool, retry_errors: tuple[type
             return "skipped"
         outgoing.attempts += 1
         try:
-            EmailMessage(
+            message = EmailMessage(
                 outgoing.subject, outgoing.body, settings.DEFAULT_FROM_EMAIL, outgoing.to, headers=outgoing.headers
-            ).send()
+            )
+            for attachment in outgoing.attachments.all():
+                message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
+            message.send()
         except Exception as error:  # noqa: BLE001 - any backend failure is recorded
             reason = f"{type(error).__name__}: {error}"[:500]
             outgoing.last_error = reason

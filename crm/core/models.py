@@ -255,6 +255,23 @@ class OutgoingMail(models.Model):
         return f"{self.subject} → {', '.join(self.to)}"
 
 
+class OutgoingMailAttachment(models.Model):
+    """A file sent with an OutgoingMail (a quote's PDF), kept as it was when the mail was queued."""
+
+    mail = models.ForeignKey(OutgoingMail, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(_("file name"), max_length=200)
+    mimetype = models.CharField(_("type"), max_length=100)
+    content = models.BinaryField(_("content"))
+
+    class Meta:
+        verbose_name = _("mail attachment")
+        verbose_name_plural = _("mail attachments")
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.filename
+
+
 class JobRun(models.Model):
     """One run of a scheduled job (crm.core.jobs) and how it ended."""
 

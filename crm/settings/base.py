@@ -300,6 +300,11 @@ AUDIT_SEAL_OVERDUE_MINUTES = int(os.environ.get("AUDIT_SEAL_OVERDUE_MINUTES", "1
 # this percent, or without a contract.
 ORDER_APPROVAL_TOTAL_ABOVE = os.environ.get("ORDER_APPROVAL_TOTAL_ABOVE", "200000")
 ORDER_APPROVAL_DISCOUNT_ABOVE = os.environ.get("ORDER_APPROVAL_DISCOUNT_ABOVE", "15")
+# Quotes: the tax rate a new quote line gets (percent; 13 is China's standard VAT rate),
+# how long a new quote is valid, and how long the customer's link to it works.
+DEFAULT_TAX_RATE = os.environ.get("DEFAULT_TAX_RATE", "13")
+QUOTE_VALID_DAYS = int(os.environ.get("QUOTE_VALID_DAYS", "30"))
+QUOTE_LINK_DAYS = int(os.environ.get("QUOTE_LINK_DAYS", "30"))
 # The daily job closes orders delivered more than this many days ago.
 ORDER_CLOSE_AFTER_DAYS = int(os.environ.get("ORDER_CLOSE_AFTER_DAYS", "30"))
 # The service desk warns this many minutes before an SLA clock breaches (and escalates at breach).
@@ -427,8 +432,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # pgserver narrates every start and exit at INFO, also from atexit after pytest has
     # closed its output; django-axes logs every successful login at INFO. Only their
-    # warnings (lockouts) and errors are worth reading.
-    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # warnings (lockouts) and errors are worth reading. fontTools (WeasyPrint's font
+    # subsetting, for quote PDFs) writes a line per font table.
+    "loggers": {
+        "pgserver": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+    },
 }
 
 # /health/ (crm.core.health): the worker counts as down when its last heartbeat is older

@@ -164,3 +164,47 @@ def assert_audited(obj, action, *, actor, changes=None, extra=None, parent=None)
     for key, value in (extra or {}).items():
         assert event.extra.get(key) == value, f"extra[{key!r}] = {event.extra.get(key)!r}, not {value!r}"
     return event
+
+
+# --- quotes ----------------------------------------------------------------------------------
+
+
+def opportunity_for(owner, customer, *, title="Conveyor upgrade", amount="50000.00"):
+    """An open opportunity (prospecting) opened by `owner` through `opportunity_create`."""
+    from customers.services import opportunity_create
+
+    return opportunity_create(
+        actor=owner,
+        customer=customer,
+        title=title,
+        amount=Decimal(amount),
+        currency="CNY",
+        expected_close_date=datetime.date.today() + datetime.timedelta(days=60),
+    )
+
+
+def quote_line(product, quantity=1, discount_percent=0, tax_rate="13", **extra):
+    """One line as `quote_create` takes it."""
+    return {
+        "product": product,
+        "quantity": Decimal(quantity),
+        "discount_percent": Decimal(discount_percent),
+        "tax_rate": Decimal(tax_rate),
+        **extra,
+    }
+
+
+def quote_for(owner, opportunity, *, lines=None, product=None, **values):
+    """A draft quote written by `owner` through `quote_create` (one line of `product`, or of a
+    new product at 1,000.00, unless `lines` are given)."""
+    if lines is None:
+        product = product or ProductFactory(unit_price=Decimal("1000.00"))
+        lines = [quote_line(product)]
+    return services.quote_create(actor=owner, opportunity_id=opportunity.pk, lines=lines, **values)
+
+
+def quote_sent(owner, opportunity, **values):
+    """A quote sent to the customer; returns it and the link's token."""
+    quote = quote_for(owner, opportunity, **values)
+    quote, url = services.quote_send(actor=owner, quote_id=quote.pk)
+    return quote, url.rstrip("/").rsplit("/", 1)[-1]

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from contracts.models import Contract, ContractSignature
 from crm.core.audit import audit_chain_verify
 from crm.core.models import AuditEvent
-from orders.models import Order
+from orders.models import Order, Quote
 
 pytestmark = pytest.mark.django_db
 
@@ -24,4 +24,7 @@ def test_the_demo_fills_the_lifecycle_through_the_services():
     assert ContractSignature.objects.filter(contract__in=active).count() == 2 * active.count()
     assert Order.objects.filter(contract__in=active).exists()
     assert AuditEvent.objects.filter(action="contract.approved").exists()
+    quote_states = set(Quote.objects.values_list("status", flat=True))
+    assert {"draft", "sent", "accepted", "declined", "expired", "cancelled"} <= quote_states, quote_states
+    assert all(quote.contract_id for quote in Quote.objects.filter(status="accepted"))
     assert audit_chain_verify() is None

@@ -31,6 +31,9 @@ from orders.tests.factories import IN_PERIOD, active_contract
 from service.choices import TicketStatus
 from service.mail_models import InboundMail, InboundStatus, SatisfactionRating
 from service.models import AgentDuty, Ticket
+from orders.choices import OrderStatus, QuoteStatus
+from orders.models import Order, Product, Quote
+from orders.tests.factories import IN_PERIOD, active_contract, opportunity_for, quote_for
 
 # Pages that accept POST but write nothing of ours (Django's auth pages; the public
 # verification page only reads the upload).
@@ -369,6 +372,110 @@ def order_cancel(w):
     assert order_status(w.sent_back) == OrderStatus.CANCELLED
 
 
+def quote_form(product, *, discount=0, line_id="", initial=0, title="Committed quote"):
+    return {
+        "title": title,
+        "language": "en",
+        "currency": "CNY",
+        "valid_until": "",
+        "terms": "Net 30 days.",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": str(initial),
+        "lines-MIN_NUM_FORMS": "1",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-id": str(line_id),
+        "lines-0-product": str(product.pk),
+        "lines-0-quantity": "2",
+        "lines-0-discount_percent": str(discount),
+        "lines-0-tax_rate": "13",
+        "lines-0-line_text": "",
+    }
+
+
+def quote_status(quote):
+    return Quote.objects.get(pk=quote.pk).status
+
+
+def quote_create(w):
+    w.quote_deal = opportunity_for(w.rep, w.customer, title="Committed quoting deal")
+    posted(w.as_rep, url("orders:quote_create", opportunity=w.quote_deal.pk), quote_form(w.product, discount=20))
+    w.quote = Quote.objects.get(opportunity=w.quote_deal)
+    assert w.quote.approval_reasons, "a 20 % discount needs a manager"
+
+
+def quote_update(w):
+    line_id = w.quote.lines.get().pk
+    data = quote_form(w.product, discount=20, line_id=line_id, initial=1, title="Committed quote, v2")
+    posted(w.as_rep, url("orders:quote_update", w.quote.pk), data)
+    assert Quote.objects.get(pk=w.quote.pk).title == "Committed quote, v2"
+
+
+def quote_submit(w):
+    posted(w.as_rep, url("orders:quote_submit", w.quote.pk))
+    assert quote_status(w.quote) == QuoteStatus.PENDING_APPROVAL
+
+
+def quote_reject(w):
+    posted(w.as_manager, url("orders:quote_reject", w.quote.pk), {"comment": "Too deep"})
+    assert quote_status(w.quote) == QuoteStatus.DRAFT
+    posted(w.as_rep, url("orders:quote_submit", w.quote.pk))
+
+
+def quote_approve(w):
+    posted(w.as_manager, url("orders:quote_approve", w.quote.pk), {"comment": "OK"})
+    assert quote_status(w.quote) == QuoteStatus.APPROVED
+
+
+def _customer_link(w):
+    """The link in the newest mail to the customer (delivered by the task on commit)."""
+    message = [message for message in mail.outbox if w.customer.email in message.to][-1]
+    return re.search(r"https?://\S+/orders/quotes/view/\S+/", message.body).group(0).split("/orders", 1)[1]
+
+
+def quote_send(w):
+    posted(w.as_rep, url("orders:quote_send", w.quote.pk), {"contact": ""})
+    assert quote_status(w.quote) == QuoteStatus.SENT
+    w.quote_link = "/orders" + _customer_link(w)
+
+
+def quote_public(w):
+    """The customer opens the mailed link (the token becomes a session) and accepts."""
+    customer = Client()
+    response = customer.get(w.quote_link)
+    assert response.status_code == 302
+    posted(customer, response["Location"], {"full_name": "Zhao Lei", "accepted": "on"}, status=200)
+    quote = Quote.objects.select_related("contract").get(pk=w.quote.pk)
+    assert quote.status == QuoteStatus.ACCEPTED and quote.contract.amount == quote.gross_total
+
+
+def quote_public_decline(w):
+    w.declined = quote_for(w.rep, w.quote_deal, product=w.product)
+    posted(w.as_rep, url("orders:quote_send", w.declined.pk), {"contact": ""})
+    customer = Client()
+    customer.get("/orders" + _customer_link(w))
+    posted(customer, url("orders:quote_public_decline"), {"reason": "Too expensive"}, status=200)
+    assert quote_status(w.declined) == QuoteStatus.DECLINED
+
+
+def quote_link_revoke(w):
+    quote = quote_for(w.rep, w.quote_deal, product=w.product)
+    posted(w.as_rep, url("orders:quote_send", quote.pk), {"contact": ""})
+    link = quote.links.get()
+    posted(w.as_rep, url("orders:quote_link_revoke", quote.pk, link.pk))
+    assert not type(link).objects.get(pk=link.pk).is_usable()
+
+
+def quote_revise(w):
+    posted(w.as_rep, url("orders:quote_revise", w.declined.pk))
+    w.revision = Quote.objects.get(supersedes=w.declined)
+    assert w.revision.revision == 2
+
+
+def quote_cancel(w):
+    posted(w.as_rep, url("orders:quote_cancel", w.revision.pk), {"reason": "Replaced"})
+    assert quote_status(w.revision) == QuoteStatus.CANCELLED
+
+
 def contract_complete(w):
     posted(w.as_manager, url("contracts:contract_complete", w.deal.pk))
     assert status_of(w.deal) == ContractStatus.COMPLETED
@@ -583,6 +690,17 @@ PAGE_POSTS = {
     "orders:order_approve": order_approve,
     "orders:order_reject": order_reject,
     "orders:order_cancel": order_cancel,
+    "orders:quote_create": quote_create,
+    "orders:quote_update": quote_update,
+    "orders:quote_submit": quote_submit,
+    "orders:quote_reject": quote_reject,
+    "orders:quote_approve": quote_approve,
+    "orders:quote_send": quote_send,
+    "orders:quote_public": quote_public,
+    "orders:quote_public_decline": quote_public_decline,
+    "orders:quote_link_revoke": quote_link_revoke,
+    "orders:quote_revise": quote_revise,
+    "orders:quote_cancel": quote_cancel,
     "contracts:contract_complete": contract_complete,
     "contracts:contract_terminate": contract_terminate,
     "notifications:notification_read": notification_read,

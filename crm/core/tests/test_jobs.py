@@ -26,6 +26,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
             "expire_contracts",
             "send_renewal_reminders",
             "send_activity_reminders",
+            "expire_quotes",
             "close_delivered_orders",
             "verify_signatures",
             "write_audit_checkpoint",
@@ -37,6 +38,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
     )
     assert all(task.task == "crm.core.tasks.job_run" and task.enabled for task in tasks.values())
     assert tasks["write_audit_checkpoint"].crontab.hour == "*", "hourly"
+    assert (tasks["expire_quotes"].crontab.hour, tasks["expire_quotes"].crontab.minute) == ("0", "15"), "daily"
     assert tasks["train_approval_model"].crontab.day_of_week == "0", "weekly"
     assert tasks["fetch_ticket_mail"].crontab.minute == "*", "every minute"
 

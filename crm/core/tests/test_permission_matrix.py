@@ -32,6 +32,8 @@ from orders.tests.factories import ProductFactory, line, order_for
 from service.inbound import inbound_mail_from_form
 from service.mailparse import ParsedAttachment
 from service.tests.factories import ticket_for
+from orders import services
+from orders.tests.factories import ProductFactory, line, order_for, quote_line
 
 # /health/ is among the pages: it answers 200 only while a worker reports in.
 pytestmark = pytest.mark.usefixtures("worker_alive")
@@ -219,6 +221,22 @@ EXPECTED = {
         row(FORBIDDEN, agent=NOT_ALLOWED, service_manager=NOT_ALLOWED, admin=NOT_ALLOWED),
     ),
     "service:attachment_download": row(NOT_FOUND, agent=OK, service_manager=OK, admin=OK),
+    # Quotes: one draft quote of `rep`'s on that opportunity. Roles that only read see every
+    # quote but no opportunity. Its step pages: see STEP_URLS.
+    "orders:quote_list": row(),
+    "orders:quote_create": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),  # they see no opportunity
+    "orders:quote_line_form": row(**read_only(FORBIDDEN)),
+    "orders:opportunity_quotes": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "orders:quote_detail": row(other_rep=NOT_FOUND),
+    "orders:quote_update": row(other_rep=NOT_FOUND, **read_only(NOT_FOUND)),
+    "orders:quote_pdf": row(other_rep=NOT_FOUND),
+    "orders:quote_link_revoke": row(NOT_ALLOWED, **read_only(FORBIDDEN)),  # POST only
+    # Public: the customer's one-time quote link (unknown token: gone) and, without a session
+    # from a link, the pages it opens.
+    "orders:quote_public_start": row(GONE, anonymous=GONE),
+    "orders:quote_public": row(GONE, anonymous=GONE),
+    "orders:quote_public_decline": row(GONE, anonymous=GONE),
+    "orders:quote_public_pdf": row(GONE, anonymous=GONE),
     # A workflow step's page answers 403 to a role without the step's permission, after 404
     # for whoever may not see the object.
     **step_rows(),
@@ -299,6 +317,8 @@ EXPECTED_POST = {
             "orders:order_update",
             "orders:product_create",
             "orders:product_update",
+            "orders:quote_create",
+            "orders:quote_update",
         ]
     },
     "contracts:contract_list": GET_ONLY,
@@ -332,6 +352,16 @@ EXPECTED_POST = {
         row(FORBIDDEN, agent=DONE, service_manager=DONE, admin=DONE),
     ),
     "service:attachment_download": GET_ONLY,
+    "orders:quote_list": GET_ONLY,
+    "orders:quote_line_form": row(NOT_ALLOWED, **read_only(FORBIDDEN)),
+    "orders:opportunity_quotes": GET_ONLY,
+    "orders:quote_detail": GET_ONLY,
+    "orders:quote_pdf": GET_ONLY,
+    "orders:quote_link_revoke": row(DONE, other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
+    "orders:quote_public_start": PUBLIC_GET_ONLY,
+    "orders:quote_public": row(GONE, anonymous=GONE),
+    "orders:quote_public_decline": row(GONE, anonymous=GONE),
+    "orders:quote_public_pdf": row(GONE, anonymous=GONE),
     # A workflow step: refused (404, then 403) exactly as its page is.
     **step_rows(ok=DONE),
     "service:ticket_queue": row(FORBIDDEN, agent=NOT_ALLOWED, service_manager=NOT_ALLOWED, admin=NOT_ALLOWED),
@@ -426,12 +456,28 @@ URL_ARGS = {
         ["inbound"],
     ),
     "service:attachment_download": ["attachment"],
+    **dict.fromkeys(
+        [
+            "orders:quote_detail",
+            "orders:quote_update",
+            "orders:quote_pdf",
+            "orders:quote_submit",
+            "orders:quote_approve",
+            "orders:quote_reject",
+            "orders:quote_send",
+            "orders:quote_revise",
+            "orders:quote_cancel",
+        ],
+        ["quote"],
+    ),
+    "orders:quote_link_revoke": ["quote", 999_999],
 }
 URL_KWARGS = {
     "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
     "contracts:customer_sign": {"token": "no-such-token"},
     "service:ticket_status_start": {"token": "no-such-token"},
     "service:satisfaction_start": {"token": "no-such-token"},
+    "orders:quote_public_start": {"token": "no-such-token"},
 }
 # Which fixture object fills each URL's query string.
 URL_QUERY = {
@@ -442,6 +488,8 @@ URL_QUERY = {
     "orders:contract_orders": {"contract": "contract"},
     "service:ticket_create": {"customer": "customer"},
     "service:customer_tickets": {"customer": "customer"},
+    "orders:quote_create": {"opportunity": "opportunity"},
+    "orders:opportunity_quotes": {"opportunity": "opportunity"},
 }
 
 
@@ -521,12 +569,15 @@ def objects(rep):
         "customer": customer,
         "contact": ContactFactory(customer=customer),
         "interaction": InteractionFactory(customer=customer, author=rep),
-        "opportunity": OpportunityFactory(customer=customer),
+        "opportunity": (opportunity := OpportunityFactory(customer=customer)),
         "activity": ActivityFactory(customer=customer),
         "contract": ContractFactory(owner=rep, customer=customer),
         "product": (product := ProductFactory()),
         "order": order_for(rep, customer, lines=[line(product)]),
         "ticket": ticket_for(customer, contact=ContactFactory(customer=customer), subject="Matrix ticket"),
+        "quote": services.quote_create(
+            actor=rep, opportunity_id=opportunity.pk, lines=[quote_line(product)], title="Matrix quote"
+        ),
         "notification": Notification.objects.create(
             recipient=rep, verb="Contract %(number)s is active: both parties signed.", params={"number": "X"}
         ),

@@ -48,6 +48,7 @@ from crm.core.workflow import SYSTEM
 from customers.models import LostReason, StageProbability
 from customers.tests.factories import CustomerFactory
 from orders.choices import OrderStatus
+from orders.models import QuoteTermsTemplate
 from orders.tests.factories import IN_PERIOD, active_contract, line
 from service.models import BusinessCalendar, Holiday
 
@@ -71,6 +72,7 @@ NOTIFICATION_READS = {
     "orders.notifications.subscribe": "registers the rules in memory",
     "service.mail.mail_domain": "reads a setting",
     "service.mail.customer_address": "reads the ticket's addresses",
+    "orders.notifications.quote_approvers": "reads who may approve the quote's discount",
 }
 # Services that write no audit event, with the reason (their call checks what they committed).
 NOT_AUDITED = {
@@ -175,6 +177,29 @@ def _loose_order(w):
     from orders import services
 
     return services.order_create(actor=w.rep, customer_id=w.customer.pk, lines=[line(w.product)], order_date=IN_PERIOD)
+
+
+def _quote(w, discount="0", **values):
+    """A draft quote of `rep`'s for the quoting deal (a discount above 10 % needs approval)."""
+    lines = [{"product": w.product, "quantity": Decimal(1), "discount_percent": Decimal(discount)}]
+    return _call("orders.services.quote_create", actor=w.rep, opportunity_id=w.quote_deal.pk, lines=lines, **values)
+
+
+def _quote_sent(w):
+    return _call("orders.services.quote_send", actor=w.rep, quote_id=_quote(w).pk)[0]
+
+
+def _quote_deal(w):
+    from customers.services import opportunity_create
+
+    return opportunity_create(
+        actor=w.rep,
+        customer=w.customer,
+        title="Atomic quoting deal",
+        amount=Decimal("1000.00"),
+        currency="CNY",
+        expected_close_date=datetime.date(2027, 1, 1),
+    )
 
 
 def _stage_probability(stage, probability):
@@ -452,6 +477,74 @@ SERVICE_CALLS = {
     ),
     "orders.services.order_cancel": lambda w: _call(
         "orders.services.order_cancel", actor=w.rep, order_id=w.sent_back.pk, reason="Customer changed their mind"
+    ),
+    "orders.services.quote_discount_limit_set": lambda w: _call(
+        "orders.services.quote_discount_limit_set", actor=w.admin, line_percent=10, total_percent=10
+    ),
+    "orders.services.quote_terms_template_save": lambda w: _call(
+        "orders.services.quote_terms_template_save",
+        actor=w.admin,
+        template=QuoteTermsTemplate(name="Atomic terms", language="en", body="Net 30 days.", is_default=True),
+    ),
+    "orders.services.quote_create": lambda w: (
+        setattr(w, "quote_deal", _quote_deal(w)),
+        setattr(w, "quote", _quote(w)),
+    ),
+    "orders.services.quote_update": lambda w: _call(
+        "orders.services.quote_update",
+        actor=w.rep,
+        quote_id=w.quote.pk,
+        lines=[{"product": w.product, "quantity": Decimal(2), "discount_percent": Decimal(0)}],
+        title="Atomic quote",
+        currency="CNY",
+        language="en",
+        valid_until=None,
+        terms="Net 30 days.",
+    ),
+    "orders.services.quote_submit": lambda w: setattr(
+        w, "pending", _call("orders.services.quote_submit", actor=w.rep, quote_id=_quote(w, "20").pk)
+    ),
+    "orders.services.quote_approve": lambda w: _call(
+        "orders.services.quote_approve", actor=w.manager, quote_id=w.pending.pk
+    ),
+    "orders.services.quote_reject": lambda w: _call(
+        "orders.services.quote_reject",
+        actor=w.manager,
+        quote_id=_call("orders.services.quote_submit", actor=w.rep, quote_id=_quote(w, "20").pk).pk,
+        comment="Too deep",
+    ),
+    "orders.services.quote_send": lambda w: setattr(
+        w, "sent", _call("orders.services.quote_send", actor=w.rep, quote_id=w.quote.pk)[0]
+    ),
+    "orders.services.quote_link_revoke": lambda w: _call(
+        "orders.services.quote_link_revoke",
+        actor=w.rep,
+        quote_id=(revoked := _quote_sent(w)).pk,
+        link_id=revoked.links.get().pk,
+    ),
+    "orders.services.quote_accept": lambda w: setattr(
+        w,
+        "accepted",
+        _call("orders.services.quote_accept", link_id=w.sent.links.get().pk, full_name="Zhao Lei", accepted=True),
+    ),
+    "orders.services.quote_decline": lambda w: setattr(
+        w,
+        "declined",
+        _call("orders.services.quote_decline", link_id=_quote_sent(w).links.get().pk, reason="Too expensive"),
+    ),
+    "orders.services.quote_revise": lambda w: _call(
+        "orders.services.quote_revise", actor=w.rep, quote_id=w.declined.pk
+    ),
+    "orders.services.quote_expire": lambda w: _call(
+        "orders.services.quote_expire",
+        actor=SYSTEM,
+        quote_id=_quote(w, valid_until=timezone.localdate() - datetime.timedelta(days=1)).pk,
+    ),
+    "orders.services.quote_cancel": lambda w: _call(
+        "orders.services.quote_cancel", actor=w.rep, quote_id=_quote(w).pk, reason="Duplicate"
+    ),
+    "orders.services.quote_opportunity_win": lambda w: _call(
+        "orders.services.quote_opportunity_win", contract_id=w.accepted.contract_id
     ),
     "contracts.services.contract_complete": lambda w: _call(
         "contracts.services.contract_complete", actor=w.manager, contract_id=w.deal.pk
