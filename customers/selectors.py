@@ -118,7 +118,7 @@ def _contact_details(text: str, names: list[Any], email: Any, phone: Any, reveal
     fields, extra = [*names, email], []
     digits = phone_key_digits(text)
     if len(digits) >= 3:
-        if digits == "".join(text.split()):
+        if digits == text.strip():  # the text is the digits alone: the phone is one more field
             fields.append(phone)
         else:
             extra.append((digits, contains_fragment(phone, digits)))

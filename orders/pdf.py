@@ -8,16 +8,17 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from crm.core.masking import REVEALED
+from crm.core.masking import REVEALED, Masker
 from orders.models import Quote, QuoteLine
 from orders.selectors import quote_discount_percent, quote_lines
 
 STYLESHEET = "css/quote_pdf.css"
 
 
-def quote_html(quote: Quote, lines: Iterable[QuoteLine] | None = None) -> str:
-    """The quote as the customer reads it, in its language (shown unmasked: it is theirs).
-    `lines` default to the stored ones (the benchmark passes lines it never saved)."""
+def quote_html(quote: Quote, lines: Iterable[QuoteLine] | None = None, masker: Masker = REVEALED) -> str:
+    """The quote in its language: as the customer reads it (unmasked: it is theirs), or
+    masked for a member of staff who downloads it. `lines` default to the stored ones (the
+    benchmark passes lines it never saved)."""
     with translation.override(quote.language):
         return render_to_string(
             "orders/quote_pdf.html",
@@ -25,7 +26,7 @@ def quote_html(quote: Quote, lines: Iterable[QuoteLine] | None = None) -> str:
                 "quote": quote,
                 "lines": quote_lines(quote) if lines is None else lines,
                 "company_name": settings.COMPANY_NAME,
-                "masker": REVEALED,
+                "masker": masker,
                 "discount_percent": quote_discount_percent(
                     listed=quote.net_total + quote.discount_total, discount=quote.discount_total
                 ),
@@ -33,8 +34,8 @@ def quote_html(quote: Quote, lines: Iterable[QuoteLine] | None = None) -> str:
         )
 
 
-def quote_pdf(quote: Quote, lines: Iterable[QuoteLine] | None = None) -> bytes:
+def quote_pdf(quote: Quote, lines: Iterable[QuoteLine] | None = None, masker: Masker = REVEALED) -> bytes:
     from weasyprint import CSS, HTML  # imported when used: it loads pango
 
     stylesheet = CSS(filename=finders.find(STYLESHEET))
-    return HTML(string=quote_html(quote, lines)).write_pdf(stylesheets=[stylesheet])
+    return HTML(string=quote_html(quote, lines, masker)).write_pdf(stylesheets=[stylesheet])

@@ -18,7 +18,7 @@ from django.views.generic import CreateView, DetailView, FormView, ListView, Upd
 from contracts.choices import ContractStatus
 from contracts.selectors import contract_get
 from crm.core.exceptions import DomainError
-from crm.core.masking import REVEALED, masker_for
+from crm.core.masking import REVEALED, Masker, masker_for
 from crm.core.querystring import query_id, query_int
 from crm.core.views import (
     FilteredListMixin,
@@ -377,16 +377,16 @@ class QuoteDetailView(VisibleQuerysetMixin, DetailView):
 
 
 class QuotePdfView(VisibleQuerysetMixin, DetailView):
-    """The quote's PDF as the customer receives it."""
+    """The quote's PDF as the customer receives it, masked as the reader's pages are."""
 
     model = Quote
 
     def render_to_response(self, context):
-        return _pdf_response(self.object)
+        return _pdf_response(self.object, masker_for(self.request.user))
 
 
-def _pdf_response(quote: Quote) -> HttpResponse:
-    response = HttpResponse(quote_pdf(quote), content_type="application/pdf")
+def _pdf_response(quote: Quote, masker: Masker = REVEALED) -> HttpResponse:
+    response = HttpResponse(quote_pdf(quote, masker=masker), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{quote.pdf_filename}"'
     return response
 

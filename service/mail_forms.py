@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.forms import submit_helper
+from crm.core.masking import masker_for
 from customers.models import Contact
 from customers.selectors import customer_list
 from service.choices import TicketPriority, TicketType
@@ -90,6 +91,10 @@ class InboundTicketForm(forms.Form):
         self.fields["contact"].queryset = Contact.objects.filter(customer__in=customers.values("pk")).select_related(
             "customer"
         )
+        # Names may hold phone numbers and addresses: shown through the reader's masker.
+        masker = masker_for(user)
+        self.fields["customer"].label_from_instance = lambda customer: masker.text(str(customer))
+        self.fields["contact"].label_from_instance = lambda contact: masker.text(str(contact))
         self.helper = submit_helper(_("Open ticket"), form_tag=False)
 
     def clean(self):

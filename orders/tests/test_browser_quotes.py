@@ -34,10 +34,12 @@ def test_from_opportunity_to_quote_to_contract_draft(
     # The rep opens the deal.
     log_in(page, rep)
     page.goto(f"/customers/opportunities/new/?customer={customer.pk}")
-    page.get_by_label("Customer").select_option(str(customer.pk))
-    page.get_by_label("Title").fill("Tea line upgrade")
-    page.get_by_label("Amount").fill("50000")
-    page.get_by_label("Expected close date").fill((timezone.localdate() + datetime.timedelta(days=30)).isoformat())
+    page.locator("main").get_by_label("Customer").select_option(str(customer.pk))
+    page.locator("main").get_by_label("Title").fill("Tea line upgrade")
+    page.locator("main").get_by_label("Amount").fill("50000")
+    page.locator("main").get_by_label("Expected close date").fill(
+        (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
+    )
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_test_id("opportunity-stage")).to_contain_text("Prospecting")
     deal = Opportunity.objects.get(title="Tea line upgrade")
@@ -51,7 +53,7 @@ def test_from_opportunity_to_quote_to_contract_draft(
     wait_until(lambda: Activity.objects.filter(opportunity=deal).exists())
     activity = Activity.objects.get(opportunity=deal)
     page.goto(f"/customers/activities/{activity.pk}/")
-    page.get_by_label("Outcome").fill("Wants 20 pumps, asks for a discount")
+    page.locator("main").get_by_label("Outcome").fill("Wants 20 pumps, asks for a discount")
     page.get_by_role("button", name="Mark done").click()
     wait_until(lambda: Activity.objects.get(pk=activity.pk).status == "done")
 
@@ -71,9 +73,9 @@ def test_from_opportunity_to_quote_to_contract_draft(
     # The quote, with a 15 % discount: above the limit.
     page.goto(deal.get_absolute_url())
     page.get_by_test_id("new-quote").click()
-    page.get_by_label("Product").select_option(str(pump.pk))
-    page.get_by_label("Quantity").fill("20")
-    page.get_by_label("Discount %").fill("15")
+    page.locator("main").get_by_label("Product").select_option(str(pump.pk))
+    page.locator("main").get_by_label("Quantity").fill("20")
+    page.locator("main").get_by_label("Discount %").fill("15")
     expect(page.get_by_test_id("quote-total")).to_contain_text("19,210.00")  # 17,000 net + 13 % tax
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_test_id("quote-gross")).to_contain_text("19,210.00 CNY")
@@ -108,8 +110,10 @@ def test_from_opportunity_to_quote_to_contract_draft(
         customer_page.goto(link)
         expect(customer_page).to_have_url(f"{live_server.url}/orders/quotes/view/")
         expect(customer_page.get_by_test_id("public-quote-total")).to_contain_text("19,210.00 CNY")
-        customer_page.get_by_label("Your full name").fill("Zhao Lei")
-        customer_page.get_by_label("I have read this quote and accept it on behalf of the customer.").check()
+        customer_page.locator("main").get_by_label("Your full name").fill("Zhao Lei")
+        customer_page.locator("main").get_by_label(
+            "I have read this quote and accept it on behalf of the customer."
+        ).check()
         customer_page.get_by_role("button", name="Accept the quote").click()
         expect(customer_page.get_by_test_id("quote-accepted")).to_contain_text("Zhao Lei accepted quote")
 

@@ -44,7 +44,7 @@ def test_the_command_takes_each_message_once_and_marks_it_read(maildir):
         "<gb18030-0004@mail.example.cn>": InboundStatus.THREADED,
     }
     box = mailbox.Maildir(maildir, create=False)
-    assert all("S" in box.get_message(key).get_flags() for key in box)
+    assert all("S" in message.get_flags() for message in box)
     assert not list((maildir / "new").iterdir())
 
     assert "0 message(s) read" in fetch("--maildir", str(maildir))

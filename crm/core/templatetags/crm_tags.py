@@ -120,19 +120,20 @@ def choice_label(record, field_name):
 
 
 @register.simple_tag
-def status_badge(record):
-    """A record's status as a coloured badge (written here, not included: lists show one per row)."""
-    status = record.status
-    if status in ("active", "approved"):
+def status_badge(record, field_name="status"):
+    """A record's status (or another choice field, such as an opportunity's `stage`) as a
+    coloured badge (written here, not included: lists show one per row)."""
+    status = getattr(record, field_name)
+    if status in ("active", "approved", "won", "accepted", "resolved"):
         colour = "text-bg-success"
-    elif status in ("churned", "rejected", "cancelled"):
+    elif status in ("churned", "rejected", "cancelled", "lost", "declined", "expired", "superseded", "closed"):
         colour = "text-bg-secondary"
     elif status in ("prospect", "pending_approval"):
         colour = "text-bg-warning"
     else:
         colour = "text-bg-info"
     return format_html(
-        '<span class="badge rounded-pill status-{} {}">{}</span>', status, colour, choice_label(record, "status")
+        '<span class="badge rounded-pill status-{} {}">{}</span>', status, colour, choice_label(record, field_name)
     )
 
 

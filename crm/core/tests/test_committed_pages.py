@@ -25,15 +25,12 @@ from crm.core.roles import Role
 from crm.core.tests.factories import PASSWORD, UserFactory
 from customers.models import Activity, Contact, Customer, Interaction, LostReason, Opportunity
 from customers.tests.factories import CustomerFactory
-from orders.choices import OrderStatus
-from orders.models import Order, Product
-from orders.tests.factories import IN_PERIOD, active_contract
-from service.choices import TicketStatus
-from service.mail_models import InboundMail, InboundStatus, SatisfactionRating
-from service.models import AgentDuty, Ticket
 from orders.choices import OrderStatus, QuoteStatus
 from orders.models import Order, Product, Quote
 from orders.tests.factories import IN_PERIOD, active_contract, opportunity_for, quote_for
+from service.choices import TicketStatus
+from service.mail_models import InboundMail, InboundStatus, SatisfactionRating
+from service.models import AgentDuty, Ticket
 
 # Pages that accept POST but write nothing of ours (Django's auth pages; the public
 # verification page only reads the upload).

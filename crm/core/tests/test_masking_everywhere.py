@@ -10,6 +10,7 @@ carry their own phone and e-mail, which approvers and the signatory may read.
 
 import datetime
 import re
+import subprocess
 from decimal import Decimal
 
 import pytest
@@ -26,7 +27,7 @@ from crm.core.tests.factories import PASSWORD, UserFactory
 from crm.core.tests.test_permission_matrix import EXPECTED, URL_ARGS, URL_KWARGS, URL_QUERY
 from customers import services as customer_services
 from orders import services as order_services
-from orders.tests.factories import ProductFactory, line, order_for
+from orders.tests.factories import ProductFactory, line, order_for, quote_line
 from service import services as service_services
 from service.inbound import inbound_mail_from_form
 from service.mailparse import ParsedAttachment
@@ -153,7 +154,11 @@ def seeded(rep, manager, finance, signatory):
     service_services.ticket_reply_add(actor=desk_manager, ticket=worked, body=LEAK, public=True)
     service_services.ticket_wait(actor=desk_manager, ticket_id=worked.pk, comment=LEAK)
     service_services.ticket_resolve(actor=desk_manager, ticket_id=worked.pk, comment=LEAK)
+    quote = order_services.quote_create(
+        actor=rep, opportunity_id=opportunity.pk, lines=[quote_line(product)], title=SHORT, terms=LEAK
+    )
     return {
+        "quote": quote,
         "ticket": open_ticket,
         "tickets": [open_ticket, worked],
         "customer": customer,
@@ -220,6 +225,11 @@ def every_url(objects):
 
 
 def body_of(response) -> str:
+    """The text a reader gets: a PDF's through pdftotext (Debian's poppler-utils)."""
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        return subprocess.run(
+            ["pdftotext", "-", "-"], input=response.content, capture_output=True, check=True
+        ).stdout.decode()
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content).decode()
     return response.content.decode()

@@ -28,12 +28,11 @@ from customers.tests.factories import (
     InteractionFactory,
     OpportunityFactory,
 )
-from orders.tests.factories import ProductFactory, line, order_for
+from orders import services
+from orders.tests.factories import ProductFactory, line, order_for, quote_line
 from service.inbound import inbound_mail_from_form
 from service.mailparse import ParsedAttachment
 from service.tests.factories import ticket_for
-from orders import services
-from orders.tests.factories import ProductFactory, line, order_for, quote_line
 
 # /health/ is among the pages: it answers 200 only while a worker reports in.
 pytestmark = pytest.mark.usefixtures("worker_alive")
@@ -576,7 +575,11 @@ def objects(rep):
         "order": order_for(rep, customer, lines=[line(product)]),
         "ticket": ticket_for(customer, contact=ContactFactory(customer=customer), subject="Matrix ticket"),
         "quote": services.quote_create(
-            actor=rep, opportunity_id=opportunity.pk, lines=[quote_line(product)], title="Matrix quote"
+            actor=rep,
+            opportunity_id=opportunity.pk,
+            lines=[quote_line(product)],
+            title="Matrix quote",
+            terms="Matrix terms.",
         ),
         "notification": Notification.objects.create(
             recipient=rep, verb="Contract %(number)s is active: both parties signed.", params={"number": "X"}

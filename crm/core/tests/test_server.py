@@ -49,9 +49,11 @@ def database_url_of_the_tests() -> str:
 
 
 def production_environment(**overrides) -> dict[str, str]:
-    """The environment of a production process, on the test database."""
+    """The environment of a production process, on the test database (without the async
+    escape hatch the session's browser fixture sets while Playwright runs)."""
+    inherited = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "crm.settings.base",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),

@@ -37,7 +37,7 @@ def test_the_box_groups_what_matches_by_kind_with_counts_and_links_to_each_list(
     html = box(client_for(rep), "lotus")
     for kind in ("customers", "contacts", "contracts"):
         assert f'data-testid="search-group-{kind}"' in html
-    assert 'data-testid="search-group-orders"' not in html  # an order number holds no "lotus"
+    assert 'data-testid="search-group-orders"' in html  # the order of Blue Lotus Textiles, by its customer's name
     assert "Blue Lotus Textiles" in html and "Lotus Wang" in html and seeded["contract"].number in html
     assert 'data-testid="search-count-customers" title="Matches">1<' in html
     assert "<html" not in html  # the box gets the groups, not a page
