@@ -13,3 +13,8 @@ class ServiceConfig(AppConfig):
 
         history_sentences_register(SENTENCES)
         subscribers.subscribe()
+        from crm.core.search import search_provider_register
+        from service.search import PROVIDERS
+
+        for provider in PROVIDERS:
+            search_provider_register(provider)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.core.filters import CrmFilterSet, StableOrderingFilter
 from service.choices import TicketPriority, TicketStatus, TicketType
 from service.models import Ticket
+from service.selectors import ticket_search
 
 
 class TicketFilter(CrmFilterSet):
@@ -25,7 +26,4 @@ class TicketFilter(CrmFilterSet):
         fields = ["q", "status", "kind", "priority", "customer", "assignee"]
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if value.upper().startswith("TK-"):
-            return queryset.filter(number__istartswith=value)
-        return queryset.filter(subject__icontains=value) | queryset.filter(number__icontains=value)
+        return ticket_search(queryset, value)

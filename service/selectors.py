@@ -27,6 +27,16 @@ def ticket_list(*, user: Viewer) -> QuerySet[Ticket]:
     return Ticket.objects.visible_to(user).select_related("customer", "assignee")
 
 
+def ticket_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+    """Tickets whose number or subject contains the text (a `TK-` prefix: by number only)."""
+    text = text.strip()
+    if not text:
+        return queryset
+    if text.upper().startswith("TK-"):
+        return queryset.filter(number__istartswith=text)
+    return queryset.filter(Q(subject__icontains=text) | Q(number__icontains=text))
+
+
 def ticket_get(*, user: Viewer, ticket_id: int) -> Ticket | None:
     return (
         ticket_list(user=user).select_related("contact", "contract", "order", "sla_policy").filter(pk=ticket_id).first()

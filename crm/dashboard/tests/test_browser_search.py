@@ -19,7 +19,7 @@ def test_typing_in_the_box_shows_grouped_hits_and_the_keyboard_opens_one(page, r
     violations = csp_violations(page)
     log_in(page, rep)
 
-    box = page.get_by_role("searchbox", name="Search customers, contacts, contracts and orders")
+    box = page.get_by_role("searchbox", name="Search customers, contacts, contracts, orders, quotes and tickets")
     box.press_sequentially("lotus", delay=30)
     results = page.locator("#nav-search-results")
     expect(results.get_by_test_id("search-group-customers")).to_contain_text("Blue Lotus Textiles")

@@ -178,3 +178,19 @@ def test_the_box_asks_few_queries_whatever_the_number_of_matches(
     box(client, "query")
     with django_assert_max_num_queries(14):
         box(client, "query")
+
+
+def test_quotes_and_tickets_join_the_box_for_who_may_see_them(client_for, rep, other_rep, agent, seeded):
+    from orders.tests.factories import opportunity_for, quote_for
+    from service.tests.factories import ticket_for
+
+    quote = quote_for(rep, opportunity_for(rep, seeded["mine"]), title="Lotus dyeing line")
+    ticket = ticket_for(seeded["mine"], subject="Lotus loom stopped")
+    hidden = ticket_for(seeded["theirs"], subject="Lotus kitchen leak")
+
+    html = box(client_for(rep), "lotus")
+    assert 'data-testid="search-group-quotes"' in html and quote.get_absolute_url() in html
+    assert 'data-testid="search-group-tickets"' in html and ticket.number in html
+    assert hidden.number not in html  # the other rep's customer's ticket
+    by_number = box(client_for(agent), ticket.number)
+    assert ticket.get_absolute_url() in by_number and 'data-testid="search-group-quotes"' not in by_number
