@@ -53,6 +53,8 @@ def jobs() -> dict[str, Job]:
         "verify_signatures": Job("verify_signatures", minute="30", hour="2", alert=True),
         "write_audit_checkpoint": Job("write_audit_checkpoint", minute="5"),
         "train_approval_model": Job("train_approval_model", minute="0", hour="3", day_of_week="0"),
+        # Mail whose hand-over to the queue was lost (the broker was down) is queued again.
+        "requeue_pending_mail": Job("requeue_pending_mail", ["--older-than-minutes", "10"], minute="*/10"),
         # The service desk's mailbox, every minute (nothing to do until one is configured).
         "fetch_ticket_mail": Job("fetch_ticket_mail", ["--if-configured"], minute="*"),
     }

@@ -8,10 +8,12 @@ never sends twice); a mail-server error is retried with exponential back-off
 (MAIL_RETRY_DELAY, MAIL_MAX_RETRIES) and the mail finally marked failed with its error.
 A mail that cannot be delivered, or a broker that is down, never breaks the step that
 sent it. Attachments (a quote's PDF) are stored with the mail, so a retry sends the very
-file the step decided on. The caller's `on_result` (a module-level function, named by its dotted path so
+file the step decided on. A mail whose hand-over to the queue was lost is handed over again by
+the `requeue_pending_mail` job. The caller's `on_result` (a module-level function, named by its dotted path so
 a worker can call it) hears the final outcome: "" for sent, otherwise the reason.
 """
 
+import datetime
 import logging
 from collections.abc import Callable, Sequence
 from importlib import import_module
@@ -24,7 +26,7 @@ from django.utils import timezone
 
 from crm.core.models import MailStatus, OutgoingMail, OutgoingMailAttachment
 
-__all__ = ["MailStatus", "mail_send_on_commit", "outgoing_mail_attempt"]
+__all__ = ["MailStatus", "mail_send_on_commit", "outgoing_mail_attempt", "outgoing_mail_requeue"]
 
 logger = logging.getLogger("crm.mail")
 
@@ -76,6 +78,20 @@ def _enqueue(mail_id: int) -> None:
         mail_deliver.delay(mail_id)
     except Exception:  # noqa: BLE001 - a broker outage delays mail, it never fails the step
         logger.exception("Mail %s could not be queued; it stays pending", mail_id)
+
+
+def outgoing_mail_requeue(*, older_than: datetime.timedelta) -> int:
+    """Hand the task queue again every mail that was never attempted and is older than
+    `older_than`: its first hand-over was lost (the broker was down when its step committed).
+    A mail queued twice is still sent once: each attempt locks the row and skips a sent one."""
+    stranded = list(
+        OutgoingMail.objects.filter(
+            status=MailStatus.PENDING, attempts=0, created_at__lt=timezone.now() - older_than
+        ).values_list("pk", flat=True)
+    )
+    for mail_id in stranded:
+        _enqueue(mail_id)
+    return len(stranded)
 
 
 def outgoing_mail_attempt(*, mail_id: int, final: bool, retry_errors: tuple[type[BaseException], ...]) -> str:

@@ -34,6 +34,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
             "watch_ticket_slas",
             "close_resolved_tickets",
             "fetch_ticket_mail",
+            "requeue_pending_mail",
         }
     )
     assert all(task.task == "crm.core.tasks.job_run" and task.enabled for task in tasks.values())

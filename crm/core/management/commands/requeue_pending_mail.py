@@ -1,0 +1,30 @@
+import datetime
+
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+
+from crm.core.commands import CrmCommand
+from crm.core.mail import outgoing_mail_requeue
+
+
+class Command(CrmCommand):
+    help = (
+        "Queue again the outgoing mail that was never attempted: its hand-over to the task queue "
+        "was lost because the broker was down when the step that sent it committed. "
+        "A mail is still sent only once. Scheduled every ten minutes."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--older-than-minutes",
+            type=int,
+            default=10,
+            help="Only mail created at least this many minutes ago (default 10), so a fresh one is left to its task.",
+        )
+
+    def run(self, **options):
+        minutes = options["older_than_minutes"]
+        if minutes < 0:
+            raise CommandError(_("--older-than-minutes cannot be negative."))
+        count = outgoing_mail_requeue(older_than=datetime.timedelta(minutes=minutes))
+        self.stdout.write(_("%(count)s stranded mail(s) queued again.") % {"count": count})
