@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from crm.core.admin_mixins import ReadOnlyAdminMixin
-from crm.core.models import AuditCheckpoint, AuditEvent, JobRun, OutgoingMail
+from crm.core.models import AuditCheckpoint, AuditEvent, JobRun, Notification, OutgoingMail
 from crm.core.services import login_lockout_clear
 
 
@@ -79,6 +79,23 @@ class OutgoingMailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("to"))
     def recipients(self, obj):
         return ", ".join(obj.to)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: what each user was told in the app, and whether they have read it."""
+
+    list_display = ["created_at", "recipient", "text", "read_at"]
+    list_filter = [("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["recipient__username", "verb"]
+    date_hierarchy = "created_at"
+    list_select_related = ["recipient"]
+    exclude = ["verb", "params"]
+    readonly_fields = ["text"]
+
+    @admin.display(description=_("sentence"))
+    def text(self, obj):
+        return obj.text
 
 
 @admin.register(JobRun)

@@ -108,3 +108,19 @@ def test_a_masked_reader_sees_phone_numbers_masked_on_the_page_and_in_the_mail(
     assert "138****5678" in page and "13800135678" not in page
     mail = next(mail for mail in mailoutbox if mail.to == [finance.email])
     assert "138****5678" in mail.body and "13800135678" not in mail.body + mail.subject
+
+
+def test_the_admin_lists_what_each_user_was_told_and_filters_the_unread(client, rep, other_rep, admin_user):
+    tell(rep, number="CT-2026-000051")
+    read = tell(other_rep, number="CT-2026-000052")
+    client.force_login(other_rep)
+    client.post(reverse("notifications:notification_read", args=[read.pk]))
+    client.force_login(admin_user)
+
+    unread = client.get(reverse("admin:core_notification_changelist"), {"read_at__isempty": "1"}).content.decode()
+
+    assert "Contract CT-2026-000051 for Hangzhou Tea Co waits for your approval." in unread
+    assert "CT-2026-000052" not in unread
+    detail = client.get(reverse("admin:core_notification_change", args=[read.pk])).content.decode()
+    assert "CT-2026-000052" in detail
+    assert client.post(reverse("admin:core_notification_delete", args=[read.pk])).status_code == 403
