@@ -18,6 +18,14 @@ def _unsigned_by(party):
     return when
 
 
+def _signatures_verify(contract, user):
+    """No "Mark completed" button on a contract whose signed terms no longer verify (the
+    service refuses it too, naming what changed); terminating stays possible."""
+    from contracts.signed_terms import contract_signature_checks_pass
+
+    return contract_signature_checks_pass(contract)
+
+
 WORKFLOW = Workflow(
     model="contracts.Contract",
     states=S,
@@ -134,6 +142,7 @@ WORKFLOW = Workflow(
             service="contracts.services.contract_complete",
             label=_("Mark completed"),
             style="btn-outline-success",
+            when=_signatures_verify,
             success=_("%(object)s is completed."),
             admin=_("Mark selected active contracts completed"),
             admin_done=_("%(count)d contract(s) completed."),

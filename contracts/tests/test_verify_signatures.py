@@ -240,3 +240,16 @@ def test_signatures_made_before_a_revocation_stay_valid(signed, admin_user):
     assert all(check.valid for check in checks_of(signed))
     output, error = verify()
     assert error is None and "Verified 2 signature(s)" in output
+
+
+def test_a_contract_changed_after_signing_offers_terminating_but_not_completing(signed, people, client):
+    client.force_login(people.manager)
+    url = signed.get_absolute_url()
+    assert "Mark completed" in client.get(url).content.decode()
+
+    disable_trigger(FREEZE_TRIGGER)
+    raw_sql(TAMPERING["amount"][0], signed.pk)
+
+    page = client.get(url).content.decode()
+    assert "Mark completed" not in page
+    assert "Terminate contract" in page
