@@ -3,6 +3,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import DatabaseError
@@ -203,6 +204,19 @@ class ContractDecisionView(StepView):
         if self.request.POST.get("next") == "inbox":
             return reverse("contracts:approval_inbox")
         return self.object.get_absolute_url()
+
+
+class CompanySignView(StepView):
+    """The signatory's password is checked like a login first, so wrong guesses count towards
+    the same lockout (django-axes: username and address): once locked, the page answers with
+    the lockout page (429) until it ends. The signing service checks the password again."""
+
+    def perform(self, form):
+        user = self.request.user
+        confirmed = authenticate(self.request, username=user.get_username(), password=form.cleaned_data["password"])
+        if confirmed is None or confirmed.pk != user.pk:
+            raise DomainError(_("The password is not correct."), field="password")
+        return super().perform(form)
 
 
 class SigningLinkSendView(StepView):

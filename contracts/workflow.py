@@ -114,6 +114,7 @@ WORKFLOW = Workflow(
             label=_("Sign for the company"),
             style="btn-success",
             form="contracts.forms.CompanySignForm",
+            view="contracts.views.CompanySignView",
             when=_unsigned_by("company"),
             success=_("You signed %(object)s for the company."),
         ),

@@ -276,3 +276,19 @@ def test_a_rep_of_another_customer_cannot_revoke_a_link(people, client_for):
 
     assert response.status_code == 404
     assert SigningLink.objects.get(pk=link.pk).revoked_at is None
+
+
+def test_wrong_signing_passwords_count_towards_the_login_lockout(people, client_for, client, settings):
+    contract = approved(people)
+    signatory = client_for(people.signatory)
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        signatory.post(url("contract_sign", contract), {"password": "guess"})
+
+    response = signatory.post(url("contract_sign", contract), {"password": PASSWORD})
+
+    assert response.status_code == 429
+    assert "locked" in response.content.decode()
+    assert not contract.signatures.exists()
+    client.logout()
+    login = client.post(reverse("login"), {"username": people.signatory.username, "password": PASSWORD})
+    assert login.status_code == 429, "the same lock refuses the login"
