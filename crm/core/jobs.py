@@ -55,6 +55,8 @@ def jobs() -> dict[str, Job]:
         "train_approval_model": Job("train_approval_model", minute="0", hour="3", day_of_week="0"),
         # The service desk's mailbox, every minute (nothing to do until one is configured).
         "fetch_ticket_mail": Job("fetch_ticket_mail", ["--if-configured"], minute="*"),
+        # The dashboards' summary figures (the pages say how fresh they are).
+        "refresh_dashboard": Job("refresh_dashboard", minute="*/5"),
     }
 
 
