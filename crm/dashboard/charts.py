@@ -14,12 +14,12 @@ MONEY, COUNT, PERCENT, NUMBER = "money", "count", "percent", "number"
 @dataclass
 class Chart:
     slug: str
-    title: str
+    title: Any  # a lazy translation, rendered in the reader's language
     kind: str  # a Chart.js type: bar, line, doughnut
-    columns: list[tuple[str, str]]  # (header, format) of each value column
-    rows: list[tuple[str, list[Any]]] = field(default_factory=list)  # (label, values)
+    columns: list[tuple[Any, str]]  # (header, format) of each value column
+    rows: list[tuple[Any, list[Any]]] = field(default_factory=list)  # (label, values)
     drawn: list[int] = field(default_factory=lambda: [0])  # the value columns drawn
-    label_header: str = ""
+    label_header: Any = ""
     stacked: bool = False
 
     @property

@@ -97,7 +97,7 @@ def add_months(day: date, count: int) -> date:
     return day.replace(year=day.year + month // 12, month=month % 12 + 1, day=1)
 
 
-def _sum(rows, *fields):
+def _sum(rows: Any, *fields: str) -> dict[str, Decimal]:
     totals = dict.fromkeys(fields, Decimal(0))
     for row in rows:
         for name in fields:
@@ -105,16 +105,16 @@ def _sum(rows, *fields):
     return totals
 
 
-def _user_names(ids) -> dict[int, str]:
+def _user_names(ids: Any) -> dict[int, str]:
     users = get_user_model().objects.filter(pk__in=[i for i in ids if i]).only("username", "first_name", "last_name")
     return {user.pk: user.get_full_name() or user.get_username() for user in users}
 
 
-def _ratio(part, whole):
+def _ratio(part: Any, whole: Any) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)) if whole else None
 
 
-def pipeline_chart(slug: str, rows) -> Chart:
+def pipeline_chart(slug: str, rows: Any) -> Chart:
     by_stage: dict[str, list] = {stage: [0, Decimal(0), Decimal(0)] for stage in OPEN_STAGES}
     for row in rows:
         slot = by_stage.setdefault(row.key, [0, Decimal(0), Decimal(0)])
@@ -143,7 +143,7 @@ def forecast_periods(today: date) -> list[tuple[str, Any, date, date]]:
     ]
 
 
-def forecast_rows(pipeline, closed, start: date, end: date) -> tuple[Decimal, Decimal]:
+def forecast_rows(pipeline: Any, closed: Any, start: date, end: date) -> tuple[Decimal, Decimal]:
     """(won in the period, weighted open pipeline expected to close in it)."""
     won = sum(
         (row.amount for row in closed if row.key == OpportunityStage.WON and start <= row.period < end), Decimal(0)
@@ -152,7 +152,7 @@ def forecast_rows(pipeline, closed, start: date, end: date) -> tuple[Decimal, De
     return won, weighted
 
 
-def rep_section(*, user, today: date) -> dict[str, Any]:
+def rep_section(*, user: Any, today: date) -> dict[str, Any]:
     pipeline = list(facts(user=user, kind=FactKind.PIPELINE, mine=True))
     closed = list(facts(user=user, kind=FactKind.CLOSED, mine=True))
     forecast = []
@@ -200,11 +200,11 @@ def rep_section(*, user, today: date) -> dict[str, Any]:
     }
 
 
-def _grouped(rows, by="key"):
+def _grouped(rows: Any, by: str = "key") -> Any:
     return rows.order_by().values(by).annotate(n=Sum("count"))
 
 
-def targets_for(owner_ids, period: str, start: date) -> dict[int, Decimal]:
+def targets_for(owner_ids: Any, period: str, start: date) -> dict[int, Decimal]:
     return dict(
         SalesTarget.objects.filter(owner_id__in=owner_ids, period=period, starts_on=start).values_list(
             "owner_id", "amount"
@@ -212,7 +212,9 @@ def targets_for(owner_ids, period: str, start: date) -> dict[int, Decimal]:
     )
 
 
-def forecast_chart(slug, title, pipeline, closed, period, start, end, user) -> Chart:
+def forecast_chart(
+    slug: str, title: Any, pipeline: Any, closed: Any, period: str, start: date, end: date, user: Any
+) -> Chart:
     owners = {row.owner_id for row in pipeline} | {row.owner_id for row in closed}
     targets = (
         targets_for(owners | {user.pk}, period, start)
@@ -248,11 +250,11 @@ def forecast_chart(slug, title, pipeline, closed, period, start, end, user) -> C
     return chart
 
 
-def signed_chart(slug, user, today) -> Chart:
+def signed_chart(slug: str, user: Any, today: date) -> Chart:
     months = months_back(month_start(today), MONTHS_SHOWN)
     by_month: dict[date, list] = {month: [0, Decimal(0)] for month in months}
     for row in facts(user=user, kind=FactKind.SIGNED).filter(period__gte=months[0]):
-        slot = by_month.get(row.period)
+        slot = by_month.get(row.period) if row.period else None
         if slot is not None:
             slot[0] += row.count
             slot[1] += row.amount
@@ -269,7 +271,7 @@ def signed_chart(slug, user, today) -> Chart:
     return chart
 
 
-def manager_section(*, user, today: date) -> dict[str, Any]:
+def manager_section(*, user: Any, today: date) -> dict[str, Any]:
     pipeline = list(facts(user=user, kind=FactKind.PIPELINE))
     closed = list(facts(user=user, kind=FactKind.CLOSED))
     charts = [pipeline_chart("team_pipeline", pipeline)]
@@ -281,7 +283,7 @@ def manager_section(*, user, today: date) -> dict[str, Any]:
     per_owner: dict[int, list] = defaultdict(lambda: [0, 0, Decimal(0)])
     for row in closed:
         if row.period and row.period >= since:
-            slot = per_owner[row.owner_id]
+            slot = per_owner[row.owner_id or 0]
             slot[0 if row.key == OpportunityStage.WON else 1] += row.count
             slot[2] += row.extra
     names = _user_names(per_owner)
@@ -306,8 +308,8 @@ def manager_section(*, user, today: date) -> dict[str, Any]:
 
     execution: dict[int, list] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for row in facts(user=user, kind=FactKind.EXECUTION):
-        execution[row.owner_id][0] += row.amount
-        execution[row.owner_id][1] += row.extra
+        execution[row.owner_id or 0][0] += row.amount
+        execution[row.owner_id or 0][1] += row.extra
     names = _user_names(execution)
     ordered = Chart(
         "order_execution",
@@ -345,7 +347,7 @@ def manager_section(*, user, today: date) -> dict[str, Any]:
     return {"charts": charts}
 
 
-def finance_section(*, user, today: date) -> dict[str, Any]:
+def finance_section(*, user: Any, today: date) -> dict[str, Any]:
     awaiting = approval_inbox(user=user)
     return {
         "charts": [signed_chart("finance_signed_by_month", user, today)],
@@ -354,7 +356,7 @@ def finance_section(*, user, today: date) -> dict[str, Any]:
     }
 
 
-def signatory_section(*, user, today: date) -> dict[str, Any]:
+def signatory_section(*, user: Any, today: date) -> dict[str, Any]:
     awaiting = (
         contract_list(user=user)
         .filter(status__in=[ContractStatus.APPROVED, ContractStatus.SIGNING])
@@ -369,7 +371,7 @@ def signatory_section(*, user, today: date) -> dict[str, Any]:
     }
 
 
-def service_section(*, user, today: date) -> dict[str, Any]:
+def service_section(*, user: Any, today: date) -> dict[str, Any]:
     backlog = {row["key"]: row["n"] for row in _grouped(facts(user=user, kind=FactKind.BACKLOG))}
     by_priority = Chart(
         "backlog_by_priority", _("Backlog by priority"), "bar", [(_("Open tickets"), COUNT)], label_header=_("Priority")

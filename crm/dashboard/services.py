@@ -3,6 +3,7 @@
 import time
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, DurationField, ExpressionWrapper, F, Max, Q, Sum, Value
@@ -19,7 +20,7 @@ from orders.models import Order
 from service.choices import OPEN_STATUSES
 from service.models import SatisfactionRating, Ticket
 
-MONEY = DecimalField(max_digits=20, decimal_places=2)
+MONEY: DecimalField = DecimalField(max_digits=20, decimal_places=2)
 
 # Contracts that have been signed by both parties (what "signed value" counts).
 SIGNED_STATUSES = [ContractStatus.ACTIVE, ContractStatus.COMPLETED, ContractStatus.TERMINATED, ContractStatus.EXPIRED]
@@ -31,7 +32,7 @@ APPROVAL_AGE_OLDER = "7+"
 REFRESH_LOCK = 0x0DA5B0A2D  # the advisory lock two refreshes take turns on
 
 
-def _age_bucket(since, now) -> str:
+def _age_bucket(since: Any, now: Any) -> str:
     if since is None:
         return APPROVAL_AGE_OLDER
     days = (now - since).total_seconds() / 86400
@@ -41,10 +42,19 @@ def _age_bucket(since, now) -> str:
     return APPROVAL_AGE_OLDER
 
 
-def _facts(now) -> list[DashboardFact]:
+def _facts(now: Any) -> list[DashboardFact]:
     facts: list[DashboardFact] = []
 
-    def add(kind, rows, *, owner="owner", key=None, key2=None, period=None, **fields):
+    def add(
+        kind: str,
+        rows: Any,
+        *,
+        owner: str = "owner",
+        key: Any = None,
+        key2: Any = None,
+        period: Any = None,
+        **fields: str,
+    ) -> None:
         for row in rows:
             facts.append(
                 DashboardFact(
@@ -174,7 +184,7 @@ def _facts(now) -> list[DashboardFact]:
 
 
 @transaction.atomic
-def dashboard_refresh(*, actor) -> DashboardRefresh:
+def dashboard_refresh(*, actor: Any) -> DashboardRefresh:
     """Recompute every summary figure from the source tables, in one transaction: a page
     sees the old figures or the new ones, never half. Two refreshes at once take turns (the
     second waits on the first's advisory lock and then recomputes). Derived figures, not records:
@@ -196,7 +206,7 @@ def dashboard_refresh(*, actor) -> DashboardRefresh:
 
 
 @transaction.atomic
-def sales_target_save(*, actor, target: SalesTarget) -> SalesTarget:
+def sales_target_save(*, actor: Any, target: SalesTarget) -> SalesTarget:
     """Create or change a target (from the admin), audited."""
     target.full_clean()
     old = None
