@@ -25,7 +25,7 @@ from crm.core.workflow import SYSTEM
 from service import services as ticket_services
 from service.choices import TicketStatus
 from service.customer_links import survey_create, survey_usable_check
-from service.mail import customer_address
+from service.mail import customer_address, customer_language
 from service.mail_models import SatisfactionRating, SatisfactionSurvey
 from service.models import Ticket
 from service.selectors import service_managers
@@ -44,7 +44,7 @@ def satisfaction_survey_send(*, ticket_id: int) -> SatisfactionSurvey | None:
     address = customer_address(ticket)
     if not address:
         return None
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(customer_language(ticket, address)):
         url = survey_create(ticket, address)
         subject = _("[%(number)s] How did we do?") % {"number": ticket.number}
         body = _(
