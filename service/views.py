@@ -3,6 +3,7 @@ ticket, a ticket's page with its clocks and processing record, and the customer'
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -127,7 +128,7 @@ class TicketUpdateView(VisibleQuerysetMixin, ServiceFormMixin, SingleObjectMixin
             if self.object.status == TicketStatus.CLOSED:
                 messages.error(request, _("A closed ticket cannot be changed; reopen it first."))
                 return redirect(self.object.get_absolute_url())
-            raise Http404
+            raise PermissionDenied  # seen in the unassigned queue, but not theirs to change
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
