@@ -41,6 +41,8 @@ def satisfaction_survey_send(*, ticket_id: int) -> SatisfactionSurvey | None:
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("customer", "contact").get(pk=ticket_id)
     if ticket.status != TicketStatus.RESOLVED:
         return None
+    if ticket.resolved_at is not None and ticket.ratings.filter(created_at__gte=ticket.resolved_at).exists():
+        return None  # already rated since it was resolved: no second survey for the same resolution
     address = customer_address(ticket)
     if not address:
         return None
