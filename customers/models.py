@@ -164,7 +164,9 @@ class Contact(models.Model):
     is_primary = models.BooleanField(_("primary contact"), default=False)
     # The language of the mail the contact gets from us (tickets' replies, links, surveys).
     language = models.CharField(
-        _("preferred language"), max_length=10, choices=settings.LANGUAGES,
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
         default=contact_language_default,
         db_default=settings.LANGUAGE_CODE,  # rows bulk-loaded with COPY
     )

@@ -1,10 +1,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from contracts.selectors import contract_list
 from crm.core.admin_mixins import ReadOnlyInline, ServiceAdminMixin, WorkflowAdminMixin
 from crm.core.exceptions import DomainError
 from crm.core.services import reference_row_save
-from contracts.selectors import contract_list
 from orders.selectors import order_list
 from service import selectors, services
 from service.choices import TicketStatus

@@ -110,10 +110,7 @@ def demo_step(*, rng, users, contracts=300) -> dict:
             created_at = now - datetime.timedelta(minutes=rng.randint(5, 50))
         else:
             created_at = now - datetime.timedelta(hours=rng.randint(30, 6 * 7 * 24))
-        if index < 2 * len(OUTCOME_CYCLE):
-            outcome = OUTCOME_CYCLE[index // 2]
-        else:
-            outcome = rng.choice(OUTCOMES)
+        outcome = OUTCOME_CYCLE[index // 2] if index < 2 * len(OUTCOME_CYCLE) else rng.choice(OUTCOMES)
         if outcome == "new":  # nobody on duty when it came in: it waits in the unassigned queue
             for agent in agents:
                 services.agent_duty_set(actor=manager, agent=agent, on_duty=False)

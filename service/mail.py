@@ -35,7 +35,9 @@ def customer_language(ticket: Ticket, email: str) -> str:
     contact = ticket.contact
     if contact is not None and contact.email.lower() == (email or "").lower():
         return contact.language or settings.LANGUAGE_CODE
-    other = ticket.customer.contacts.filter(email__iexact=email).order_by("-is_primary", "pk").first() if email else None
+    other = (
+        ticket.customer.contacts.filter(email__iexact=email).order_by("-is_primary", "pk").first() if email else None
+    )
     if other is not None:
         return other.language or settings.LANGUAGE_CODE
     return contact.language if contact is not None and contact.language else settings.LANGUAGE_CODE

@@ -265,7 +265,9 @@ def ticket_update(*, actor: User, ticket_id: int, **values: Any) -> Ticket:
         extra = _sla_recompute(ticket)
     ticket.updated_at = timezone.now()
     ticket.save()
-    audit_record(actor=actor, action="ticket.updated", target=ticket, parent=ticket.customer, changes=changes, extra=extra)
+    audit_record(
+        actor=actor, action="ticket.updated", target=ticket, parent=ticket.customer, changes=changes, extra=extra
+    )
     event_publish("ticket.updated", ticket_id=ticket.pk, fields=sorted(changes))
     return ticket
 

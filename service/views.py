@@ -19,9 +19,9 @@ from crm.core.views import FilteredListMixin, ServiceFormMixin, VisibleQuerysetM
 from crm.core.workflow import buttons as workflow_buttons
 from customers.selectors import customer_get, customer_list
 from service import selectors, services
+from service.choices import TicketStatus
 from service.filters import TicketFilter
 from service.forms import AgentDutyForm, TicketEditForm, TicketForm, TicketReplyForm
-from service.choices import TicketStatus
 from service.models import Ticket
 
 LIST_LIMIT = 50

@@ -109,7 +109,9 @@ def test_a_contact_or_contract_of_another_customer_is_refused(worked, on_duty_ag
         services.ticket_update(actor=on_duty_agent, ticket_id=worked.pk, contact=ContactFactory(customer=stranger))
     assert refused.value.field == "contact"
     with pytest.raises(DomainError) as refused:
-        services.ticket_update(actor=on_duty_agent, ticket_id=worked.pk, contract=ContractFactory(customer=stranger, owner=stranger.owner))
+        services.ticket_update(
+            actor=on_duty_agent, ticket_id=worked.pk, contract=ContractFactory(customer=stranger, owner=stranger.owner)
+        )
     assert refused.value.field == "contract"
     with pytest.raises(DomainError) as refused:
         services.ticket_update(actor=on_duty_agent, ticket_id=worked.pk, subject="   ")
