@@ -115,12 +115,6 @@ def statement_terms(statement: bytes) -> SignedTerms:
     )
 
 
-def contract_signature_checks_pass(contract: "Contract") -> bool:
-    """Whether every signature the contract has still verifies (True with none yet)."""
-    changed, problems = contract_signature_integrity(_signature_checks(contract))
-    return not (changed or problems)
-
-
 def contract_signatures_verified(contract: "Contract", *, field: str | None = None) -> None:
     """Refuse (SignedTermsBroken) when a signature the contract already has does not verify;
     a contract with no signature yet passes."""

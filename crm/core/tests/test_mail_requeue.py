@@ -40,3 +40,8 @@ def test_a_stranded_mail_is_sent_once_and_a_fresh_or_retrying_one_is_left():
 def test_a_negative_age_is_refused_with_a_reason():
     with pytest.raises(CommandError, match="negative"):
         call_command("requeue_pending_mail", "--older-than-minutes", "-1")
+
+
+def test_an_age_beyond_a_year_is_refused_with_a_reason_not_a_traceback():
+    with pytest.raises(CommandError, match="at most 525600"):
+        call_command("requeue_pending_mail", "--older-than-minutes", "99999999999999")

@@ -7,6 +7,9 @@ from crm.core.commands import CrmCommand
 from crm.core.mail import outgoing_mail_requeue
 
 
+MAX_MINUTES = 365 * 24 * 60
+
+
 class Command(CrmCommand):
     help = (
         "Queue again the outgoing mail that was never attempted: its hand-over to the task queue "
@@ -26,5 +29,7 @@ class Command(CrmCommand):
         minutes = options["older_than_minutes"]
         if minutes < 0:
             raise CommandError(_("--older-than-minutes cannot be negative."))
+        if minutes > MAX_MINUTES:
+            raise CommandError(_("--older-than-minutes can be at most %(max)s (a year).") % {"max": MAX_MINUTES})
         count = outgoing_mail_requeue(older_than=datetime.timedelta(minutes=minutes))
         self.stdout.write(_("%(count)s stranded mail(s) queued again.") % {"count": count})
