@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 from crm.core.commands import CrmCommand
 from crm.core.mail import outgoing_mail_requeue
 
-
 MAX_MINUTES = 365 * 24 * 60
 
 
