@@ -47,7 +47,7 @@ class CustomerAdminForm(forms.ModelForm):
 
 class ContactInline(admin.TabularInline):
     model = Contact
-    fields = ["name", "title", "email", "phone", "is_primary"]
+    fields = ["name", "title", "email", "phone", "is_primary", "language"]
     extra = 0
 
 

@@ -8,7 +8,7 @@ from crm.core.forms import submit_helper
 from crm.core.masking import masker_for
 from crm.core.roles import owner_candidates
 from customers.choices import OPEN_STAGES
-from customers.models import Activity, Contact, Customer, Interaction, LostReason, Opportunity
+from customers.models import Activity, Contact, Customer, Interaction, LostReason, Opportunity, contact_language_default
 from customers.permissions import can_reassign
 
 
@@ -40,11 +40,16 @@ class CustomerForm(forms.ModelForm):
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
-        fields = ["name", "title", "email", "phone", "is_primary"]
+        fields = ["name", "title", "email", "phone", "is_primary", "language"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Left out (an older form, an import): the site's language.
+        self.fields["language"].required = False
         self.helper = submit_helper()
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or self.instance.language or contact_language_default()
 
 
 class InteractionForm(forms.ModelForm):

@@ -50,7 +50,7 @@ CUSTOMER_FIELDS = [
     "owner",
     "notes",
 ]
-CONTACT_FIELDS = ["name", "title", "email", "phone", "is_primary"]
+CONTACT_FIELDS = ["name", "title", "email", "phone", "is_primary", "language"]
 INTERACTION_FIELDS = ["kind", "subject", "body", "occurred_at", "contact", "opportunity"]
 OPPORTUNITY_FIELDS = [
     "title",
@@ -71,6 +71,11 @@ def validate_currency(code):
     # pycountry matches case-insensitively; the column holds upper-case codes only.
     if not (code or "").isupper() or pycountry.currencies.get(alpha_3=code) is None:
         raise ValidationError(_("%(code)s is not an ISO 4217 currency code."), params={"code": code})
+
+
+def contact_language_default():
+    """A new contact's mail language: the site's."""
+    return settings.LANGUAGE_CODE
 
 
 def default_currency():
@@ -157,6 +162,14 @@ class Contact(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
+    # The language of the mail the contact gets from us (tickets' replies, links, surveys).
+    language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=contact_language_default,
+        db_default=settings.LANGUAGE_CODE,  # rows bulk-loaded with COPY
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     # Copies of the customer's owner and name, kept by the database (customers.copies).
     customer_owner = customer_owner_field()

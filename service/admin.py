@@ -1,10 +1,13 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.admin_mixins import ReadOnlyInline, VisibleAdminMixin, WorkflowAdminMixin
+from contracts.selectors import contract_list
+from crm.core.admin_mixins import ReadOnlyInline, ServiceAdminMixin, WorkflowAdminMixin
 from crm.core.exceptions import DomainError
 from crm.core.services import reference_row_save
-from service import services
+from orders.selectors import order_list
+from service import selectors, services
+from service.choices import TicketStatus
 from service.models import (
     AgentDuty,
     BusinessCalendar,
@@ -140,8 +143,9 @@ class TicketEntryInline(ReadOnlyInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(WorkflowAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
-    """Tickets are opened and worked from the pages; here they are read, and moved along the
+class TicketAdmin(WorkflowAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
+    """Tickets are opened and worked from the pages; here they are read, edited through
+    `ticket_update` (what the ticket is about; not closed ones), and moved along the
     workflow by actions that call the same services (service/workflow.py)."""
 
     list_display = ["number", "subject", "customer", "kind", "priority", "status", "assignee", "resolution_due_at"]
@@ -174,13 +178,33 @@ class TicketAdmin(WorkflowAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
         "resolution",
         "created_at",
     ]
-    readonly_fields = fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or obj.status == TicketStatus.CLOSED:
+            return self.fields
+        return [name for name in self.fields if name not in services.EDITABLE_FIELDS]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None:  # only the ticket's customer's contacts, contracts and orders
+            for name, queryset in (
+                ("contact", obj.customer.contacts.order_by("name")),
+                ("contract", contract_list(user=request.user).filter(customer=obj.customer_id)),
+                ("order", order_list(user=request.user).filter(customer=obj.customer_id)),
+            ):
+                if name in form.base_fields:
+                    form.base_fields[name].queryset = queryset
+        return form
+
+    def update_through_service(self, user, obj, values):
+        return services.ticket_update(actor=user, ticket_id=obj.pk, **values)
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False  # read-only here; the actions take the workflow steps
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or selectors.ticket_can_edit(ticket=obj, user=request.user))
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -1,9 +1,17 @@
 """Demo tickets, opened and worked through the real services.
 
-Tickets of every type, channel and priority over the last six weeks, in every state: the
-older ones were worked late (their clocks breached), the recent ones in time, a few still
-open past their deadline (the SLA watch escalates them), some waiting on the customer,
-some unassigned in the queue. Complaints point at the customer's order or contract.
+Tickets of every type, channel and priority, in every state. The services work at the
+present moment, so the SLA outcome follows from when a ticket came in: about half arrived
+in the last hour or so and were answered and resolved in time (both clocks met); the others
+came in over the last six weeks and were worked only now (their clocks breached); a few are
+still open past their deadline (the SLA watch escalates them), some wait on the customer
+(their clocks paused), some are unassigned in the queue. Complaints point at the customer's
+order or contract.
+
+Resolved tickets were rated by their contacts through the survey link they were mailed
+(`service.satisfaction`): scores from 1 to 5 with comments, mostly good after an answer in
+time and poorer after a late one; a 1 or 2 alerted the service managers, and one unhappy
+customer asked to reopen their ticket.
 """
 
 import datetime
@@ -14,8 +22,9 @@ from django.utils import timezone
 from crm.core.roles import Role
 from crm.core.workflow import SYSTEM
 from customers.models import Customer
-from service import services
+from service import satisfaction, services
 from service.choices import TicketChannel, TicketPriority, TicketStatus, TicketType
+from service.mail_models import SatisfactionRating
 from service.models import Ticket
 
 SUBJECTS = {
@@ -50,6 +59,23 @@ PRIORITIES = [
 # The state each demo ticket is left in, by share.
 OUTCOMES = ["closed"] * 5 + ["resolved"] * 3 + ["in_progress"] * 2 + ["waiting"] * 2 + ["assigned", "new"]
 OUTCOME_CYCLE = ["new", "assigned", "in_progress", "waiting", "resolved", "closed"]
+# (score, comment) a contact gives, after an answer in time and after a late one.
+RATINGS_ON_TIME = [
+    (5, "Quick and friendly, thank you."),
+    (5, "Solved the same day, excellent."),
+    (4, "Good help, the technician explained everything."),
+    (4, ""),
+    (3, "Fine, but I had to explain the problem twice."),
+]
+RATINGS_LATE = [
+    (4, "Took a while, but the fix works."),
+    (3, "OK in the end."),
+    (2, "Far too slow; our line stood still for two days."),
+    (1, "Nobody called back for a week."),
+    (2, "The answer did not address our question."),
+]
+# The first ratings cover every score (each from the list that has it).
+FIRST_SCORES = [5, 2, 4, 1, 3]
 KIND_CYCLE = [
     TicketType.INQUIRY,
     TicketType.COMPLAINT,
@@ -78,8 +104,13 @@ def demo_step(*, rng, users, contracts=300) -> dict:
             customer.orders.order_by("-id").first() if kind in (TicketType.COMPLAINT, TicketType.AFTER_SALES) else None
         )
         contract = order.contract if order is not None else None
-        created_at = now - datetime.timedelta(hours=rng.randint(1, 6 * 7 * 24))
-        outcome = OUTCOME_CYCLE[index] if index < len(OUTCOME_CYCLE) else rng.choice(OUTCOMES)
+        # In time: came in minutes ago (the first ones alternate, so both outcomes show up).
+        on_time = index % 2 == 0 if index < 2 * len(OUTCOME_CYCLE) else rng.random() < 0.5
+        if on_time:
+            created_at = now - datetime.timedelta(minutes=rng.randint(5, 50))
+        else:
+            created_at = now - datetime.timedelta(hours=rng.randint(30, 6 * 7 * 24))
+        outcome = OUTCOME_CYCLE[index // 2] if index < 2 * len(OUTCOME_CYCLE) else rng.choice(OUTCOMES)
         if outcome == "new":  # nobody on duty when it came in: it waits in the unassigned queue
             for agent in agents:
                 services.agent_duty_set(actor=manager, agent=agent, on_duty=False)
@@ -99,16 +130,22 @@ def demo_step(*, rng, users, contracts=300) -> dict:
         if outcome == "new":
             for agent in agents:
                 services.agent_duty_set(actor=manager, agent=agent, on_duty=True)
-        _work(rng, ticket, outcome, agents=agents, manager=manager)
+        _work(rng, ticket, outcome, agents=agents, manager=manager, on_time=on_time)
     for ticket_id in Ticket.objects.filter(
         status__in=[TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS]
     ).values_list("pk", flat=True):
         services.ticket_sla_check(ticket_id=ticket_id)
     states = Counter(Ticket.objects.values_list("status", flat=True))
-    return {"tickets": sum(states.values()), **{str(state): states[state] for state in TicketStatus if states[state]}}
+    scores = Counter(SatisfactionRating.objects.values_list("score", flat=True))
+    return {
+        "tickets": sum(states.values()),
+        **{str(state): states[state] for state in TicketStatus if states[state]},
+        "ratings": sum(scores.values()),
+        "low ratings": scores[1] + scores[2],
+    }
 
 
-def _work(rng, ticket, outcome, *, agents, manager):
+def _work(rng, ticket, outcome, *, agents, manager, on_time):
     if outcome == "new":
         return
     worker = ticket.assignee
@@ -132,5 +169,21 @@ def _work(rng, ticket, outcome, *, agents, manager):
         author_email=ticket.contact.email if ticket.contact else "",
     )
     services.ticket_resolve(actor=worker, ticket_id=ticket.pk, comment="Replaced the part under warranty.")
-    if outcome == "closed":
+    reopened = _rate(rng, ticket, on_time=on_time)
+    if outcome == "closed" and not reopened:
         services.ticket_close(actor=worker, ticket_id=ticket.pk)
+
+
+def _rate(rng, ticket, *, on_time) -> bool:
+    """Most contacts rate the resolved ticket through the survey they were mailed; returns
+    whether they asked to reopen it (the first 1 of the demo does)."""
+    survey = satisfaction.satisfaction_survey_send(ticket_id=ticket.pk)
+    if survey is None or rng.random() < 0.2:  # no address, or the contact did not answer
+        return False
+    choices = RATINGS_ON_TIME if on_time else RATINGS_LATE
+    rated = SatisfactionRating.objects.count()
+    first = [choice for choice in choices if choice[0] == FIRST_SCORES[rated]] if rated < len(FIRST_SCORES) else []
+    score, comment = first[0] if first else rng.choice(choices)
+    reopen = score == 1 and not SatisfactionRating.objects.filter(reopen_requested=True).exists()
+    satisfaction.satisfaction_rate(survey_id=survey.pk, score=score, comment=comment, reopen=reopen)
+    return reopen

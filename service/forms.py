@@ -49,6 +49,35 @@ class TicketForm(forms.Form):
         )
 
 
+class TicketEditForm(TicketForm):
+    """What a ticket is about, changed after it was opened (`ticket_update`): the channel it
+    came in by stays."""
+
+    def __init__(self, *args, ticket, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"] = {
+            "contact": ticket.contact_id,
+            "contract": ticket.contract_id,
+            "order": ticket.order_id,
+            "kind": ticket.kind,
+            "priority": ticket.priority,
+            "subject": ticket.subject,
+            "description": ticket.description,
+            **kwargs["initial"],
+        }
+        super().__init__(*args, customer=ticket.customer, **kwargs)
+        del self.fields["channel"]
+        self.fields["contact"].initial = ticket.contact_id
+        self.helper = submit_helper(_("Save ticket"))
+        self.helper.layout = Layout(
+            "subject",
+            Row(Column("kind"), Column("priority")),
+            "contact",
+            "description",
+            Row(Column("contract"), Column("order")),
+        )
+
+
 class TicketAssignForm(forms.Form):
     """The assign step: which agent gets the ticket, and why (optional)."""
 

@@ -11,6 +11,7 @@ def _assigned(event):
 
 SENTENCES = {
     "ticket.created": _("%(actor)s opened %(object)s"),
+    "ticket.updated": _("%(actor)s changed %(object)s"),
     "ticket.assigned": _assigned,
     "ticket.claimed": _("%(actor)s claimed %(object)s"),
     "ticket.started": _("%(actor)s started work on %(object)s"),

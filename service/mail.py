@@ -4,8 +4,8 @@ A public reply goes to the ticket's contact (else the customer's address) with t
 number in the subject and a Message-ID of ours, `<TK-...r<entry>.<random>@<desk domain>>`,
 so the customer's answer threads back whether their client keeps the subject or the
 In-Reply-To header. Each mail carries a fresh status link. Customers' mail is written in
-the site's language (a contact has no language of their own) and is not masked: it goes
-to the person whose details they are.
+the contact's preferred language (`Contact.language`; the site's for an address that is no
+contact's) and is not masked: it goes to the person whose details they are.
 """
 
 import secrets
@@ -29,19 +29,34 @@ def mail_domain() -> str:
     return settings.TICKET_MAIL_ADDRESS.rpartition("@")[2] or "localhost"
 
 
+def customer_language(ticket: Ticket, email: str) -> str:
+    """The language of mail about the ticket to `email`: the ticket's contact's when it is
+    theirs, else another contact's of the customer with that address, else the site's."""
+    contact = ticket.contact
+    if contact is not None and contact.email.lower() == (email or "").lower():
+        return contact.language or settings.LANGUAGE_CODE
+    other = (
+        ticket.customer.contacts.filter(email__iexact=email).order_by("-is_primary", "pk").first() if email else None
+    )
+    if other is not None:
+        return other.language or settings.LANGUAGE_CODE
+    return contact.language if contact is not None and contact.language else settings.LANGUAGE_CODE
+
+
 @in_callers_transaction
 def acknowledgement_send(ticket: Ticket, email: str) -> None:
     """Tell the customer their request has a number, and give them its status link."""
-    url = status_link_create(ticket, email)
-    subject = _("[%(number)s] We received your request: %(subject)s") % {
-        "number": ticket.number,
-        "subject": ticket.subject,
-    }
-    body = _(
-        "Thank you for contacting %(company)s. Your request has the number %(number)s.\n\n"
-        "Follow it and answer us here: %(url)s\n\n"
-        "You can also reply to this e-mail; keep %(number)s in the subject."
-    ) % {"company": settings.COMPANY_NAME, "number": ticket.number, "url": url}
+    with translation.override(customer_language(ticket, email)):
+        url = status_link_create(ticket, email)
+        subject = _("[%(number)s] We received your request: %(subject)s") % {
+            "number": ticket.number,
+            "subject": ticket.subject,
+        }
+        body = _(
+            "Thank you for contacting %(company)s. Your request has the number %(number)s.\n\n"
+            "Follow it and answer us here: %(url)s\n\n"
+            "You can also reply to this e-mail; keep %(number)s in the subject."
+        ) % {"company": settings.COMPANY_NAME, "number": ticket.number, "url": url}
     mail_send_on_commit(subject=subject, body=body, to=[email], headers={"Reply-To": settings.TICKET_MAIL_ADDRESS})
 
 
@@ -73,7 +88,7 @@ def ticket_reply_mail_send(*, entry_id: int) -> str:
             extra={"entry_id": entry.pk, "reason": "no e-mail address"},
         )
         return ""
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(customer_language(ticket, address)):
         url = status_link_create(ticket, address)
         subject = _("[%(number)s] %(subject)s") % {"number": ticket.number, "subject": ticket.subject}
         body = _(

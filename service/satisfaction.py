@@ -25,7 +25,7 @@ from crm.core.workflow import SYSTEM
 from service import services as ticket_services
 from service.choices import TicketStatus
 from service.customer_links import survey_create, survey_usable_check
-from service.mail import customer_address
+from service.mail import customer_address, customer_language
 from service.mail_models import SatisfactionRating, SatisfactionSurvey
 from service.models import Ticket
 from service.selectors import service_managers
@@ -41,10 +41,12 @@ def satisfaction_survey_send(*, ticket_id: int) -> SatisfactionSurvey | None:
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("customer", "contact").get(pk=ticket_id)
     if ticket.status != TicketStatus.RESOLVED:
         return None
+    if ticket.resolved_at is not None and ticket.ratings.filter(created_at__gte=ticket.resolved_at).exists():
+        return None  # already rated since it was resolved: no second survey for the same resolution
     address = customer_address(ticket)
     if not address:
         return None
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(customer_language(ticket, address)):
         url = survey_create(ticket, address)
         subject = _("[%(number)s] How did we do?") % {"number": ticket.number}
         body = _(

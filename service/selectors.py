@@ -148,6 +148,16 @@ def ticket_can_write(*, ticket: Ticket, user: Viewer) -> bool:
     return ticket.assignee_id == user.pk or user.has_perm("service.view_all_ticket")
 
 
+def ticket_can_edit(*, ticket: Ticket, user: Viewer) -> bool:
+    """Whether the page offers "Edit" (the service decides again): the assignee or a
+    service manager, until the ticket is closed; reps read only."""
+    if not user.has_perm("service.change_ticket") or not user.has_perm("service.work_ticket"):
+        return False
+    if ticket.status == TicketStatus.CLOSED:
+        return False
+    return ticket.assignee_id == user.pk or user.has_perm("service.view_all_ticket")
+
+
 def agent_duty(*, agent: User) -> AgentDuty | None:
     return AgentDuty.objects.filter(agent=agent).first()
 

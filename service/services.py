@@ -222,6 +222,83 @@ def ticket_create(
     return ticket
 
 
+EDITABLE_FIELDS = ("subject", "description", "kind", "priority", "contact", "contract", "order")
+
+
+@transaction.atomic
+def ticket_update(*, actor: User, ticket_id: int, **values: Any) -> Ticket:
+    """Change what a ticket is about: subject, description, type, priority, contact,
+    contract and order (the last three only the customer's). The assignee or a service
+    manager may, until the ticket is closed.
+
+    A new priority (or type) takes the policy that now matches: each clock still running
+    is set again from the ticket's creation by the new policy's target, plus the business
+    minutes the ticket has waited on the customer (the time waiting now is added when it
+    resumes, as for any pause). A clock that is moved later may warn and escalate again."""
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(_("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    if not actor.has_perm("service.change_ticket"):
+        raise DomainError(_("You may not change tickets."))
+    ticket = _ticket_locked(actor, ticket_id)
+    _works_on_it(actor, ticket)
+    if ticket.status == S.CLOSED:
+        raise TransitionNotAllowed(_("A closed ticket cannot be changed; reopen it first."))
+    if "subject" in values:
+        values["subject"] = " ".join(str(values["subject"] or "").split())
+        if not values["subject"]:
+            raise DomainError(_("Give the ticket a subject."), field="subject")
+    before = snapshot(ticket, TICKET_FIELDS)
+    for name, value in values.items():
+        setattr(ticket, name, value)
+    _related_checked(ticket.customer, ticket.contact, ticket.contract, ticket.order)
+    try:
+        ticket.full_clean(exclude=["number", "assignee", "sla_policy"], validate_constraints=False)
+    except Exception as error:  # ValidationError: shown next to the first field it names
+        fields = list(getattr(error, "error_dict", {}) or [None])
+        raise DomainError(" ".join(getattr(error, "messages", [str(error)])), field=fields[0]) from None
+    changes = diff(before, snapshot(ticket, TICKET_FIELDS))
+    if not changes:
+        return ticket
+    extra: dict[str, Any] = {}
+    if "priority" in changes or "kind" in changes:
+        extra = _sla_recompute(ticket)
+    ticket.updated_at = timezone.now()
+    ticket.save()
+    audit_record(
+        actor=actor, action="ticket.updated", target=ticket, parent=ticket.customer, changes=changes, extra=extra
+    )
+    event_publish("ticket.updated", ticket_id=ticket.pk, fields=sorted(changes))
+    return ticket
+
+
+def _sla_recompute(ticket: Ticket) -> dict[str, Any]:
+    """Set the running clocks again by the policy that matches the ticket now; returns the
+    old and new deadlines for the history."""
+    old = {"first_response_due_at": ticket.first_response_due_at, "resolution_due_at": ticket.resolution_due_at}
+    ticket.sla_policy = sla_policy_for(priority=ticket.priority, tier=ticket.customer.tier, kind=ticket.kind)
+    calendar = _calendar(ticket)
+    if ticket.sla_policy is None or calendar is None:
+        return {"policy": "", "sla": "unchanged"}
+    now = timezone.now()
+    policy = ticket.sla_policy
+    if ticket.first_responded_at is None:
+        ticket.first_response_due_at = calendar.add(
+            ticket.created_at, policy.first_response_minutes + ticket.paused_minutes
+        )
+        if ticket.first_response_due_at > now:
+            ticket.response_warned = ticket.response_escalated = False
+    if ticket.resolved_at is None:
+        ticket.resolution_due_at = calendar.add(ticket.created_at, policy.resolution_minutes + ticket.paused_minutes)
+        if ticket.resolution_due_at > now:
+            ticket.resolution_warned = ticket.resolution_escalated = False
+    return {
+        "policy": str(policy),
+        "first_response_due_at": [old["first_response_due_at"], ticket.first_response_due_at],
+        "resolution_due_at": [old["resolution_due_at"], ticket.resolution_due_at],
+    }
+
+
 def _auto_assign(ticket: Ticket) -> None:
     """Give the ticket to the least-loaded agent on duty (ties: who waited longest).
 

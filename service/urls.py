@@ -12,6 +12,7 @@ urlpatterns = [
     path("tickets/new/", views.TicketCreateView.as_view(), name="ticket_create"),
     path("tickets/for-customer/", views.CustomerTicketsView.as_view(), name="customer_tickets"),
     path("tickets/<int:pk>/", views.TicketDetailView.as_view(), name="ticket_detail"),
+    path("tickets/<int:pk>/edit/", views.TicketUpdateView.as_view(), name="ticket_update"),
     path("tickets/<int:pk>/reply/", views.TicketReplyView.as_view(), name="ticket_reply"),
     path("agents/<int:pk>/duty/", views.AgentDutyView.as_view(), name="agent_duty"),
     *WORKFLOW.urls(),  # one page per step of the table: assign, claim, start, wait, resolve...

@@ -3,6 +3,7 @@ ticket, a ticket's page with its clocks and processing record, and the customer'
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
+from django.views.generic.detail import SingleObjectMixin
 
 from crm.core.exceptions import DomainError
 from crm.core.querystring import query_id
@@ -17,8 +19,9 @@ from crm.core.views import FilteredListMixin, ServiceFormMixin, VisibleQuerysetM
 from crm.core.workflow import buttons as workflow_buttons
 from customers.selectors import customer_get, customer_list
 from service import selectors, services
+from service.choices import TicketStatus
 from service.filters import TicketFilter
-from service.forms import AgentDutyForm, TicketForm, TicketReplyForm
+from service.forms import AgentDutyForm, TicketEditForm, TicketForm, TicketReplyForm
 from service.models import Ticket
 
 LIST_LIMIT = 50
@@ -108,6 +111,39 @@ class TicketCreateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
         return self.object.get_absolute_url()
 
 
+class TicketUpdateView(VisibleQuerysetMixin, ServiceFormMixin, SingleObjectMixin, FormView):
+    """Change what a ticket is about: its assignee or a service manager, until it is closed."""
+
+    model = Ticket
+    visibility_action = "change"
+    form_class = TicketEditForm
+    template_name = "service/ticket_edit.html"
+    success_message = gettext_lazy("Saved ticket %(object)s.")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)
+        self.object = self.get_object()
+        if not selectors.ticket_can_edit(ticket=self.object, user=request.user):
+            if self.object.status == TicketStatus.CLOSED:
+                messages.error(request, _("A closed ticket cannot be changed; reopen it first."))
+                return redirect(self.object.get_absolute_url())
+            raise PermissionDenied  # seen in the unassigned queue, but not theirs to change
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("customer", "contact")
+
+    def get_extra_form_kwargs(self):
+        return {"user": self.request.user, "ticket": self.object}
+
+    def perform(self, form):
+        return services.ticket_update(actor=self.request.user, ticket_id=self.object.pk, **form.cleaned_data)
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+
 class TicketDetailView(VisibleQuerysetMixin, DetailView):
     model = Ticket
 
@@ -126,6 +162,7 @@ class TicketDetailView(VisibleQuerysetMixin, DetailView):
         context["entries"] = selectors.ticket_entries(user=user, ticket=ticket)
         context["actions"] = workflow_buttons(ticket, user)
         context["can_write"] = selectors.ticket_can_write(ticket=ticket, user=user)
+        context["can_edit"] = selectors.ticket_can_edit(ticket=ticket, user=user)
         if context["can_write"]:
             form = kwargs.get("reply_form") or TicketReplyForm()
             form.helper.form_action = reverse("service:ticket_reply", args=[ticket.pk])

@@ -528,6 +528,12 @@ def ticket_reply(w):
     assert Ticket.objects.get(pk=w.ticket.pk).first_responded_at is not None
 
 
+def ticket_update(w):
+    data = {"subject": "Committed pump leaks at the seal", "kind": "complaint", "priority": "urgent"}
+    posted(w.as_agent, url("service:ticket_update", w.ticket.pk), data)
+    assert Ticket.objects.get(pk=w.ticket.pk).priority == "urgent"
+
+
 def ticket_wait(w):
     posted(w.as_agent, url("service:ticket_wait", w.ticket.pk), {"comment": "Waiting for photos"})
     assert ticket_status(w.ticket) == TicketStatus.WAITING_ON_CUSTOMER
@@ -705,6 +711,7 @@ PAGE_POSTS = {
     "service:ticket_create": ticket_create,
     "service:ticket_start": ticket_start,
     "service:ticket_reply": ticket_reply,
+    "service:ticket_update": ticket_update,
     "service:ticket_wait": ticket_wait,
     "service:ticket_resolve": ticket_resolve,
     "service:ticket_close": ticket_close,

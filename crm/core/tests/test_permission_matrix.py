@@ -249,6 +249,9 @@ EXPECTED = {
     "service:customer_tickets": row(other_rep=NOT_FOUND, finance=NOT_FOUND, signatory=NOT_FOUND),
     "service:ticket_detail": row(other_rep=NOT_FOUND, finance=NOT_FOUND, signatory=NOT_FOUND),
     "service:ticket_reply": row(NOT_ALLOWED),
+    # Editing: the assignee or a service manager (the matrix ticket is unassigned: an agent
+    # sees it in the queue but may not change it).
+    "service:ticket_update": row(NOT_FOUND, agent=FORBIDDEN, service_manager=OK, admin=OK),
     "service:agent_duty": row(NOT_ALLOWED),
     **ticket_step_rows(),
 }
@@ -371,6 +374,7 @@ EXPECTED_POST = {
     "service:ticket_detail": GET_ONLY,
     # Only who may change the ticket writes on it (an empty text is shown again with its error).
     "service:ticket_reply": row(NOT_FOUND, agent=DONE, service_manager=DONE, admin=DONE),
+    "service:ticket_update": posts(EXPECTED["service:ticket_update"]),
     "service:agent_duty": row(NOT_FOUND),
     **ticket_step_rows(ok=DONE),
 }
@@ -440,6 +444,7 @@ URL_ARGS = {
     "orders:product_update": ["product"],
     "service:ticket_detail": ["ticket"],
     "service:ticket_reply": ["ticket"],
+    "service:ticket_update": ["ticket"],
     **{
         f"service:ticket_{step}": ["ticket"]
         for step in ("assign", "claim", "start", "wait", "resolve", "close", "reopen")

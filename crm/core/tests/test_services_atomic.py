@@ -612,6 +612,9 @@ SERVICE_CALLS = {
     "service.services.ticket_reply_add": lambda w: _call(
         "service.services.ticket_reply_add", actor=w.agent, ticket=w.ticket, body="On it", public=True
     ),
+    "service.services.ticket_update": lambda w: _call(
+        "service.services.ticket_update", actor=w.agent, ticket_id=w.ticket.pk, priority="high"
+    ),
     "service.services.ticket_wait": lambda w: _call(
         "service.services.ticket_wait", actor=w.agent, ticket_id=w.ticket.pk
     ),

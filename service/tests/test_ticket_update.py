@@ -1,0 +1,158 @@
+"""Editing a ticket after it was opened: one audited service, the SLA clocks set again by the
+policy of a new priority, the customer's own contacts/contracts/orders only, and the page."""
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+
+from contracts.tests.factories import ContractFactory
+from crm.core.exceptions import DomainError, TransitionNotAllowed
+from crm.core.models import AuditEvent
+from customers.tests.factories import ContactFactory, CustomerFactory
+from service import services
+from service.choices import TicketPriority, TicketStatus, TicketType
+from service.models import Ticket
+from service.tests.conftest import SHANGHAI
+from service.tests.factories import agent_for, ticket_for
+
+pytestmark = pytest.mark.django_db
+
+
+def at(*args):
+    return datetime.datetime(*args, tzinfo=SHANGHAI)
+
+
+def frozen(moment):
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+@pytest.fixture
+def worked(on_duty_agent, tuesday_morning):
+    """A normal ticket opened Tuesday 10:00 in Shanghai, assigned to the agent on duty."""
+    with frozen(tuesday_morning):
+        ticket = ticket_for(created_at=tuesday_morning)
+    assert ticket.assignee == on_duty_agent
+    return ticket
+
+
+# (new priority, first response due, resolution due): targets from the ticket's creation,
+# Tuesday 1 December 2026 10:00, in business time (09:00-12:00, 13:00-18:00 on weekdays).
+PRIORITY_CLOCKS = [
+    (TicketPriority.URGENT, at(2026, 12, 1, 11, 0), at(2026, 12, 2, 10, 0)),
+    (TicketPriority.HIGH, at(2026, 12, 1, 15, 0), at(2026, 12, 4, 10, 0)),
+    (TicketPriority.LOW, at(2026, 12, 3, 10, 0), at(2026, 12, 15, 10, 0)),
+]
+
+
+@pytest.mark.parametrize(("priority", "response_due", "resolution_due"), PRIORITY_CLOCKS)
+def test_a_new_priority_sets_the_clocks_by_its_policy(worked, on_duty_agent, priority, response_due, resolution_due):
+    with frozen(at(2026, 12, 1, 10, 30)):
+        ticket = services.ticket_update(actor=on_duty_agent, ticket_id=worked.pk, priority=priority)
+
+    ticket.refresh_from_db()
+    assert (ticket.priority, ticket.sla_policy.priority) == (priority, priority)
+    assert ticket.first_response_due_at == response_due
+    assert ticket.resolution_due_at == resolution_due
+    event = AuditEvent.objects.get(action="ticket.updated", target_id=str(ticket.pk))
+    assert event.changes["priority"] == [TicketPriority.NORMAL, priority]
+    assert event.extra["resolution_due_at"][1] is not None
+
+
+def test_a_met_first_response_stays_met_and_a_pause_still_counts(worked, on_duty_agent):
+    with frozen(at(2026, 12, 1, 10, 15)):
+        services.ticket_start(actor=on_duty_agent, ticket_id=worked.pk)
+        services.ticket_reply_add(actor=on_duty_agent, ticket=worked, body="Looking into it.", public=True)
+        services.ticket_wait(actor=on_duty_agent, ticket_id=worked.pk)
+    with frozen(at(2026, 12, 1, 14, 15)):  # waited three business hours (the lunch hour does not count)
+        services.ticket_start(actor=on_duty_agent, ticket_id=worked.pk)
+        ticket = services.ticket_update(actor=on_duty_agent, ticket_id=worked.pk, priority=TicketPriority.HIGH)
+
+    ticket.refresh_from_db()
+    assert ticket.first_responded_at is not None
+    assert ticket.first_response_due_at == at(2026, 12, 2, 10, 0)  # unchanged: the clock stopped
+    assert ticket.paused_minutes == 180
+    assert ticket.resolution_due_at == at(2026, 12, 4, 14, 0)  # three days plus the three hours waited (lunch off)
+
+
+def test_the_fields_change_and_the_history_lists_them(worked, on_duty_agent, client):
+    contact = ContactFactory(customer=worked.customer, name="Zhao Min")
+    contract = ContractFactory(customer=worked.customer, owner=worked.customer.owner)
+
+    services.ticket_update(
+        actor=on_duty_agent,
+        ticket_id=worked.pk,
+        subject="  Invoice   address wrong ",
+        description="Also the VAT number.",
+        kind=TicketType.COMPLAINT,
+        contact=contact,
+        contract=contract,
+    )
+
+    ticket = Ticket.objects.get(pk=worked.pk)
+    assert (ticket.subject, ticket.kind, ticket.contact, ticket.contract) == (
+        "Invoice address wrong",
+        TicketType.COMPLAINT,
+        contact,
+        contract,
+    )
+    client.force_login(on_duty_agent)
+    page = client.get(ticket.get_absolute_url()).content.decode()
+    assert "changed " + ticket.number in page
+    assert "Invoice address wrong" in page and "Zhao Min" in page
+
+
+def test_a_contact_or_contract_of_another_customer_is_refused(worked, on_duty_agent):
+    stranger = CustomerFactory()
+    with pytest.raises(DomainError) as refused:
+        services.ticket_update(actor=on_duty_agent, ticket_id=worked.pk, contact=ContactFactory(customer=stranger))
+    assert refused.value.field == "contact"
+    with pytest.raises(DomainError) as refused:
+        services.ticket_update(
+            actor=on_duty_agent, ticket_id=worked.pk, contract=ContractFactory(customer=stranger, owner=stranger.owner)
+        )
+    assert refused.value.field == "contract"
+    with pytest.raises(DomainError) as refused:
+        services.ticket_update(actor=on_duty_agent, ticket_id=worked.pk, subject="   ")
+    assert refused.value.field == "subject"
+    assert not AuditEvent.objects.filter(action="ticket.updated").exists()
+
+
+def test_a_closed_ticket_is_not_editable(worked, on_duty_agent):
+    services.ticket_start(actor=on_duty_agent, ticket_id=worked.pk)
+    services.ticket_resolve(actor=on_duty_agent, ticket_id=worked.pk, comment="Fixed.")
+    services.ticket_close(actor=on_duty_agent, ticket_id=worked.pk)
+    with pytest.raises(TransitionNotAllowed):
+        services.ticket_update(actor=on_duty_agent, ticket_id=worked.pk, subject="Too late")
+    assert Ticket.objects.get(pk=worked.pk).status == TicketStatus.CLOSED
+
+
+def test_only_the_assignee_or_a_service_manager_edits(worked, service_manager, rep):
+    other = agent_for("other_agent")
+    with pytest.raises(DomainError):
+        services.ticket_update(actor=other, ticket_id=worked.pk, subject="Not mine")
+    with pytest.raises(DomainError):
+        services.ticket_update(actor=rep, ticket_id=worked.pk, subject="Read only")
+    services.ticket_update(actor=service_manager, ticket_id=worked.pk, subject="The manager's words")
+    assert Ticket.objects.get(pk=worked.pk).subject == "The manager's words"
+
+
+def test_the_edit_page_saves_and_shows_errors_next_to_the_field(worked, on_duty_agent, client):
+    client.force_login(on_duty_agent)
+    url = reverse("service:ticket_update", args=[worked.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and worked.subject in page.content.decode()
+
+    refused = client.post(url, {"subject": "", "kind": "inquiry", "priority": "high"})
+    assert refused.status_code == 200 and Ticket.objects.get(pk=worked.pk).priority == TicketPriority.NORMAL
+
+    saved = client.post(url, {"subject": "Wrong address on invoice", "kind": "inquiry", "priority": "high"})
+    assert saved.status_code == 302
+    ticket = Ticket.objects.get(pk=worked.pk)
+    assert (ticket.subject, ticket.priority) == ("Wrong address on invoice", TicketPriority.HIGH)
+
+
+def test_other_agents_get_404_on_the_edit_page(worked, client):
+    client.force_login(agent_for("other_agent"))
+    assert client.get(reverse("service:ticket_update", args=[worked.pk])).status_code == 404
