@@ -161,7 +161,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Our own files, and the JavaScript packages `npm ci` installs from package-lock.json
 # (`make install`), served under their package's name: static/sortablejs/Sortable.min.js.
-STATICFILES_DIRS = [BASE_DIR / "static", ("sortablejs", BASE_DIR / "node_modules" / "sortablejs")]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("sortablejs", BASE_DIR / "node_modules" / "sortablejs"),
+    ("chart.js", BASE_DIR / "node_modules" / "chart.js"),
+]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 # WhiteNoise serves the files `collectstatic` gathered into STATIC_ROOT: in production
 # under compressed (gzip, brotli when installed), content-hashed names that browsers may

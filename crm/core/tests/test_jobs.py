@@ -35,6 +35,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
             "close_resolved_tickets",
             "fetch_ticket_mail",
             "requeue_pending_mail",
+            "refresh_dashboard",
         }
     )
     assert all(task.task == "crm.core.tasks.job_run" and task.enabled for task in tasks.values())
@@ -63,6 +64,8 @@ def test_each_job_run_by_the_worker_records_its_outcome(task_worker):
     assert "0 contract(s) expired." in runs["expire_contracts"].summary
     assert "Checkpoint #1" in runs["write_audit_checkpoint"].summary
     assert "No mailbox is configured" in runs["fetch_ticket_mail"].summary
+    assert runs["refresh_dashboard"].ok is True, runs["refresh_dashboard"].error
+    assert "summary figure(s) refreshed" in runs["refresh_dashboard"].summary
     # Too little history to train on: a failed run, with the reason, not a crash.
     assert runs["train_approval_model"].ok is False
     assert "CommandError" in runs["train_approval_model"].error

@@ -143,6 +143,10 @@ EXPECTED = {
     # Dashboard and lists: everyone signed in, each sees what visibility allows.
     "dashboard:home": row(),
     "dashboard:search": row(),  # everyone signed in searches what they may see
+    # A chart's CSV: the rep's pipeline chart is in the reps' (and the admin's) sections only.
+    "dashboard:chart_export": row(NOT_FOUND, rep=OK, other_rep=OK, admin=OK),
+    "dashboard:report_list": row(),  # every report counts only what the reader may see
+    "dashboard:report": row(),
     # Notifications: everyone reads their own; reading one is POST only (404 for another's).
     "notifications:notification_list": row(),
     "notifications:notification_read": row(NOT_ALLOWED),
@@ -282,6 +286,9 @@ EXPECTED_POST = {
     "password_reset_complete": PUBLIC_GET_ONLY,
     "dashboard:home": GET_ONLY,
     "dashboard:search": GET_ONLY,
+    "dashboard:chart_export": GET_ONLY,
+    "dashboard:report_list": GET_ONLY,
+    "dashboard:report": GET_ONLY,
     "notifications:notification_list": GET_ONLY,
     "notifications:notification_read": row(NOT_FOUND, rep=DONE),  # the notification is rep's
     "notifications:notification_read_all": row(DONE),
@@ -477,6 +484,8 @@ URL_ARGS = {
     "orders:quote_link_revoke": ["quote", 999_999],
 }
 URL_KWARGS = {
+    "dashboard:chart_export": {"slug": "rep_pipeline"},
+    "dashboard:report": {"slug": "top-customers"},
     "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
     "contracts:customer_sign": {"token": "no-such-token"},
     "service:ticket_status_start": {"token": "no-such-token"},

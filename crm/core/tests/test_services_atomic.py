@@ -81,6 +81,7 @@ NOT_AUDITED = {
     "crm.core.notifications.notifications_mark_all_read": "the reader's own bookkeeping",
     "service.services.ticket_sla_check": "a ticket with no clock near its deadline: nothing to warn of",
     "customers.services.activity_reminders_send": "a reminder copies news for its reader, like a notification",
+    "crm.dashboard.services.dashboard_refresh": "derived summary figures, recomputed from audited records",
 }
 # Internal modules whose public functions that lock or write must be `in_callers_transaction`.
 HELPER_MODULES = ["contracts.steps", "service.customer_links"]
@@ -693,7 +694,24 @@ SERVICE_CALLS = {
         score=2,
         comment="Slow",
     ),
+    # The dashboards: a target an admin sets, and the refresh of the summary figures.
+    "crm.dashboard.services.sales_target_save": lambda w: _call(
+        "crm.dashboard.services.sales_target_save",
+        actor=w.manager,
+        target=_sales_target(w),
+    ),
+    "crm.dashboard.services.dashboard_refresh": lambda w: _call(
+        "crm.dashboard.services.dashboard_refresh", actor=SYSTEM
+    ),
 }
+
+
+def _sales_target(w):
+    from crm.dashboard.models import SalesTarget, TargetPeriod
+
+    return SalesTarget(
+        owner=w.rep, period=TargetPeriod.MONTH, starts_on=timezone.localdate().replace(day=1), amount=Decimal("1000")
+    )
 
 
 def _ticket_opened(w, keep=True):

@@ -1,0 +1,417 @@
+"""The reports: each a table over what the user may see, for a date range and an owner,
+shown as a page and exported as CSV or XLSX (the same rows, masked for the reader)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contracts.choices import ContractStatus
+from contracts.selectors import contract_list
+from crm.core.dates import DATE_INPUT_BOUNDS, validate_sensible_date
+from crm.core.masking import masker_for
+from crm.core.roles import owner_candidates
+from crm.dashboard.charts import COUNT, MONEY, NUMBER, PERCENT, day_label, format_value, month_label
+from customers.choices import CustomerTier, Industry, OpportunitySource, OpportunityStage
+from customers.models import OpportunityStageChange
+from customers.selectors import opportunity_list
+from orders.choices import OrderStatus
+from orders.selectors import order_list
+from service.choices import TicketChannel, TicketType
+from service.selectors import ticket_list
+
+TEXT, DATE = "text", "date"
+#: Orders that count as revenue: approved by the company, not cancelled.
+REVENUE_STATUSES = [OrderStatus.APPROVED, OrderStatus.IN_FULFILMENT, OrderStatus.DELIVERED, OrderStatus.CLOSED]
+TOP_CUSTOMERS = 50
+DEFAULT_DAYS = 365
+
+#: How revenue can be grouped: the customer field of each order, and its labels. Add a
+#: grouping here (the k-means segment, once the customer has one) and the report offers it.
+REVENUE_GROUPINGS: dict[str, tuple[Any, str, dict[str, Any]]] = {
+    "industry": (_("Industry"), "customer__industry", dict(Industry.choices)),
+    "tier": (_("Tier"), "customer__tier", dict(CustomerTier.choices)),
+}
+FUNNEL_GROUPINGS: dict[str, tuple[Any, str, dict[str, Any] | None]] = {
+    "owner": (_("Owner"), "owner__username", None),
+    "source": (_("Source"), "source", dict(OpportunitySource.choices)),
+}
+STAGE_RANK = {
+    OpportunityStage.PROSPECTING: 1,
+    OpportunityStage.QUALIFICATION: 2,
+    OpportunityStage.PROPOSAL: 3,
+    OpportunityStage.NEGOTIATION: 4,
+    OpportunityStage.WON: 5,
+    OpportunityStage.LOST: 0,
+}
+
+
+class ReportFilterForm(forms.Form):
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        validators=[validate_sensible_date],
+        widget=forms.DateInput(attrs={"type": "date", **DATE_INPUT_BOUNDS}),
+    )
+    end = forms.DateField(
+        label=_("Until"),
+        required=False,
+        validators=[validate_sensible_date],
+        widget=forms.DateInput(attrs={"type": "date", **DATE_INPUT_BOUNDS}),
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=owner_candidates(), required=False, empty_label=_("Everyone")
+    )
+    group = forms.ChoiceField(label=_("Group by"), required=False)
+
+    def __init__(self, *args, user, groupings=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not (user.is_superuser or user.has_perm("customers.view_all_customer")):
+            self.fields["owner"].queryset = owner_candidates().filter(pk=user.pk)
+        if groupings:
+            self.fields["group"].choices = [(key, label) for key, (label, *_rest) in groupings.items()]
+        else:
+            del self.fields["group"]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", _("The end of the range comes before its start."))
+        return data
+
+    def values(self) -> dict[str, Any]:
+        """The filters to run with: the form's, with the defaults for what was left empty."""
+        data = self.cleaned_data
+        today = timezone.localdate()
+        end = data.get("end") or today
+        start = data.get("start") or min(end, today) - timedelta(days=DEFAULT_DAYS)
+        group = data.get("group") or (self.fields["group"].choices[0][0] if "group" in self.fields else None)
+        return {"start": start, "end": end, "owner": data.get("owner"), "group": group}
+
+
+@dataclass
+class Table:
+    columns: list[tuple[Any, str]]  # (header, format)
+    rows: list[list[Any]] = field(default_factory=list)
+    note: Any = ""
+
+    def header(self) -> list[str]:
+        return [str(title) for title, _fmt in self.columns]
+
+    def shown(self) -> list[list[str]]:
+        return [
+            [_show(value, fmt) for value, (_title, fmt) in zip(row, self.columns, strict=True)] for row in self.rows
+        ]
+
+    def plain(self) -> list[list[Any]]:
+        return [
+            [_plain(value, fmt) for value, (_title, fmt) in zip(row, self.columns, strict=True)] for row in self.rows
+        ]
+
+
+def _show(value, fmt):
+    if fmt == TEXT:
+        return "" if value is None else str(value)
+    if isinstance(value, date):
+        return day_label(value)
+    return format_value(value, fmt)
+
+
+def _plain(value, fmt):
+    if value is None:
+        return None
+    if fmt == TEXT:
+        return str(value)
+    if fmt == PERCENT:
+        return round(float(value), 4)
+    if isinstance(value, Decimal):
+        return float(round(value, 2))
+    return value
+
+
+def _ratio(part, whole):
+    return Decimal(part) / Decimal(whole) if whole else None
+
+
+def _days(duration) -> Decimal | None:
+    return None if duration is None else Decimal(duration.total_seconds() / 86400).quantize(Decimal("0.1"))
+
+
+def _in_range(queryset, field_name: str, filters, *, is_datetime=False):
+    lookup = f"{field_name}__date" if is_datetime else field_name
+    return queryset.filter(**{f"{lookup}__gte": filters["start"], f"{lookup}__lte": filters["end"]})
+
+
+def _owned(queryset, path: str, filters):
+    return queryset.filter(**{path: filters["owner"]}) if filters["owner"] else queryset
+
+
+def funnel(*, user, filters) -> Table:
+    label, path, names = FUNNEL_GROUPINGS[filters["group"]]
+    deals = _owned(_in_range(opportunity_list(user=user), "created_at", filters, is_datetime=True), "owner", filters)
+    rank = Case(
+        *(When(to_stage=stage, then=Value(value)) for stage, value in STAGE_RANK.items()), output_field=IntegerField()
+    )
+    reached_history = (
+        OpportunityStageChange.objects.filter(opportunity=OuterRef("pk"))
+        .annotate(rank=rank)
+        .order_by()
+        .values("opportunity")
+        .annotate(top=Max("rank"))
+        .values("top")
+    )
+    current = Case(
+        *(When(stage=stage, then=Value(value)) for stage, value in STAGE_RANK.items()), output_field=IntegerField()
+    )
+    deals = deals.annotate(reached=Greatest(current, Coalesce(Subquery(reached_history), Value(0))))
+    stages = [OpportunityStage.QUALIFICATION, OpportunityStage.PROPOSAL, OpportunityStage.NEGOTIATION]
+    grouped = (
+        deals.order_by()
+        .values(path)
+        .annotate(
+            created=Count("id"),
+            **{f"r{STAGE_RANK[stage]}": Count("id", filter=Q(reached__gte=STAGE_RANK[stage])) for stage in stages},
+            won=Count("id", filter=Q(stage=OpportunityStage.WON)),
+        )
+        .order_by(path)
+    )
+    columns: list[tuple[Any, str]] = [(label, TEXT), (_("Created"), COUNT)]
+    for stage in stages:
+        columns.append((_("Reached %(stage)s") % {"stage": OpportunityStage(stage).label}, COUNT))
+    columns += [
+        (_("Won"), COUNT),
+        (_("Created → qualification"), PERCENT),
+        (_("Qualification → proposal"), PERCENT),
+        (_("Proposal → negotiation"), PERCENT),
+        (_("Negotiation → won"), PERCENT),
+        (_("Created → won"), PERCENT),
+    ]
+    table = Table(columns)
+    for row in grouped:
+        name = row[path]
+        name = str(names.get(name, name)) if names else name
+        counts = [row["created"], row["r2"], row["r3"], row["r4"], row["won"]]
+        steps = [_ratio(counts[i + 1], counts[i]) for i in range(4)]
+        table.rows.append([name, *counts, *steps, _ratio(row["won"], row["created"])])
+    return table
+
+
+def win_loss(*, user, filters) -> Table:
+    deals = _owned(
+        _in_range(opportunity_list(user=user), "closed_at", filters, is_datetime=True).filter(
+            stage__in=[OpportunityStage.WON, OpportunityStage.LOST]
+        ),
+        "owner",
+        filters,
+    )
+    rows = deals.order_by().values("stage", "lost_reason__name").annotate(n=Count("id"), total=Sum("amount"))
+    total = sum(row["n"] for row in rows)
+    table = Table(
+        [(_("Outcome"), TEXT), (_("Reason"), TEXT), (_("Deals"), COUNT), (_("Amount"), MONEY), (_("Share"), PERCENT)]
+    )
+    for row in sorted(rows, key=lambda r: (r["stage"] != OpportunityStage.WON, -r["n"])):
+        table.rows.append(
+            [
+                OpportunityStage(row["stage"]).label,
+                row["lost_reason__name"] or "",
+                row["n"],
+                row["total"],
+                _ratio(row["n"], total),
+            ]
+        )
+    return table
+
+
+def _revenue_orders(user, filters):
+    orders = _in_range(order_list(user=user), "order_date", filters).filter(status__in=REVENUE_STATUSES)
+    return _owned(orders, "customer_owner", filters)
+
+
+def revenue(*, user, filters) -> Table:
+    label, path, names = REVENUE_GROUPINGS[filters["group"]]
+    rows = _revenue_orders(user, filters).order_by().values(path).annotate(n=Count("id"), total=Sum("total"))
+    grand = sum((row["total"] or 0 for row in rows), Decimal(0))
+    table = Table([(label, TEXT), (_("Orders"), COUNT), (_("Revenue"), MONEY), (_("Share"), PERCENT)])
+    for row in sorted(rows, key=lambda r: -(r["total"] or 0)):
+        table.rows.append(
+            [str(names.get(row[path], row[path])), row["n"], row["total"], _ratio(row["total"] or 0, grand)]
+        )
+    return table
+
+
+def top_customers(*, user, filters) -> Table:
+    masker = masker_for(user)
+    rows = (
+        _revenue_orders(user, filters)
+        .order_by()
+        .values("customer", "customer__name", "customer__email", "customer__phone", "customer__owner__username")
+        .annotate(n=Count("id"), total=Sum("total"))
+        .order_by("-total", "customer")[:TOP_CUSTOMERS]
+    )
+    table = Table(
+        [
+            (_("Customer"), TEXT),
+            (_("E-mail"), TEXT),
+            (_("Phone"), TEXT),
+            (_("Owner"), TEXT),
+            (_("Orders"), COUNT),
+            (_("Revenue"), MONEY),
+        ]
+    )
+    for row in rows:
+        table.rows.append(
+            [
+                masker.text(row["customer__name"]),
+                masker.email(row["customer__email"]),
+                masker.phone(row["customer__phone"]),
+                row["customer__owner__username"],
+                row["n"],
+                row["total"],
+            ]
+        )
+    return table
+
+
+def contract_expiry(*, user, filters) -> Table:
+    masker = masker_for(user)
+    contracts = _owned(
+        _in_range(contract_list(user=user), "end_date", filters).filter(
+            status__in=[ContractStatus.ACTIVE, ContractStatus.SIGNING, ContractStatus.APPROVED]
+        ),
+        "customer_owner",
+        filters,
+    ).select_related("customer", "owner")
+    table = Table(
+        [
+            (_("Month"), TEXT),
+            (_("Ends on"), DATE),
+            (_("Contract"), TEXT),
+            (_("Customer"), TEXT),
+            (_("Owner"), TEXT),
+            (_("Amount"), MONEY),
+            (_("Ordered"), MONEY),
+        ]
+    )
+    for contract in contracts.order_by("end_date", "id")[:1000]:
+        table.rows.append(
+            [
+                month_label(contract.end_date),
+                contract.end_date,
+                contract.number,
+                masker.text(contract.customer.name),
+                contract.owner.get_username(),
+                contract.amount,
+                contract.ordered_amount,
+            ]
+        )
+    return table
+
+
+def fulfilment_times(*, user, filters) -> Table:
+    orders = _owned(
+        _in_range(order_list(user=user), "delivered_at", filters, is_datetime=True).filter(delivered_at__isnull=False),
+        "customer_owner",
+        filters,
+    )
+    took = ExpressionWrapper(F("delivered_at") - F("created_at"), output_field=DurationField())
+    rows = (
+        orders.order_by()
+        .values(month=TruncMonth("delivered_at"))
+        .annotate(n=Count("id"), average=Avg(took), longest=Max(took))
+        .order_by("month")
+    )
+    table = Table(
+        [(_("Month delivered"), TEXT), (_("Orders"), COUNT), (_("Average days"), NUMBER), (_("Longest days"), NUMBER)]
+    )
+    for row in rows:
+        table.rows.append([month_label(row["month"]), row["n"], _days(row["average"]), _days(row["longest"])])
+    table.note = _("Days from the order being entered to its delivery.")
+    return table
+
+
+def ticket_volumes(*, user, filters) -> Table:
+    tickets = _owned(
+        _in_range(ticket_list(user=user), "created_at", filters, is_datetime=True), "customer__owner", filters
+    )
+    counts = {
+        (row["kind"], row["channel"]): row["n"]
+        for row in tickets.order_by().values("kind", "channel").annotate(n=Count("id"))
+    }
+    table = Table(
+        [(_("Type"), TEXT), *((label, COUNT) for _value, label in TicketChannel.choices), (_("Total"), COUNT)]
+    )
+    for kind, kind_label in TicketType.choices:
+        values = [counts.get((kind, channel), 0) for channel, _label in TicketChannel.choices]
+        table.rows.append([kind_label, *values, sum(values)])
+    return table
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: Any
+    description: Any
+    build: Callable[..., Table]
+    groupings: dict[str, tuple] | None = None
+
+
+REPORTS = [
+    Report(
+        "funnel",
+        _("Sales funnel"),
+        _("Conversion between stages of the deals created in the range, by owner or by source."),
+        funnel,
+        FUNNEL_GROUPINGS,
+    ),
+    Report("win-loss", _("Win/loss reasons"), _("Deals closed in the range: won, and lost by reason."), win_loss),
+    Report(
+        "revenue",
+        _("Revenue by group"),
+        _("Revenue of the orders placed in the range, by the customer's industry or tier."),
+        revenue,
+        REVENUE_GROUPINGS,
+    ),
+    Report(
+        "top-customers",
+        _("Top customers"),
+        _("The customers with the most revenue from orders placed in the range."),
+        top_customers,
+    ),
+    Report(
+        "contract-expiry",
+        _("Contract expiry calendar"),
+        _("Contracts ending in the range, month by month."),
+        contract_expiry,
+    ),
+    Report(
+        "fulfilment",
+        _("Order fulfilment times"),
+        _("Orders delivered in the range: how long they took."),
+        fulfilment_times,
+    ),
+    Report("tickets", _("Ticket volumes"), _("Tickets opened in the range, by type and channel."), ticket_volumes),
+]
+REPORTS_BY_SLUG = {report.slug: report for report in REPORTS}

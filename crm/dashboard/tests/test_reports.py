@@ -1,0 +1,145 @@
+"""The reports: visibility of every row, filters (bad input is a message, never a 500), and
+the CSV and XLSX exports, masked for the reader."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from crm.dashboard.reports import REPORTS
+from customers.choices import OpportunitySource, OpportunityStage
+from customers.models import OpportunityStageChange
+from customers.tests.factories import CustomerFactory, OpportunityFactory
+from orders.choices import OrderStatus
+from orders.models import Order
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sales(rep, other_rep):
+    mine = CustomerFactory(owner=rep, name="Blue Lotus Textiles", email="buyer@lotus.example.com", phone="13912345678")
+    theirs = CustomerFactory(owner=other_rep, name="Red Dragon Foods")
+    won = OpportunityFactory(
+        customer=mine, stage=OpportunityStage.WON, source=OpportunitySource.REFERRAL, closed_at=timezone.now()
+    )
+    OpportunityStageChange.objects.create(opportunity=won, from_stage="prospecting", to_stage="proposal")
+    OpportunityFactory(customer=mine, stage=OpportunityStage.QUALIFICATION, source=OpportunitySource.WEB)
+    OpportunityFactory(customer=theirs, stage=OpportunityStage.NEGOTIATION, source=OpportunitySource.WEB)
+    return mine, theirs
+
+
+def order_row(customer, total, status=OrderStatus.APPROVED):
+    """An order row as the demo data and benchmarks write it (the services are the orders app's
+    own tests' business); the totals are what the report sums."""
+    return Order.objects.create(
+        number=f"SO-{Order.objects.count() + 1:06d}",
+        customer=customer,
+        owner=customer.owner,
+        total=Decimal(total),
+        status=status,
+        order_date=timezone.localdate(),
+    )
+
+
+def get_csv(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
+
+
+def test_every_report_answers_for_every_role(
+    client_for, rep, manager, finance, signatory, agent, service_manager, sales
+):
+    for user in (rep, manager, finance, signatory, agent, service_manager):
+        client = client_for(user)
+        assert client.get(reverse("dashboard:report_list")).status_code == 200
+        for report in REPORTS:
+            response = client.get(reverse("dashboard:report", args=[report.slug]))
+            assert response.status_code == 200, (user, report.slug)
+            assert 'data-testid="report-table"' in response.content.decode()
+
+
+def test_the_funnel_of_a_rep_excludes_another_reps_deals(client_for, rep, manager, sales):
+    url = reverse("dashboard:report", args=["funnel"])
+    lines = get_csv(client_for(rep), url + "?group=owner&format=csv")
+    assert lines[0][:6] == [
+        "Owner",
+        "Created",
+        "Reached Qualification",
+        "Reached Proposal",
+        "Reached Negotiation",
+        "Won",
+    ]
+    assert [line[:6] for line in lines[1:]] == [["rep", "2", "2", "1", "1", "1"]]
+    by_source = get_csv(client_for(rep), url + "?group=source&format=csv")
+    assert {line[0]: line[1] for line in by_source[1:]} == {"Referral": "1", "Website": "1"}
+    team = get_csv(client_for(manager), url + "?group=owner&format=csv")
+    assert {line[0] for line in team[1:]} == {"rep", "other_rep"}
+
+
+def test_revenue_and_top_customers_respect_visibility_and_masking(client_for, rep, agent, manager, sales):
+    mine, theirs = sales
+    order_row(mine, "1200.00")
+    order_row(theirs, "9900.00")
+    order_row(mine, "500.00", status=OrderStatus.CANCELLED)
+    lines = get_csv(client_for(rep), reverse("dashboard:report", args=["revenue"]) + "?group=industry&format=csv")
+    assert lines[1] == ["Manufacturing", "1", "1200.0", "1.0"]
+    top = get_csv(client_for(rep), reverse("dashboard:report", args=["top-customers"]) + "?format=csv")
+    assert [line[0] for line in top[1:]] == ["Blue Lotus Textiles"]
+    assert top[1][1] == "buyer@lotus.example.com"  # the owner sees the contact details
+    masked = get_csv(client_for(agent), reverse("dashboard:report", args=["top-customers"]) + "?format=csv")
+    text = "\n".join(",".join(line) for line in masked)
+    assert "buyer@lotus.example.com" not in text and "13912345678" not in text
+    assert "Red Dragon Foods" in text  # agents read every customer, masked
+
+
+def test_the_xlsx_export_holds_the_same_rows(client_for, rep, sales):
+    response = client_for(rep).get(reverse("dashboard:report", args=["win-loss"]) + "?format=xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = list(sheet.values)
+    assert values[0] == ("Outcome", "Reason", "Deals", "Amount", "Share")
+    assert values[1][:3] == ("Won", None, 1)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start=garbage",
+        "start=2026-05-01&end=2026-01-01",
+        "owner=999999",
+        "owner=x",
+        "group=nope",
+        "start=0001-01-01",
+        "format=xlsx&start=bad",
+    ],
+)
+def test_bad_filters_answer_a_message_not_an_error(client_for, manager, sales, query):
+    response = client_for(manager).get(reverse("dashboard:report", args=["funnel"]) + "?" + query)
+    assert response.status_code == 200
+    assert 'data-testid="report-errors"' in response.content.decode()
+
+
+def test_a_rep_may_not_filter_on_another_owner(client_for, rep, other_rep, sales):
+    response = client_for(rep).get(reverse("dashboard:report", args=["funnel"]) + f"?owner={other_rep.pk}")
+    assert 'data-testid="report-errors"' in response.content.decode()
+
+
+def test_the_range_filters_the_rows(client_for, manager, sales):
+    past = (timezone.localdate() - datetime.timedelta(days=800)).isoformat()
+    before = (timezone.localdate() - datetime.timedelta(days=700)).isoformat()
+    lines = get_csv(
+        client_for(manager), reverse("dashboard:report", args=["funnel"]) + f"?start={past}&end={before}&format=csv"
+    )
+    assert lines[1:] == []
+
+
+def test_an_unknown_report_is_not_found(client_for, rep):
+    assert client_for(rep).get(reverse("dashboard:report", args=["nope"])).status_code == 404
