@@ -68,12 +68,20 @@ class TicketEditForm(TicketForm):
         super().__init__(*args, customer=ticket.customer, **kwargs)
         del self.fields["channel"]
         self.fields["contact"].initial = ticket.contact_id
+        # Text holding what this reader sees masked is shown masked and not offered for
+        # editing: the field would show what the masker hides, or save the stars over it.
+        masker = masker_for(kwargs["user"])
+        self.read_only_fields = []
+        for name in ("subject", "description"):
+            value = getattr(ticket, name)
+            if masker.hides(value):
+                self.read_only_fields.append((self.fields.pop(name).label, masker.text(value)))
         self.helper = submit_helper(_("Save ticket"))
         self.helper.layout = Layout(
-            "subject",
+            *[name for name in ("subject",) if name in self.fields],
             Row(Column("kind"), Column("priority")),
             "contact",
-            "description",
+            *[name for name in ("description",) if name in self.fields],
             Row(Column("contract"), Column("order")),
         )
 

@@ -156,3 +156,18 @@ def test_the_edit_page_saves_and_shows_errors_next_to_the_field(worked, on_duty_
 def test_other_agents_get_404_on_the_edit_page(worked, client):
     client.force_login(agent_for("other_agent"))
     assert client.get(reverse("service:ticket_update", args=[worked.pk])).status_code == 404
+
+
+def test_text_the_editor_sees_masked_is_shown_masked_and_kept(worked, on_duty_agent, client):
+    Ticket.objects.filter(pk=worked.pk).update(description="Call me back on 13912345678, please.")
+    client.force_login(on_duty_agent)
+    url = reverse("service:ticket_update", args=[worked.pk])
+
+    page = client.get(url).content.decode()
+    assert "13912345678" not in page
+    assert "139****5678" in page and "Masked for you" in page
+
+    saved = client.post(url, {"subject": worked.subject, "kind": "inquiry", "priority": "high"})
+    assert saved.status_code == 302
+    ticket = Ticket.objects.get(pk=worked.pk)
+    assert (ticket.priority, ticket.description) == (TicketPriority.HIGH, "Call me back on 13912345678, please.")

@@ -72,6 +72,7 @@ NOTIFICATION_READS = {
     "orders.notifications.subscribe": "registers the rules in memory",
     "service.mail.mail_domain": "reads a setting",
     "service.mail.customer_address": "reads the ticket's addresses",
+    "service.mail.customer_language": "reads the language of the contact with that address",
     "orders.notifications.quote_approvers": "reads who may approve the quote's discount",
 }
 # Services that write no audit event, with the reason (their call checks what they committed).
