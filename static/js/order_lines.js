@@ -6,12 +6,12 @@
 (function () {
   "use strict";
 
-  const form = document.getElementById("order-form");
+  const form = document.getElementById("lines-form");
   if (!form) {
     return;
   }
   const { scaled, divideHalfEven, money, format, lineForm } = window.crmLineForm;
-  const text = JSON.parse(document.getElementById("order-lines-text").textContent);
+  const text = JSON.parse(document.getElementById("lines-text").textContent);
   const contractSelect = form.querySelector('select[name="contract"]');
   const orderTotal = form.querySelector("[data-order-total]");
   const hint = form.querySelector("[data-contract-hint]");

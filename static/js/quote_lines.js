@@ -5,12 +5,12 @@
 (function () {
   "use strict";
 
-  const form = document.getElementById("quote-form");
+  const form = document.getElementById("lines-form");
   if (!form) {
     return;
   }
   const { scaled, divideHalfUp, money, lineForm } = window.crmLineForm;
-  const text = JSON.parse(document.getElementById("quote-lines-text").textContent);
+  const text = JSON.parse(document.getElementById("lines-text").textContent);
   const cells = {
     net: form.querySelector("[data-quote-net]"),
     tax: form.querySelector("[data-quote-tax]"),
