@@ -121,7 +121,7 @@ def test_every_page_renders_in_english(request, client, objects, url_name, role)
 
 
 def our_admin_models():
-    ours = {"core", "customers", "contracts", "orders"}
+    ours = {"core", "customers", "contracts", "orders", "webhooks"}
     return sorted(
         f"{model._meta.app_label}_{model._meta.model_name}"
         for model in admin.site._registry
