@@ -1,5 +1,6 @@
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +14,7 @@ from marketing.models import Campaign, Segment
 from marketing.rendering import PLACEHOLDERS, unknown_placeholders
 from marketing.selectors import segment_cluster_choices, segment_list
 
+MAX_ORDERS = 1_000_000
 DATE = forms.DateInput(attrs={"type": "date", **DATE_INPUT_BOUNDS}, format="%Y-%m-%d")
 
 
@@ -70,8 +72,8 @@ class SegmentForm(forms.ModelForm):
         for name in ("last_order_after", "last_order_before"):
             self.fields[name].validators.append(validate_sensible_date)
         for name in ("min_orders", "max_orders"):
-            self.fields[name].widget.attrs.update(min=0, max=1_000_000)
-            self.fields[name].max_value = 1_000_000
+            self.fields[name].widget.attrs.update(min=0, max=MAX_ORDERS)
+            self.fields[name].validators.append(MaxValueValidator(MAX_ORDERS))
         self.helper = submit_helper()
         self.helper.attrs = {
             "hx-get": count_url,

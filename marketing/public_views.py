@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.core.exceptions import DomainError
 from crm.core.masking import mask_email
-from marketing import services
+from marketing import selectors, services
 
 
 def _gone(request):
@@ -32,7 +32,7 @@ def _gone(request):
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
-    recipient = services.recipient_by_token(token)
+    recipient = selectors.recipient_by_token(token)
     if recipient is None:
         return _gone(request)
     context = {"email": mask_email(recipient.email), "campaign": recipient.campaign}

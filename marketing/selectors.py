@@ -1,6 +1,8 @@
 """Reads of marketing: segments and their members, campaigns, who a campaign reaches, a
 sample recipient, and a campaign's results."""
 
+import datetime
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -9,12 +11,13 @@ from typing import Any
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from crm.core.types import Viewer
 from customers.models import Contact, Customer, Opportunity
-from marketing.choices import RecipientStatus
+from marketing.choices import CampaignStatus, RecipientStatus
 from marketing.models import Campaign, CampaignOpportunity, Recipient, Segment, Suppression
 from marketing.rendering import Sample
 from orders.choices import OrderStatus
@@ -172,6 +175,26 @@ def campaign_sample_contact(*, campaign: Campaign, user: Viewer, contact_id: int
         if chosen is not None:
             return chosen
     return reachable.first()
+
+
+def campaigns_due(now: datetime.datetime | None = None) -> list[int]:
+    """The scheduled campaigns whose time has come, first due first."""
+    return list(
+        Campaign.objects.filter(status=CampaignStatus.SCHEDULED, scheduled_at__lte=now or timezone.now())
+        .order_by("scheduled_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a recipient's token: its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def recipient_by_token(token: str) -> Recipient | None:
+    if not token or len(token) > 100:
+        return None
+    return Recipient.objects.select_related("campaign").filter(token_hash=token_hash(token)).first()
 
 
 def recipient_list(*, campaign: Campaign) -> QuerySet[Recipient]:

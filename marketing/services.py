@@ -12,7 +12,6 @@ address that unsubscribed from another campaign in between is not mailed.
 """
 
 import datetime
-import hashlib
 import math
 import secrets
 from decimal import Decimal
@@ -44,17 +43,13 @@ from marketing.models import (
     Suppression,
 )
 from marketing.rendering import links_in, render, render_subject, unknown_placeholders
-from marketing.selectors import campaign_reachable, campaign_sample_contact, sample_for
+from marketing.selectors import campaign_reachable, campaign_sample_contact, recipient_by_token, sample_for, token_hash
 from marketing.workflow import WORKFLOW
 
 S = CampaignStatus
 
 # What a permanent refusal of the address by the mail server looks like (a hard bounce).
 BOUNCE_ERRORS = ("SMTPRecipientsRefused",)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _segment_locked(actor: User, segment_id: int, action: str = "change") -> Segment:
@@ -312,26 +307,17 @@ def campaign_finish(*, actor: Actor, campaign_id: int) -> Campaign:
     )
 
 
+@transaction.atomic
 def campaign_finish_if_done(*, campaign_id: int) -> bool:
-    """Finish a sending campaign once every recipient has its outcome. Called after each
-    outcome is committed: whoever commits last sees every other outcome (the campaign row's
-    lock orders the checks), so the campaign finishes exactly once."""
-    with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id, status=S.SENDING).first()
-        if campaign is None:
-            return False
-        if campaign.recipients.filter(status=RecipientStatus.QUEUED).exists():
-            return False
+    """Finish a sending campaign once every recipient has its outcome. Each outcome is
+    written before the campaign row is locked, and counted after the lock is held: of two
+    outcomes written at the same moment, whoever locks second sees the other's (committed
+    meanwhile), so the last one finishes the campaign, exactly once."""
+    campaign = Campaign.objects.select_for_update().filter(pk=campaign_id, status=S.SENDING).first()
+    if campaign is None or campaign.recipients.filter(status=RecipientStatus.QUEUED).exists():
+        return False
     campaign_finish(actor=SYSTEM, campaign_id=campaign_id)
     return True
-
-
-def campaigns_due(now: datetime.datetime | None = None) -> list[int]:
-    return list(
-        Campaign.objects.filter(status=S.SCHEDULED, scheduled_at__lte=now or timezone.now())
-        .order_by("scheduled_at", "pk")
-        .values_list("pk", flat=True)
-    )
 
 
 # --- the mail ------------------------------------------------------------------------------
@@ -341,7 +327,7 @@ def _site(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def unsubscribe_url(token: str) -> str:
+def _unsubscribe_url(token: str) -> str:
     return _site(reverse("marketing:unsubscribe", args=[token]))
 
 
@@ -358,7 +344,7 @@ def _message(
             return _site(reverse("marketing:click", args=[token, links.index(link)]))
         return link
 
-    leave = unsubscribe_url(token)
+    leave = _unsubscribe_url(token)
     with translation.override(language):
         footer = _("You receive this because you agreed to hear from us. Unsubscribe with one click: %(url)s") % {
             "url": leave
@@ -435,36 +421,30 @@ def campaign_batch_hand(*, campaign_id: int) -> tuple[int, int, float]:
     return len(batch), left, size * 60 / rate
 
 
+@transaction.atomic
 def recipient_mail_result(recipient_id: int, error: str) -> None:
     """The mail worker's word on one recipient's mail: "" delivered, else why it failed.
-    A refused address (a hard bounce) is not mailed again by any campaign."""
-    with transaction.atomic():
-        recipient = Recipient.objects.select_for_update().filter(pk=recipient_id).first()
-        if recipient is None:
-            return
-        if recipient.status == RecipientStatus.QUEUED:
-            if not error:
-                recipient.status, recipient.sent_at = RecipientStatus.SENT, timezone.now()
-            elif error.startswith(BOUNCE_ERRORS):
-                recipient.status, recipient.error = RecipientStatus.BOUNCED, error[:500]
-                Suppression.objects.get_or_create(
-                    email=recipient.email.lower(),
-                    defaults={"reason": SuppressionReason.BOUNCED, "campaign_id": recipient.campaign_id},
-                )
-            else:
-                recipient.status, recipient.error = RecipientStatus.FAILED, error[:500]
-            recipient.save(update_fields=["status", "sent_at", "error"])
-        campaign_id = recipient.campaign_id
-    campaign_finish_if_done(campaign_id=campaign_id)
+    A refused address (a hard bounce) is not mailed again by any campaign. The outcome is
+    recorded on the recipient (the campaign's start and end are audited)."""
+    recipient = Recipient.objects.select_for_update().filter(pk=recipient_id).first()
+    if recipient is None:
+        return
+    if recipient.status == RecipientStatus.QUEUED:
+        if not error:
+            recipient.status, recipient.sent_at = RecipientStatus.SENT, timezone.now()
+        elif error.startswith(BOUNCE_ERRORS):
+            recipient.status, recipient.error = RecipientStatus.BOUNCED, error[:500]
+            Suppression.objects.get_or_create(
+                email=recipient.email.lower(),
+                defaults={"reason": SuppressionReason.BOUNCED, "campaign_id": recipient.campaign_id},
+            )
+        else:
+            recipient.status, recipient.error = RecipientStatus.FAILED, error[:500]
+        recipient.save(update_fields=["status", "sent_at", "error"])
+    campaign_finish_if_done(campaign_id=recipient.campaign_id)
 
 
 # --- the recipient's links -----------------------------------------------------------------
-
-
-def recipient_by_token(token: str) -> Recipient | None:
-    if not token or len(token) > 100:
-        return None
-    return Recipient.objects.select_related("campaign").filter(token_hash=token_hash(token)).first()
 
 
 @transaction.atomic

@@ -10,10 +10,10 @@ from crm.core.workflow import SYSTEM
 @shared_task(name="marketing.tasks.campaigns_start_due", ignore_result=True)
 def campaigns_start_due() -> int:
     """Start every scheduled campaign whose time has come (also run by `send_due_campaigns`)."""
-    from marketing import services
+    from marketing import selectors, services
 
     started = 0
-    for campaign_id in services.campaigns_due():
+    for campaign_id in selectors.campaigns_due():
         try:
             services.campaign_start(actor=SYSTEM, campaign_id=campaign_id)
             started += 1

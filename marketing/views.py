@@ -239,7 +239,6 @@ class CampaignPreviewView(CampaignObjectMixin, DetailView):
             campaign=campaign, user=user, contact_id=query_id(self.request, "contact")
         )
         sample = selectors.sample_for(campaign=campaign, contact=contact)
-        masker = masker_for(user)
         versions = []
         for language, label in (("zh-hans", _("Chinese")), ("en", _("English"))):
             chosen, subject, body = campaign.version_for(language)
@@ -247,8 +246,8 @@ class CampaignPreviewView(CampaignObjectMixin, DetailView):
                 versions.append(
                     {
                         "label": label,
-                        "subject": masker.text(render_subject(subject, sample)),
-                        "body": masker.text(fill(body, sample)),
+                        "subject": render_subject(subject, sample),  # masked by the template
+                        "body": fill(body, sample),
                     }
                 )
         context.update(

@@ -36,7 +36,7 @@ def campaign_for(owner, segment, **values):
         "name": "Spring launch",
         "language": "en",
         "subject_en": "News for {{ customer.name }}",
-        "body_en": "Dear {{ contact.name }},\n\nsee https://shop.example.com/spring for our new teas.\n\n{{ sender.name }}",
+        "body_en": "Dear {{ contact.name }},\n\nsee https://shop.example.com/spring for our teas.\n\n{{ sender.name }}",
         "subject_zh": "{{ customer.name }}，春季新品",
         "body_zh": "{{ contact.name }}，您好！\n\n新品请看 https://shop.example.com/spring 。",
         "rate_per_minute": 60_000,

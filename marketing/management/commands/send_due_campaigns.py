@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from crm.core.commands import CrmCommand
 from crm.core.exceptions import DomainError
 from crm.core.workflow import SYSTEM
-from marketing import services, tasks
+from marketing import selectors, services, tasks
 from marketing.choices import CampaignStatus
 from marketing.models import Campaign
 
@@ -23,7 +23,7 @@ class Command(CrmCommand):
     supports_dry_run = True
 
     def run(self, *, dry_run, **options):
-        due = list(Campaign.objects.filter(pk__in=services.campaigns_due()).order_by("scheduled_at", "pk"))
+        due = list(Campaign.objects.filter(pk__in=selectors.campaigns_due()).order_by("scheduled_at", "pk"))
         started = 0
         with self.progress(len(due), "Starting campaigns") as bar:
             for campaign in due:
