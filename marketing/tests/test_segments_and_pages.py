@@ -82,6 +82,9 @@ def test_the_live_count_follows_the_criteria_and_never_fails(client_for, rep):
 @pytest.mark.django_db
 def test_the_segment_form_shows_field_errors_and_saves_through_the_service(client_for, rep):
     client = client_for(rep)
+    form_page = client.get(reverse("marketing:segment_create")).content.decode()
+    assert f'hx-get="{reverse("marketing:segment_count")}"' in form_page  # the count follows each change
+    assert 'id="segment-count"' in form_page
     bad = client.post(reverse("marketing:segment_create"), {"name": "X", "min_orders": "5", "max_orders": "2"})
     assert bad.status_code == 200 and "The most must not be below the least." in bad.content.decode()
     assert "customer_owner" not in bad.context["form"].fields  # a rep's segment is theirs only
