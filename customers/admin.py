@@ -47,7 +47,7 @@ class CustomerAdminForm(forms.ModelForm):
 
 class ContactInline(admin.TabularInline):
     model = Contact
-    fields = ["name", "title", "email", "phone", "is_primary", "language"]
+    fields = ["name", "title", "email", "phone", "is_primary", "language", "marketing_consent"]
     extra = 0
 
 
@@ -103,12 +103,12 @@ class CustomerAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(ServiceAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "title", "customer", "is_primary"]
-    list_filter = ["is_primary"]
+    list_display = ["name", "title", "customer", "is_primary", "marketing_consent"]
+    list_filter = ["is_primary", "marketing_consent"]
     search_fields = ["name", "customer__name"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
-    fields = ["customer", "name", "title", "email", "phone", "is_primary"]
+    fields = ["customer", "name", "title", "email", "phone", "is_primary", "marketing_consent"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["customer"] if obj else []

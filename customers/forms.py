@@ -40,7 +40,7 @@ class CustomerForm(forms.ModelForm):
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
-        fields = ["name", "title", "email", "phone", "is_primary", "language"]
+        fields = ["name", "title", "email", "phone", "is_primary", "language", "marketing_consent"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,6 +21,7 @@ SENTENCES = {
     "contact.created": _("%(actor)s added the contact %(object)s"),
     "contact.updated": _("%(actor)s changed the contact %(object)s"),
     "contact.deleted": _("%(actor)s removed the contact %(object)s"),
+    "contact.marketing_consent_withdrawn": _("%(object)s withdrew their consent to marketing e-mail (%(cause)s)"),
     "interaction.created": _("%(actor)s logged %(object)s"),
     "interaction.deleted": _("%(actor)s deleted %(object)s from the timeline"),
     "opportunity.created": _("%(actor)s opened the opportunity %(object)s"),

@@ -50,7 +50,7 @@ CUSTOMER_FIELDS = [
     "owner",
     "notes",
 ]
-CONTACT_FIELDS = ["name", "title", "email", "phone", "is_primary", "language"]
+CONTACT_FIELDS = ["name", "title", "email", "phone", "is_primary", "language", "marketing_consent"]
 INTERACTION_FIELDS = ["kind", "subject", "body", "occurred_at", "contact", "opportunity"]
 OPPORTUNITY_FIELDS = [
     "title",
@@ -170,6 +170,9 @@ class Contact(models.Model):
         default=contact_language_default,
         db_default=settings.LANGUAGE_CODE,  # rows bulk-loaded with COPY
     )
+    # Whether the contact agreed to receive marketing e-mail (campaigns mail only those who
+    # did; unsubscribing through a campaign's link withdraws it).
+    marketing_consent = models.BooleanField(_("marketing e-mail consent"), default=False, db_default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     # Copies of the customer's owner and name, kept by the database (customers.copies).
     customer_owner = customer_owner_field()

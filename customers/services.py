@@ -296,6 +296,31 @@ def contact_update(*, actor: User, contact_id: int, **values: Any) -> Contact:
 
 
 @transaction.atomic
+def contact_marketing_consent_withdraw(*, email: str, cause: str) -> int:
+    """The person behind an address said no to marketing e-mail (a campaign's unsubscribe
+    link, RFC 8058's one-click POST): every contact with that address loses its consent,
+    each with an audit event naming the cause. Taken by the system: the person has no account."""
+    contacts = list(
+        Contact.objects.select_for_update()
+        .filter(email__iexact=email.strip(), marketing_consent=True)
+        .select_related("customer")
+        .order_by("pk")
+    )
+    for contact in contacts:
+        contact.marketing_consent = False
+        contact.save(update_fields=["marketing_consent"])
+        audit_record(
+            actor=None,
+            action="contact.marketing_consent_withdrawn",
+            target=contact,
+            parent=contact.customer,
+            changes={"marketing_consent": [True, False]},
+            extra={"cause": cause},
+        )
+    return len(contacts)
+
+
+@transaction.atomic
 def contact_delete(*, actor: User, contact_id: int) -> None:
     _visible_customer(actor, _contact_customer_id(actor, contact_id, "delete"))
     contact = _locked(Contact.objects.visible_to(actor, "delete"), contact_id, _("contact"))

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "contracts",
     "orders",
     "service",
+    "marketing",
     "crm.webhooks",
 ]
 
@@ -369,6 +370,10 @@ TICKET_ATTACHMENT_TYPES = os.environ.get(
 TICKET_STATUS_LINK_DAYS = int(os.environ.get("TICKET_STATUS_LINK_DAYS", "90"))
 TICKET_STATUS_SESSION_MINUTES = int(os.environ.get("TICKET_STATUS_SESSION_MINUTES", "60"))
 SATISFACTION_LINK_DAYS = int(os.environ.get("SATISFACTION_LINK_DAYS", "14"))
+# Marketing campaigns: the default pace of a campaign's mail (each campaign may set its own,
+# never above the ceiling), and the click and unsubscribe requests per client address.
+MARKETING_SEND_RATE_PER_MINUTE = int(os.environ.get("MARKETING_SEND_RATE_PER_MINUTE", "600"))
+MARKETING_SEND_RATE_CEILING = int(os.environ.get("MARKETING_SEND_RATE_CEILING", "60000"))
 # The public inquiry form: submissions per client address (count/period, like VERIFY_RATE_LIMIT).
 TICKET_FORM_RATE_LIMIT = os.environ.get("TICKET_FORM_RATE_LIMIT", "5/h")
 

@@ -25,6 +25,7 @@ from crm.core.roles import Role
 from crm.core.tests.factories import PASSWORD, UserFactory
 from customers.models import Activity, Contact, Customer, Interaction, LostReason, Opportunity
 from customers.tests.factories import CustomerFactory
+from marketing.models import Campaign, CampaignOpportunity, Segment
 from orders.choices import OrderStatus, QuoteStatus
 from orders.models import Order, Product, Quote
 from orders.tests.factories import IN_PERIOD, active_contract, opportunity_for, quote_for
@@ -650,6 +651,98 @@ def inbound_mail_discard(w):
     assert InboundMail.objects.get(pk=inbound.pk).status == InboundStatus.DISCARDED
 
 
+def segment_create(w):
+    from customers.tests.factories import ContactFactory
+
+    w.tea = CustomerFactory(owner=w.rep, name="Committed Tea Ltd")
+    ContactFactory(customer=w.tea, name="Zhao Min", email="zhao.min@committed.example.com", marketing_consent=True)
+    posted(w.as_rep, url("marketing:segment_create"), {"name": "Committed segment", "statuses": ["active"]})
+    w.segment = Segment.objects.get(name="Committed segment")
+    assert w.segment.statuses == ["active"] and w.segment.owner == w.rep
+
+
+def segment_update(w):
+    posted(
+        w.as_rep,
+        url("marketing:segment_update", w.segment.pk),
+        {"name": "Committed segment", "statuses": ["active"], "description": "Tea buyers"},
+    )
+    assert Segment.objects.get(pk=w.segment.pk).description == "Tea buyers"
+
+
+def _campaign_form(w, **changes):
+    data = {
+        "name": "Committed campaign",
+        "segment": str(w.segment.pk),
+        "language": "en",
+        "subject_en": "News for {{ customer.name }}",
+        "body_en": "Dear {{ contact.name }}, see https://shop.example.com/committed",
+        "subject_zh": "",
+        "body_zh": "",
+        "rate_per_minute": "600",
+    }
+    return {**data, **changes}
+
+
+def campaign_create(w):
+    posted(w.as_rep, url("marketing:campaign_create"), _campaign_form(w))
+    w.campaign = Campaign.objects.get(name="Committed campaign")
+
+
+def campaign_update(w):
+    posted(w.as_rep, url("marketing:campaign_update", w.campaign.pk), _campaign_form(w, name="Committed spring"))
+    assert Campaign.objects.get(pk=w.campaign.pk).name == "Committed spring"
+
+
+def campaign_test_send(w):
+    mail.outbox.clear()
+    posted(w.as_rep, url("marketing:campaign_test_send", w.campaign.pk))
+    (test,) = [message for message in mail.outbox if message.to == [w.rep.email]]
+    assert test.subject == "[Test] News for Committed Tea Ltd"
+
+
+def campaign_schedule(w):
+    """Scheduled for now by the manager: it is sent at once (the queue runs inline here)."""
+    mail.outbox.clear()
+    posted(w.as_manager, url("marketing:campaign_schedule", w.campaign.pk), {"send_at": ""})
+    assert Campaign.objects.get(pk=w.campaign.pk).status == "sent"
+    assert [message.to for message in mail.outbox] == [["zhao.min@committed.example.com"]]
+
+
+def campaign_opportunity_create(w):
+    data = {
+        "customer": str(w.tea.pk),
+        "title": "Committed tea deal",
+        "amount": "800",
+        "expected_close_date": "2027-01-31",
+    }
+    posted(w.as_rep, url("marketing:campaign_opportunity_create", w.campaign.pk), data)
+    deal = Opportunity.objects.get(title="Committed tea deal")
+    assert deal.source == "campaign" and CampaignOpportunity.objects.get(opportunity=deal).campaign == w.campaign
+
+
+def campaign_unschedule(w):
+    import datetime
+
+    from django.utils import timezone
+
+    from marketing.services import campaign_create as create
+    from marketing.services import campaign_schedule as schedule
+
+    values = _campaign_form(w, name="Committed later")
+    values.pop("segment")
+    values["rate_per_minute"] = 600
+    w.later = create(actor=w.rep, segment=w.segment, **values)
+    schedule(actor=w.manager, campaign_id=w.later.pk, send_at=timezone.now() + datetime.timedelta(days=1))
+    posted(w.as_manager, url("marketing:campaign_unschedule", w.later.pk))
+    assert Campaign.objects.get(pk=w.later.pk).status == "draft"
+
+
+def campaign_cancel(w):
+    posted(w.as_manager, url("marketing:campaign_cancel", w.later.pk), {"reason": "Wrong season"})
+    assert Campaign.objects.get(pk=w.later.pk).status == "cancelled"
+
+
 PAGE_POSTS = {
     "customers:customer_create": customer_create,
     "customers:customer_update": customer_update,
@@ -725,6 +818,15 @@ PAGE_POSTS = {
     "service:inbound_mail_assign": inbound_mail_assign,
     "service:inbound_mail_ticket_create": inbound_mail_ticket_create,
     "service:inbound_mail_discard": inbound_mail_discard,
+    "marketing:segment_create": segment_create,
+    "marketing:segment_update": segment_update,
+    "marketing:campaign_create": campaign_create,
+    "marketing:campaign_update": campaign_update,
+    "marketing:campaign_test_send": campaign_test_send,
+    "marketing:campaign_schedule": campaign_schedule,
+    "marketing:campaign_opportunity_create": campaign_opportunity_create,
+    "marketing:campaign_unschedule": campaign_unschedule,
+    "marketing:campaign_cancel": campaign_cancel,
 }
 
 

@@ -37,6 +37,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
             "requeue_pending_mail",
             "requeue_webhook_deliveries",
             "refresh_dashboard",
+            "send_due_campaigns",
         }
     )
     assert all(task.task == "crm.core.tasks.job_run" and task.enabled for task in tasks.values())
@@ -44,6 +45,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
     assert (tasks["expire_quotes"].crontab.hour, tasks["expire_quotes"].crontab.minute) == ("0", "15"), "daily"
     assert tasks["train_approval_model"].crontab.day_of_week == "0", "weekly"
     assert tasks["fetch_ticket_mail"].crontab.minute == "*", "every minute"
+    assert tasks["send_due_campaigns"].crontab.minute == "*", "every minute"
 
     tasks["verify_signatures"].enabled = False
     tasks["verify_signatures"].save()

@@ -25,7 +25,9 @@ from crm.core.models import Notification
 from crm.core.roles import Role
 from crm.core.tests.factories import PASSWORD, UserFactory
 from crm.core.tests.test_permission_matrix import EXPECTED, URL_ARGS, URL_KWARGS, URL_QUERY
+from crm.core.workflow import SYSTEM
 from customers import services as customer_services
+from marketing import services as marketing_services
 from orders import services as order_services
 from orders.tests.factories import ProductFactory, line, order_for, quote_line
 from service import services as service_services
@@ -157,7 +159,22 @@ def seeded(rep, manager, finance, signatory):
     quote = order_services.quote_create(
         actor=rep, opportunity_id=opportunity.pk, lines=[quote_line(product)], title=SHORT, terms=LEAK
     )
+    # Marketing: a segment and a campaign named and written with the leak, sent to the contact.
+    customer_services.contact_update(actor=rep, contact_id=contact.pk, marketing_consent=True)
+    segment = marketing_services.segment_create(actor=rep, name=SHORT, description=LEAK)
+    campaign = marketing_services.campaign_create(
+        actor=rep,
+        segment=segment,
+        name=SHORT,
+        language="en",
+        subject_en=LEAK[:200],
+        body_en=f"{{{{ contact.name }}}} {LEAK}",
+    )
+    marketing_services.campaign_schedule(actor=manager, campaign_id=campaign.pk)
+    marketing_services.campaign_start(actor=SYSTEM, campaign_id=campaign.pk)
     return {
+        "segment": segment,
+        "campaign": campaign,
         "quote": quote,
         "ticket": open_ticket,
         "tickets": [open_ticket, worked],
@@ -222,6 +239,8 @@ def every_url(objects):
         yield reverse("service:ticket_detail", args=[ticket.pk])
     yield f"{reverse('service:ticket_list')}?customer={customer}"
     yield f"{reverse('service:customer_tickets')}?customer={customer}"
+    campaign = objects["campaign"].pk
+    yield f"{reverse('marketing:campaign_preview', args=[campaign])}?contact={objects['contact'].pk}"
 
 
 def body_of(response) -> str:
@@ -302,7 +321,7 @@ def free_text_fields():
     return {
         field.name
         for model in apps.get_models()
-        if model._meta.app_label in {"core", "customers", "contracts", "orders", "service"}
+        if model._meta.app_label in {"core", "customers", "contracts", "orders", "service", "marketing"}
         for field in model._meta.get_fields()
         if isinstance(field, models.CharField | models.TextField) and not field.choices
     } - NOT_FREE_TEXT

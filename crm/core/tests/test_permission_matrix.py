@@ -28,6 +28,7 @@ from customers.tests.factories import (
     InteractionFactory,
     OpportunityFactory,
 )
+from marketing.tests.factories import campaign_for, segment_for
 from orders import services
 from orders.tests.factories import ProductFactory, line, order_for, quote_line
 from service.inbound import inbound_mail_from_form
@@ -127,6 +128,9 @@ def ticket_step_rows(ok=OK):
         )
     return rows
 
+
+# Marketing's lists and forms: the roles that hold the marketing permissions.
+MARKETERS = row(FORBIDDEN, rep=OK, other_rep=OK, manager=OK, admin=OK)
 
 EXPECTED = {
     # Public, or Django's own authentication pages.
@@ -258,6 +262,35 @@ EXPECTED = {
     "service:ticket_update": row(NOT_FOUND, agent=FORBIDDEN, service_manager=OK, admin=OK),
     "service:agent_duty": row(NOT_ALLOWED),
     **ticket_step_rows(),
+    # Marketing: one segment of `rep`'s and a draft campaign to it. Reps and sales managers
+    # hold the marketing permissions (a manager sees every segment and campaign); the other
+    # roles none. Its steps (schedule, back to draft, cancel): see STEP_URLS.
+    **dict.fromkeys(
+        [
+            "marketing:segment_list",
+            "marketing:segment_create",
+            "marketing:segment_count",
+            "marketing:campaign_list",
+            "marketing:campaign_create",
+        ],
+        MARKETERS,
+    ),
+    **dict.fromkeys(
+        [
+            "marketing:segment_detail",
+            "marketing:campaign_detail",
+            "marketing:campaign_preview",
+            "marketing:campaign_results",
+        ],
+        row(FORBIDDEN, rep=OK, other_rep=NOT_FOUND, manager=OK, admin=OK),
+    ),
+    "marketing:segment_update": row(NOT_FOUND, rep=OK, manager=OK, admin=OK),
+    "marketing:campaign_update": row(NOT_FOUND, rep=OK, manager=OK, admin=OK),
+    "marketing:campaign_opportunity_create": row(NOT_FOUND, rep=OK, manager=OK, admin=OK),
+    "marketing:campaign_test_send": row(NOT_ALLOWED, **read_only(FORBIDDEN)),  # POST only
+    # Public: the recipient's unsubscribe link (an unknown token: gone) and tracked link (404).
+    "marketing:unsubscribe": row(GONE, anonymous=GONE),
+    "marketing:click": row(NOT_FOUND, anonymous=NOT_FOUND),
 }
 
 # What a POST (with no data) answers. DONE: a role that may take the step or send the
@@ -384,6 +417,33 @@ EXPECTED_POST = {
     "service:ticket_update": posts(EXPECTED["service:ticket_update"]),
     "service:agent_duty": row(NOT_FOUND),
     **ticket_step_rows(ok=DONE),
+    **dict.fromkeys(
+        [
+            "marketing:segment_list",
+            "marketing:segment_count",
+            "marketing:campaign_list",
+            "marketing:segment_detail",
+            "marketing:campaign_detail",
+            "marketing:campaign_preview",
+            "marketing:campaign_results",
+        ],
+        row(FORBIDDEN, rep=NOT_ALLOWED, other_rep=NOT_ALLOWED, manager=NOT_ALLOWED, admin=NOT_ALLOWED),
+    ),
+    **{
+        name: posts(EXPECTED[name])
+        for name in [
+            "marketing:segment_create",
+            "marketing:segment_update",
+            "marketing:campaign_create",
+            "marketing:campaign_update",
+            "marketing:campaign_opportunity_create",
+        ]
+    },
+    # A test copy to yourself: whoever may change campaigns, of a campaign they see.
+    "marketing:campaign_test_send": row(DONE, other_rep=NOT_FOUND, **read_only(FORBIDDEN)),
+    # One-click unsubscribe is a POST (RFC 8058); an unknown token is gone.
+    "marketing:unsubscribe": row(GONE, anonymous=GONE),
+    "marketing:click": PUBLIC_GET_ONLY,
 }
 
 # Which fixture object (or literal value) fills each URL's arguments.
@@ -482,6 +542,22 @@ URL_ARGS = {
         ["quote"],
     ),
     "orders:quote_link_revoke": ["quote", 999_999],
+    "marketing:segment_detail": ["segment"],
+    "marketing:segment_update": ["segment"],
+    **dict.fromkeys(
+        [
+            "marketing:campaign_detail",
+            "marketing:campaign_update",
+            "marketing:campaign_preview",
+            "marketing:campaign_test_send",
+            "marketing:campaign_results",
+            "marketing:campaign_opportunity_create",
+            "marketing:campaign_schedule",
+            "marketing:campaign_unschedule",
+            "marketing:campaign_cancel",
+        ],
+        ["campaign"],
+    ),
 }
 URL_KWARGS = {
     "dashboard:chart_export": {"slug": "rep_pipeline"},
@@ -491,6 +567,8 @@ URL_KWARGS = {
     "service:ticket_status_start": {"token": "no-such-token"},
     "service:satisfaction_start": {"token": "no-such-token"},
     "orders:quote_public_start": {"token": "no-such-token"},
+    "marketing:unsubscribe": {"token": "no-such-token"},
+    "marketing:click": {"token": "no-such-token", "index": 0},
 }
 # Which fixture object fills each URL's query string.
 URL_QUERY = {
@@ -608,6 +686,8 @@ def objects(rep):
             )
         ),
         "attachment": inbound.attachments.get(),
+        "segment": (segment := segment_for(rep, name="Matrix segment")),
+        "campaign": campaign_for(rep, segment, name="Matrix campaign", subject_zh="", body_zh=""),
     }
 
 

@@ -84,6 +84,9 @@ NOT_AUDITED = {
     "customers.services.activity_reminders_send": "a reminder copies news for its reader, like a notification",
     "crm.dashboard.services.dashboard_refresh": "derived summary figures, recomputed from audited records",
     "crm.webhooks.services.webhook_event_dispatch": "a delivery copies news the step already audited",
+    "marketing.services.campaign_batch_hand": "hands mail to the queue; the campaign's start and end are audited",
+    "marketing.services.recipient_mail_result": "a delivery outcome, kept on the recipient; the end is audited",
+    "marketing.services.recipient_click": "a click count on the recipient; it changes no business record",
 }
 # Internal modules whose public functions that lock or write must be `in_callers_transaction`.
 HELPER_MODULES = ["contracts.steps", "service.customer_links"]
@@ -725,6 +728,65 @@ SERVICE_CALLS = {
     "crm.webhooks.services.webhook_endpoint_delete": lambda w: _call(
         "crm.webhooks.services.webhook_endpoint_delete", actor=w.admin, endpoint_id=w.endpoint.pk
     ),
+    # Marketing: a segment of rep's customers, a campaign to it, its steps and its recipient's links.
+    "customers.services.contact_marketing_consent_withdraw": lambda w: _marketing_consent_withdrawn(w),
+    "marketing.services.segment_create": lambda w: _marketing_segment(w),
+    "marketing.services.segment_update": lambda w: _call(
+        "marketing.services.segment_update", actor=w.rep, segment_id=w.segment.pk, description="Tea buyers"
+    ),
+    "marketing.services.segment_delete": lambda w: _call(
+        "marketing.services.segment_delete",
+        actor=w.rep,
+        segment_id=_call("marketing.services.segment_create", actor=w.rep, name="Atomic spare").pk,
+    ),
+    "marketing.services.campaign_create": lambda w: setattr(w, "campaign", _marketing_campaign(w, "Atomic campaign")),
+    "marketing.services.campaign_update": lambda w: _call(
+        "marketing.services.campaign_update", actor=w.rep, campaign_id=w.campaign.pk, name="Atomic spring"
+    ),
+    "marketing.services.campaign_test_send": lambda w: _call(
+        "marketing.services.campaign_test_send", actor=w.rep, campaign_id=w.campaign.pk
+    ),
+    "marketing.services.campaign_schedule": lambda w: _call(
+        "marketing.services.campaign_schedule", actor=w.manager, campaign_id=w.campaign.pk, send_at=_later()
+    ),
+    "marketing.services.campaign_unschedule": lambda w: _call(
+        "marketing.services.campaign_unschedule", actor=w.manager, campaign_id=w.campaign.pk
+    ),
+    "marketing.services.campaign_cancel": lambda w: _call(
+        "marketing.services.campaign_cancel",
+        actor=w.manager,
+        campaign_id=_marketing_campaign(w, "Atomic cancelled").pk,
+        reason="Wrong season",
+    ),
+    # Starting hands the batches to the (inline) queue on commit: the campaign is sent at once.
+    "marketing.services.campaign_start": lambda w: _marketing_started(w),
+    "marketing.services.campaign_batch_hand": lambda w: _call(
+        "marketing.services.campaign_batch_hand", campaign_id=w.campaign.pk
+    ),
+    "marketing.services.recipient_mail_result": lambda w: _call(
+        "marketing.services.recipient_mail_result", recipient_id=w.campaign.recipients.get().pk, error=""
+    ),
+    "marketing.services.campaign_finish": lambda w: _call(
+        "marketing.services.campaign_finish", actor=SYSTEM, campaign_id=_marketing_sending(w, "Atomic finish").pk
+    ),
+    "marketing.services.campaign_finish_if_done": lambda w: _call(
+        "marketing.services.campaign_finish_if_done", campaign_id=_marketing_sending(w, "Atomic done").pk
+    ),
+    "marketing.services.recipient_click": lambda w: _call(
+        "marketing.services.recipient_click", token=_marketing_token(w), index=0
+    ),
+    "marketing.services.recipient_unsubscribe": lambda w: _call(
+        "marketing.services.recipient_unsubscribe", token=_marketing_token(w), one_click=True
+    ),
+    "marketing.services.campaign_opportunity_create": lambda w: _call(
+        "marketing.services.campaign_opportunity_create",
+        actor=w.rep,
+        campaign_id=w.campaign.pk,
+        customer_id=w.marketing_customer.pk,
+        title="Atomic campaign deal",
+        amount=Decimal("500.00"),
+        expected_close_date=datetime.date(2027, 1, 31),
+    ),
 }
 
 
@@ -751,6 +813,62 @@ def _webhook_dispatched(w):
 
     (delivery,) = _call("crm.webhooks.services.webhook_event_dispatch", event="ticket.created", object_id=w.ticket.pk)
     assert WebhookDelivery.objects.filter(pk=delivery.pk, payload__data__number=w.ticket.number).exists()
+
+
+def _later():
+    return timezone.now() + datetime.timedelta(days=1)
+
+
+def _marketing_segment(w):
+    from customers.tests.factories import ContactFactory
+
+    w.marketing_customer = CustomerFactory(owner=w.rep, name="Atomic Tea Ltd")
+    ContactFactory(customer=w.marketing_customer, email="buyer@atomic-tea.example.com", marketing_consent=True)
+    w.segment = _call("marketing.services.segment_create", actor=w.rep, name="Atomic segment")
+
+
+def _marketing_campaign(w, name):
+    return _call(
+        "marketing.services.campaign_create",
+        actor=w.rep,
+        segment=w.segment,
+        name=name,
+        language="en",
+        subject_en="News for {{ customer.name }}",
+        body_en="Dear {{ contact.name }}, see https://shop.example.com/atomic",
+    )
+
+
+def _marketing_started(w):
+    from marketing.choices import CampaignStatus
+
+    _call("marketing.services.campaign_schedule", actor=w.manager, campaign_id=w.campaign.pk, send_at=_later())
+    _call("marketing.services.campaign_start", actor=SYSTEM, campaign_id=w.campaign.pk)
+    w.campaign.refresh_from_db()
+    assert w.campaign.status == CampaignStatus.SENT
+
+
+def _marketing_sending(w, name):
+    """A campaign started with nobody left to mail (its recipients all had their outcome)."""
+    from marketing.models import Campaign
+
+    campaign = _marketing_campaign(w, name)
+    Campaign.objects.filter(pk=campaign.pk).update(status="sending", started_at=timezone.now())
+    return campaign
+
+
+def _marketing_token(w):
+    from marketing.selectors import token_hash
+
+    w.campaign.recipients.update(token_hash=token_hash("atomic-token"))
+    return "atomic-token"
+
+
+def _marketing_consent_withdrawn(w):
+    from customers.tests.factories import ContactFactory
+
+    contact = ContactFactory(customer=CustomerFactory(owner=w.rep), email="no.more@example.com", marketing_consent=True)
+    _call("customers.services.contact_marketing_consent_withdraw", email=contact.email, cause="asked by phone")
 
 
 def _sales_target(w):
