@@ -13,5 +13,6 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("service/", include("service.urls")),
     path("notifications/", include("crm.core.notification_urls")),
+    path("insight/", include("crm.insight.urls")),
     path("", include("crm.dashboard.urls")),
 ]

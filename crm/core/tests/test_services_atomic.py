@@ -703,6 +703,10 @@ SERVICE_CALLS = {
     "crm.dashboard.services.dashboard_refresh": lambda w: _call(
         "crm.dashboard.services.dashboard_refresh", actor=SYSTEM
     ),
+    # A training with too little history records its "not enough data" version.
+    "crm.insight.services.model_train": lambda w: _call(
+        "crm.insight.services.model_train", actor=SYSTEM, kind="segments"
+    ),
 }
 
 
