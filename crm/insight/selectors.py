@@ -93,29 +93,50 @@ def segment_labels(*, user: Viewer, customer_ids: list[int]) -> dict[int, str]:
 def customer_insight(*, user: Viewer, customer: Customer) -> dict[str, Any] | None:
     """The customer's segment and next-order likelihood, or None if the reader may not see
     the customer. Each part says why it shows no number when it has none."""
-    if not Customer.objects.visible_to(user).filter(pk=customer.pk).exists():
+    member = CustomerSegmentMember.objects.filter(customer=OuterRef("pk"))
+    score = CustomerOrderScore.objects.filter(customer=OuterRef("pk"))
+    # One query for what the reader may see of the customer, one for the active versions.
+    row = (
+        Customer.objects.visible_to(user)
+        .filter(pk=customer.pk)
+        .annotate(
+            recency_level=Subquery(member.values("segment__recency_level")[:1]),
+            frequency_level=Subquery(member.values("segment__frequency_level")[:1]),
+            value_level=Subquery(member.values("segment__value_level")[:1]),
+            order_probability=Subquery(score.values("probability")[:1]),
+        )
+        .values("recency_level", "frequency_level", "value_level", "order_probability")
+        .first()
+    )
+    if row is None:
         return None
-    result: dict[str, Any] = {}
-    segments = active_version(ModelKind.SEGMENTS)
-    member = (
-        CustomerSegmentMember.objects.filter(customer=customer).select_related("segment").first()
-        if segments and segments.usable
+    versions = {
+        version.kind: version
+        for version in ModelVersion.objects.defer("estimator").filter(
+            is_active=True, kind__in=[ModelKind.SEGMENTS, ModelKind.NEXT_ORDER]
+        )
+    }
+    segments, orders = versions.get(ModelKind.SEGMENTS), versions.get(ModelKind.NEXT_ORDER)
+    has_segment = row["recency_level"] is not None and segments is not None and segments.usable
+    label = (
+        CustomerSegment(
+            recency_level=row["recency_level"],
+            frequency_level=row["frequency_level"],
+            value_level=row["value_level"],
+        ).label
+        if has_segment
         else None
     )
-    result["segment"] = {
-        "status": _status(segments, member is not None),
-        "version": segments,
-        "label": member.segment.label if member else None,
+    has_score = row["order_probability"] is not None and orders is not None and orders.usable
+    status = _status(orders, has_score)
+    return {
+        "segment": {"status": _status(segments, has_segment), "version": segments, "label": label},
+        "next_order": {
+            "status": status,
+            "version": orders,
+            "probability": row["order_probability"] if status == SCORED else None,
+        },
     }
-    orders = active_version(ModelKind.NEXT_ORDER)
-    score = CustomerOrderScore.objects.filter(customer=customer).first() if orders and orders.usable else None
-    status = _status(orders, score is not None)
-    result["next_order"] = {
-        "status": status,
-        "version": orders,
-        "probability": score.probability if score and status == SCORED else None,
-    }
-    return result
 
 
 def _status(version: ModelVersion | None, has_row: bool, *, needs_beating: bool = False) -> str:

@@ -193,7 +193,7 @@ def _win(version: ModelVersion, *, seed: int, now: datetime.datetime) -> Scorer:
     closed = np.array([moment.timestamp() for moment in rows.closed_at])
     cutoff = float(np.quantile(closed, 1 - TEST_SHARE))
     train, test = closed < cutoff, closed >= cutoff
-    for name, part in (("training", train), ("held-out", test)):
+    for name, part in ((_("training"), train), (_("held-out"), test)):
         won = int(rows.y[part].sum())
         if won < MIN_CLASS_ROWS or int(part.sum()) - won < MIN_CLASS_ROWS:
             raise _NotEnoughData(
@@ -280,7 +280,7 @@ def _next_order(version: ModelVersion, *, seed: int, now: datetime.datetime) -> 
             _("%(n)s customer histories before %(day)s; the next-order model needs at least %(min)s.")
             % {"n": len(y_train), "day": test_cutoff, "min": MIN_NEXT_ORDER_ROWS}
         )
-    for name, y in (("training", y_train), ("held-out", y_test)):
+    for name, y in ((_("training"), y_train), (_("held-out"), y_test)):
         if min(int(y.sum()), int(len(y) - y.sum())) < MIN_CLASS_ROWS:
             raise _NotEnoughData(
                 _("Too few customers who ordered, or who did not, in the %(part)s period.") % {"part": name}
