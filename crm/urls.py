@@ -14,5 +14,6 @@ urlpatterns = [
     path("service/", include("service.urls")),
     path("marketing/", include("marketing.urls")),
     path("notifications/", include("crm.core.notification_urls")),
+    path("insight/", include("crm.insight.urls")),
     path("", include("crm.dashboard.urls")),
 ]

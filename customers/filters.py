@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.filters import CrmFilterSet, StableOrderingFilter
 from crm.core.masking import masker_for
+from crm.core.page_extras import CUSTOMER_LIST, columns_for
 from crm.core.roles import owner_candidates
 from customers.choices import CustomerStatus, CustomerTier, Industry, OpportunityStage
 from customers.forms import DATE_INPUT
@@ -32,6 +33,18 @@ class CustomerFilter(CrmFilterSet):
         user = self.request.user if self.request else None
         if user is None or not user.has_perm("customers.view_all_customer"):
             self.filters.pop("owner")  # a rep sees only their own customers: nothing to choose
+        for column in columns_for(CUSTOMER_LIST):  # a higher app's column (the segment) filters too
+            self.filters[column.key] = django_filters.ChoiceFilter(
+                label=column.heading, choices=column.choices(), method=self._column_filter(column, user)
+            )
+            self.filters[column.key].parent = self
+
+    @staticmethod
+    def _column_filter(column, user):
+        def narrow(queryset, name, value):
+            return column.filter(user, queryset, value) if value else queryset
+
+        return narrow
 
     def search(self, queryset, name, value):
         if masker_for(self.request.user).hides(value):

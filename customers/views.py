@@ -15,6 +15,7 @@ from django.views.generic import CreateView, DeleteView, DetailView, FormView, L
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
 from crm.core.masking import masker_for
+from crm.core.page_extras import CUSTOMER_DETAIL, CUSTOMER_LIST, OPPORTUNITY_DETAIL, columns_for, panels_for
 from crm.core.querystring import parse_id, query_id
 from crm.core.views import (
     FilteredListMixin,
@@ -49,6 +50,20 @@ class CustomerListView(FilteredListMixin, ListView):
 
     def base_queryset(self):
         return selectors.customer_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Columns higher apps add (crm.insight's segment), one query each for the page.
+        columns = columns_for(CUSTOMER_LIST)
+        rows = list(context["object_list"])
+        values = [column.values(self.request.user, [row.pk for row in rows]) for column in columns]
+        for row in rows:
+            row.extra_values = [
+                (column.key, found.get(row.pk, "")) for column, found in zip(columns, values, strict=True)
+            ]
+        context["object_list"] = rows
+        context["extra_columns"] = columns
+        return context
 
 
 class CustomerExportView(CustomerListView):
@@ -86,6 +101,7 @@ class CustomerDetailView(VisibleQuerysetMixin, DetailView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         context.update(selectors.customer_detail_context(customer=self.object, user=user))
+        context["extra_panels"] = panels_for(CUSTOMER_DETAIL, user, self.object)
         context["can_change"] = Customer.objects.visible_to(user, "change").filter(pk=self.object.pk).exists()
         context["can_delete"] = user.has_perm("customers.delete_customer") and context["can_change"]
         context["can_reassign"] = can_reassign(user)
@@ -335,6 +351,7 @@ class OpportunityDetailView(VisibleQuerysetMixin, DetailView):
         user = self.request.user
         opportunity = self.object
         context.update(selectors.opportunity_detail_context(opportunity=opportunity, user=user))
+        context["extra_panels"] = panels_for(OPPORTUNITY_DETAIL, user, opportunity)
         can_change = Opportunity.objects.visible_to(user, "change").filter(pk=opportunity.pk).exists()
         context["can_change"] = can_change
         context["actions"] = buttons(opportunity, user)

@@ -63,6 +63,8 @@ def jobs() -> dict[str, Job]:
         "send_due_campaigns": Job("send_due_campaigns", minute="*"),
         # The dashboards' summary figures (the pages say how fresh they are).
         "refresh_dashboard": Job("refresh_dashboard", minute="*/5"),
+        # The insight models retrained nightly on the day's data (each version recorded).
+        "train_models": Job("train_models", minute="30", hour="3"),
     }
 
 

@@ -23,6 +23,7 @@ from crm.core.roles import Role
 from crm.core.types import Viewer
 from crm.dashboard.charts import COUNT, MONEY, NUMBER, PERCENT, Chart, day_label, month_label
 from crm.dashboard.models import DashboardFact, DashboardRefresh, FactKind, SalesTarget, TargetPeriod
+from crm.insight.selectors import forecast_basis
 from customers.choices import OPEN_STAGES, CustomerStatus, OpportunityStage
 from customers.selectors import customer_list
 from orders.choices import OrderStatus
@@ -487,4 +488,7 @@ def dashboard_summary(*, user: Viewer) -> dict[str, Any]:
         "recent_customers": customers.order_by("-updated_at", "-id")[:8],
         "sections": dashboard_sections(user=user),
         "refreshed": last_refresh(),
+        # The weighted forecast uses the win-probability model only where it beats the
+        # per-stage defaults (crm.insight); the page says which.
+        "forecast_basis": forecast_basis(),
     }

@@ -14,6 +14,7 @@ from contracts.choices import ContractStatus
 from contracts.models import Contract
 from crm.core.audit import audit_record
 from crm.dashboard.models import DashboardFact, DashboardRefresh, FactKind, SalesTarget
+from crm.insight.selectors import with_win_probability
 from customers.choices import CLOSED_STAGES
 from customers.models import Opportunity
 from orders.models import Order
@@ -67,11 +68,11 @@ def _facts(now: Any) -> list[DashboardFact]:
                 )
             )
 
-    # The open pipeline, weighted by each deal's probability (`with_probability()`: the
-    # model's where it beats the stage default, else the stage's), per owner, stage and month.
+    # The open pipeline, weighted by each deal's probability (`with_win_probability`: the
+    # owner's override, else the model's where it beats the stage default, else the
+    # stage's), per owner, stage and month.
     pipeline = (
-        Opportunity.objects.open()
-        .with_probability()
+        with_win_probability(Opportunity.objects.open())
         .values("owner", "stage", month=TruncMonth("expected_close_date"))
         .annotate(
             n=Count("id"),

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "crm.core",
     "crm.dashboard",
+    "crm.insight",
     "customers",
     "contracts",
     "orders",

@@ -10,6 +10,9 @@ from customers.tests.factories import ContactFactory, CustomerFactory, Interacti
 
 FEW, MANY = 5, 40
 CEILING = 15
+# The customer page also shows the panels higher apps add (crm.core.page_extras): crm.insight's
+# segment and next-order likelihood, read in one query with the active model versions in another.
+DETAIL_CEILING = CEILING + 2
 
 
 def queries_for(client, url):
@@ -59,7 +62,7 @@ def test_customer_detail_query_count_does_not_grow_with_contacts_timeline_or_his
     many = queries_for(client, many_customer.get_absolute_url())
 
     assert few == many
-    assert many <= CEILING
+    assert many <= DETAIL_CEILING
 
 
 def test_dashboard_query_count_does_not_grow_with_customers(client, rep):

@@ -38,6 +38,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
             "requeue_webhook_deliveries",
             "refresh_dashboard",
             "send_due_campaigns",
+            "train_models",
         }
     )
     assert all(task.task == "crm.core.tasks.job_run" and task.enabled for task in tasks.values())
@@ -46,6 +47,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
     assert tasks["train_approval_model"].crontab.day_of_week == "0", "weekly"
     assert tasks["fetch_ticket_mail"].crontab.minute == "*", "every minute"
     assert tasks["send_due_campaigns"].crontab.minute == "*", "every minute"
+    assert (tasks["train_models"].crontab.hour, tasks["train_models"].crontab.day_of_week) == ("3", "*"), "nightly"
 
     tasks["verify_signatures"].enabled = False
     tasks["verify_signatures"].save()
@@ -72,6 +74,8 @@ def test_each_job_run_by_the_worker_records_its_outcome(task_worker):
     # Too little history to train on: a failed run, with the reason, not a crash.
     assert runs["train_approval_model"].ok is False
     assert "CommandError" in runs["train_approval_model"].error
+    assert runs["train_models"].ok is False  # the same: each model says it has not enough data
+    assert "not enough data" in runs["train_models"].summary
 
 
 def test_the_admin_lists_job_runs_and_filters_failures(client):

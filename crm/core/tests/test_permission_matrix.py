@@ -151,6 +151,8 @@ EXPECTED = {
     "dashboard:chart_export": row(NOT_FOUND, rep=OK, other_rep=OK, admin=OK),
     "dashboard:report_list": row(),  # every report counts only what the reader may see
     "dashboard:report": row(),
+    # The models page: figures over every customer, for the sales managers (and the admin).
+    "insight:model_list": row(FORBIDDEN, manager=OK, admin=OK),
     # Notifications: everyone reads their own; reading one is POST only (404 for another's).
     "notifications:notification_list": row(),
     "notifications:notification_read": row(NOT_ALLOWED),
@@ -322,6 +324,7 @@ EXPECTED_POST = {
     "dashboard:chart_export": GET_ONLY,
     "dashboard:report_list": GET_ONLY,
     "dashboard:report": GET_ONLY,
+    "insight:model_list": row(FORBIDDEN, manager=NOT_ALLOWED, admin=NOT_ALLOWED),  # the permission first
     "notifications:notification_list": GET_ONLY,
     "notifications:notification_read": row(NOT_FOUND, rep=DONE),  # the notification is rep's
     "notifications:notification_read_all": row(DONE),

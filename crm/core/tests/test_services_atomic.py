@@ -787,6 +787,10 @@ SERVICE_CALLS = {
         amount=Decimal("500.00"),
         expected_close_date=datetime.date(2027, 1, 31),
     ),
+    # A training with too little history records its "not enough data" version.
+    "crm.insight.services.model_train": lambda w: _call(
+        "crm.insight.services.model_train", actor=SYSTEM, kind="segments"
+    ),
 }
 
 
