@@ -12,6 +12,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("orders/", include("orders.urls")),
     path("service/", include("service.urls")),
+    path("imports/", include("crm.core.imports.urls")),
     path("notifications/", include("crm.core.notification_urls")),
     path("", include("crm.dashboard.urls")),
 ]

@@ -106,6 +106,47 @@ def audit_record(*, actor, action, target, changes=None, extra=None, parent=None
     return event
 
 
+def audit_record_many(*, actor, action, entries, batch_size=2000) -> int:
+    """Append one event per `(target, changes, extra, parent)` entry, as `audit_record`
+    would one by one, in a few bulk INSERTs (an import of a hundred thousand records)."""
+    context = current_context()
+    now = timezone.now()
+    signed_in = actor is not None and actor.is_authenticated
+    types: dict = {}
+
+    def type_of(obj):
+        if obj.__class__ not in types:
+            types[obj.__class__] = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+        return types[obj.__class__]
+
+    events = []
+    for target, changes, extra, parent in entries:
+        event = AuditEvent(
+            occurred_at=now,
+            actor=actor if signed_in else None,
+            actor_repr=actor.get_username() if signed_in else "",
+            source=context.source,
+            request_id=context.request_id,
+            ip=context.ip,
+            action=action,
+            target_type=type_of(target),
+            target_id=str(target.pk),
+            target_repr=str(target)[:300],
+            parent_type=type_of(parent) if parent is not None else None,
+            parent_id=str(parent.pk) if parent is not None else "",
+            changes=json_safe(changes or {}),
+            extra=json_safe(extra or {}),
+        )
+        event.payload_hash = event.compute_payload_hash()
+        events.append(event)
+    AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+    if events and not any(
+        callback is _seal_after_commit for _savepoints, callback, _robust in connection.run_on_commit
+    ):
+        transaction.on_commit(_seal_after_commit, robust=True)
+    return len(events)
+
+
 def _seal_after_commit() -> None:
     audit_seal(wait=False)
 
