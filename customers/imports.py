@@ -7,12 +7,15 @@ expressions of their generated key columns), against the database and within the
 and the writes go through the services.
 """
 
+import copy
 import datetime
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
+from django.forms.models import construct_instance
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -39,7 +42,40 @@ def form_errors(form: forms.BaseForm) -> str:
     return "; ".join(parts)
 
 
-class CustomerRowForm(CustomerForm):
+class SharedFields(dict):
+    """A row form's fields, copied once for all the rows instead of once per row (a form
+    deep-copies its fields, choices and widgets on each instantiation; the rows only read
+    them)."""
+
+    def __deepcopy__(self, memo: dict) -> "SharedFields":
+        return self
+
+
+def share_fields(form_class: Any) -> Any:
+    form_class.base_fields = SharedFields(copy.deepcopy(form_class.base_fields))
+    return form_class
+
+
+class RowFormMixin:
+    """A form for one row of a file: the model's field validation, without one query per
+    row for each database constraint (the importer checks duplicates for the whole batch
+    with the same keys, and the choices are the fields' own)."""
+
+    def validate_unique(self) -> None:
+        pass
+
+    def _post_clean(self) -> None:
+        form: Any = self
+        exclude = form._get_validation_exclusions()
+        try:
+            form.instance = construct_instance(form, form.instance, form._meta.fields, form._meta.exclude)
+            form.instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            form._update_errors(error)
+
+
+@share_fields
+class CustomerRowForm(RowFormMixin, CustomerForm):
     """CustomerForm's fields and rules for one row, without the page's layout; the owner is
     read by username and duplicates by the import's bulk check (the same keys)."""
 
@@ -49,17 +85,14 @@ class CustomerRowForm(CustomerForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         forms.ModelForm.__init__(self, *args, **kwargs)
 
-    def validate_unique(self) -> None:
-        pass
 
-
-class ContactRowForm(ContactForm):
+@share_fields
+class ContactRowForm(RowFormMixin, ContactForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         forms.ModelForm.__init__(self, *args, **kwargs)
-        self.fields["language"].required = False
 
-    def validate_unique(self) -> None:
-        pass
+
+ContactRowForm.base_fields["language"].required = False
 
 
 def _parse_into(row: Row, data: dict[str, Any], name: str, parser: Any, *args: Any) -> None:
@@ -80,7 +113,7 @@ def _users_by_username(rows: list[Row]) -> dict[str, Any]:
     return {user.username_lower: user for user in users}
 
 
-def _duplicate_message(existing: Customer, field: str, visible: set[int]) -> str:
+def _duplicate_message(existing: selectors.CustomerMatch, field: str, visible: set[int]) -> str:
     label = selectors.DUPLICATE_LABELS.get(field, gettext_lazy("external reference"))
     if existing.pk in visible:
         return _("A customer with this %(label)s already exists: %(name)s.") % {"label": label, "name": existing.name}

@@ -94,14 +94,27 @@ def duplicate_keys(field: str, values: list[str]) -> list[str]:
         return [row[0] or "" for row in cursor.fetchall()]
 
 
-def customers_matching(*, field: str, keys: list[str]) -> dict[str, Customer]:
-    """{key: customer} for the customers whose normalized `field` (or external reference) is one of `keys`."""
+@dataclass(frozen=True)
+class CustomerMatch:
+    pk: int
+    name: str
+    owner_id: int
+
+
+def customers_matching(*, field: str, keys: list[str]) -> dict[str, CustomerMatch]:
+    """{key: customer} for the customers whose normalized `field` (or external reference) is
+    one of `keys`. The condition "not empty" lets PostgreSQL use the partial unique indexes
+    even for a list of thousands of keys."""
     wanted = [key for key in set(keys) if key]
     if not wanted:
         return {}
     column = "external_ref" if field == "external_ref" else f"{field}_key"
-    found = Customer.objects.filter(**{f"{column}__in": wanted}).only("id", "name", "owner_id", column)
-    return {getattr(customer, column): customer for customer in found}
+    found = (
+        Customer.objects.filter(**{f"{column}__in": wanted})
+        .exclude(**{column: ""})
+        .values_list(column, "pk", "name", "owner_id")
+    )
+    return {key: CustomerMatch(pk, name, owner_id) for key, pk, name, owner_id in found}
 
 
 def customer_search(queryset: QuerySet[Customer], text: str, *, reveal: bool) -> QuerySet[Customer]:

@@ -106,9 +106,17 @@ def audit_record(*, actor, action, target, changes=None, extra=None, parent=None
     return event
 
 
-def audit_record_many(*, actor, action, entries, batch_size=2000) -> int:
+AUDIT_COPY_COLUMNS = [
+    "occurred_at", "actor_id", "actor_repr", "source", "request_id", "ip", "action", "target_type_id",
+    "target_id", "target_repr", "parent_type_id", "parent_id", "changes", "extra", "payload_hash",
+]  # fmt: skip
+
+
+def audit_record_many(*, actor, action, entries) -> int:
     """Append one event per `(target, changes, extra, parent)` entry, as `audit_record`
-    would one by one, in a few bulk INSERTs (an import of a hundred thousand records)."""
+    would one by one, with one COPY (an import of a hundred thousand records)."""
+    from crm.core.bulk import copy_rows
+
     context = current_context()
     now = timezone.now()
     signed_in = actor is not None and actor.is_authenticated
@@ -139,7 +147,19 @@ def audit_record_many(*, actor, action, entries, batch_size=2000) -> int:
         )
         event.payload_hash = event.compute_payload_hash()
         events.append(event)
-    AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+    with connection.cursor() as cursor:
+        copy_rows(
+            cursor,
+            AuditEvent._meta.db_table,
+            AUDIT_COPY_COLUMNS,
+            (
+                [
+                    json.dumps(value, ensure_ascii=False) if name in ("changes", "extra") else value
+                    for name, value in ((name, getattr(event, name)) for name in AUDIT_COPY_COLUMNS)
+                ]
+                for event in events
+            ),
+        )
     if events and not any(
         callback is _seal_after_commit for _savepoints, callback, _robust in connection.run_on_commit
     ):
