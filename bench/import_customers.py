@@ -15,6 +15,7 @@ customer), and prints the time of each step and the rows per second.
 import argparse
 import csv
 import io
+import os
 import random
 import sys
 import time
@@ -68,6 +69,7 @@ def main():
     started = time.perf_counter()
     run = services.import_run_create(actor=rep, kind="customers", file_name="bench.csv", content=content)
     upload = time.perf_counter() - started
+    cpu = time.process_time()
     started = time.perf_counter()
     run = services.import_run_check(actor=rep, run_id=run.pk, background=False)
     check = time.perf_counter() - started
@@ -77,6 +79,7 @@ def main():
     started = time.perf_counter()
     audit_seal()  # what the after-commit seal has not chained yet
     seal = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     total = upload + check + commit
     print(f"upload and read:     {upload:6.1f} s")
     print(f"dry run (check):     {check:6.1f} s   {args.rows / check:8,.0f} rows/s")
@@ -87,6 +90,7 @@ def main():
         f"{run.error_count:,} errors; {Customer.objects.count():,} customers in the database"
     )
     print(f"TOTAL upload + dry run + commit: {total:.1f} s = {args.rows / total:,.0f} rows/s")
+    print(f"CPU of this process (dry run + commit): {cpu:.1f} s; load average now {os.getloadavg()[0]:.1f}")
     return 0 if run.state == "committed" else 1
 
 

@@ -150,6 +150,8 @@ def customer_import_create(
     table = Customer._meta.db_table
     try:
         with transaction.atomic(), connection.cursor() as cursor:
+            # As seed_demo loads: the search index's new entries gathered, then merged at once.
+            cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
             for customer, pk in zip(customers, ids_reserve(cursor, table, len(customers)), strict=True):
                 customer.pk = pk
             copy_rows(cursor, table, IMPORT_COLUMNS, ([getattr(c, name) for name in IMPORT_COLUMNS] for c in customers))
