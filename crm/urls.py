@@ -13,6 +13,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("service/", include("service.urls")),
     path("marketing/", include("marketing.urls")),
+    path("imports/", include("crm.core.imports.urls")),
     path("notifications/", include("crm.core.notification_urls")),
     path("insight/", include("crm.insight.urls")),
     path("", include("crm.dashboard.urls")),

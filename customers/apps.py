@@ -16,6 +16,9 @@ class CustomersConfig(AppConfig):
         history_sentences_register(SENTENCES)
         waiting_counter_register("my_day", my_day_count)
         subscribe()
+        from customers.imports import register
+
+        register()
         from crm.core.search import search_provider_register
         from customers.search import PROVIDERS
 

@@ -15,7 +15,19 @@ from customers.permissions import can_reassign
 class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
-        fields = ["kind", "name", "industry", "tier", "status", "email", "phone", "address", "owner", "notes"]
+        fields = [
+            "kind",
+            "name",
+            "external_ref",
+            "industry",
+            "tier",
+            "status",
+            "email",
+            "phone",
+            "address",
+            "owner",
+            "notes",
+        ]
         widgets = {"address": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, user, **kwargs):
@@ -29,7 +41,7 @@ class CustomerForm(forms.ModelForm):
         self.helper = submit_helper()
         self.helper.layout = Layout(
             Row(Column("name", css_class="col-md-8"), Column("kind", css_class="col-md-4")),
-            Row(Column("industry"), Column("tier"), Column("status")),
+            Row(Column("industry"), Column("tier"), Column("status"), Column("external_ref")),
             Row(Column("email"), Column("phone")),
             "address",
             *(["owner"] if "owner" in self.fields else []),

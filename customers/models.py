@@ -41,6 +41,7 @@ phone_digits = phone_key  # inside the model classes `phone_key` names the gener
 CUSTOMER_FIELDS = [
     "kind",
     "name",
+    "external_ref",
     "industry",
     "tier",
     "status",
@@ -85,6 +86,14 @@ def default_currency():
 class Customer(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.COMPANY)
     name = models.CharField(_("name"), max_length=200)
+    # The customer's id in the system it came from: later files of contacts or past orders
+    # name their customer by it (unique when set).
+    external_ref = models.CharField(
+        _("external reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("Its id in the system it came from, for imports."),
+    )
     industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, default=Industry.OTHER)
     tier = models.CharField(_("tier"), max_length=20, choices=CustomerTier.choices, default=CustomerTier.STANDARD)
     status = models.CharField(_("status"), max_length=20, choices=CustomerStatus.choices, default=CustomerStatus.LEAD)
@@ -128,6 +137,9 @@ class Customer(models.Model):
             models.UniqueConstraint(fields=["name_key"], name="customer_unique_name"),
             models.UniqueConstraint(fields=["email_key"], condition=~Q(email_key=""), name="customer_unique_email"),
             models.UniqueConstraint(fields=["phone_key"], condition=~Q(phone_key=""), name="customer_unique_phone"),
+            models.UniqueConstraint(
+                fields=["external_ref"], condition=~Q(external_ref=""), name="customer_unique_external_ref"
+            ),
             models.CheckConstraint(condition=Q(status__in=CustomerStatus.values), name="customer_status_valid"),
             models.CheckConstraint(condition=Q(tier__in=CustomerTier.values), name="customer_tier_valid"),
             models.CheckConstraint(condition=Q(kind__in=CustomerKind.values), name="customer_kind_valid"),

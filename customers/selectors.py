@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import (
     Case,
     Count,
@@ -21,7 +22,9 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.db.models.sql import Query
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,8 +36,8 @@ from crm.core.gram_search import contains_fragment, search_filter
 from crm.core.types import Viewer
 from customers.choices import OPEN_STAGES, ActivityStatus, OpportunityStage
 from customers.models import Activity, Contact, Customer, Interaction, Opportunity, StageProbability
+from customers.querysets import email_key, name_key, phone_key_digits
 from customers.querysets import phone_key as phone_digits
-from customers.querysets import phone_key_digits
 
 
 def customer_list(*, user: Viewer) -> QuerySet[Customer]:
@@ -66,6 +69,52 @@ def customer_check_duplicates(
             raise DuplicateRecord(message % {"label": label, "name": existing.name}, field, existing)
         message = _("A customer with this %(label)s already exists and belongs to another owner; ask a sales manager.")
         raise DuplicateRecord(message % {"label": label}, field)
+
+
+DUPLICATE_LABELS = {
+    "name": gettext_lazy("name"),
+    "email": gettext_lazy("e-mail"),
+    "phone": gettext_lazy("phone number"),
+}
+
+
+def duplicate_keys(field: str, values: list[str]) -> list[str]:
+    """The normalized keys ("name", "email" or "phone") of many values at once, computed by
+    PostgreSQL with the very expressions behind the customers' generated key columns and
+    their duplicate rule (customers.querysets), in one query."""
+    key = {"name": name_key, "email": email_key, "phone": phone_digits}[field]
+    query = Query(Customer)
+    compiler = query.get_compiler(using=DEFAULT_DB_ALIAS)
+    sql, params = compiler.compile(key(RawSQL("value", ())).resolve_expression(query))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {sql} FROM unnest(%s::text[]) WITH ORDINALITY AS v(value, n) ORDER BY n",
+            [*params, [value or "" for value in values]],
+        )
+        return [row[0] or "" for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class CustomerMatch:
+    pk: int
+    name: str
+    owner_id: int
+
+
+def customers_matching(*, field: str, keys: list[str]) -> dict[str, CustomerMatch]:
+    """{key: customer} for the customers whose normalized `field` (or external reference) is
+    one of `keys`. The condition "not empty" lets PostgreSQL use the partial unique indexes
+    even for a list of thousands of keys."""
+    wanted = [key for key in set(keys) if key]
+    if not wanted:
+        return {}
+    column = "external_ref" if field == "external_ref" else f"{field}_key"
+    found = (
+        Customer.objects.filter(**{f"{column}__in": wanted})
+        .exclude(**{column: ""})
+        .values_list(column, "pk", "name", "owner_id")
+    )
+    return {key: CustomerMatch(pk, name, owner_id) for key, pk, name, owner_id in found}
 
 
 def customer_search(queryset: QuerySet[Customer], text: str, *, reveal: bool) -> QuerySet[Customer]:

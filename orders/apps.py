@@ -20,3 +20,6 @@ class OrdersConfig(AppConfig):
 
         for provider in PROVIDERS:
             search_provider_register(provider)
+        from orders.imports import register
+
+        register()

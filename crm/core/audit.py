@@ -106,6 +106,67 @@ def audit_record(*, actor, action, target, changes=None, extra=None, parent=None
     return event
 
 
+AUDIT_COPY_COLUMNS = [
+    "occurred_at", "actor_id", "actor_repr", "source", "request_id", "ip", "action", "target_type_id",
+    "target_id", "target_repr", "parent_type_id", "parent_id", "changes", "extra", "payload_hash",
+]  # fmt: skip
+
+
+def audit_record_many(*, actor, action, entries) -> int:
+    """Append one event per `(target, changes, extra, parent)` entry, as `audit_record`
+    would one by one, with one COPY (an import of a hundred thousand records)."""
+    from crm.core.bulk import copy_rows
+
+    context = current_context()
+    now = timezone.now()
+    signed_in = actor is not None and actor.is_authenticated
+    types: dict = {}
+
+    def type_of(obj):
+        if obj.__class__ not in types:
+            types[obj.__class__] = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+        return types[obj.__class__]
+
+    events = []
+    for target, changes, extra, parent in entries:
+        event = AuditEvent(
+            occurred_at=now,
+            actor=actor if signed_in else None,
+            actor_repr=actor.get_username() if signed_in else "",
+            source=context.source,
+            request_id=context.request_id,
+            ip=context.ip,
+            action=action,
+            target_type=type_of(target),
+            target_id=str(target.pk),
+            target_repr=str(target)[:300],
+            parent_type=type_of(parent) if parent is not None else None,
+            parent_id=str(parent.pk) if parent is not None else "",
+            changes=json_safe(changes or {}),
+            extra=json_safe(extra or {}),
+        )
+        event.payload_hash = event.compute_payload_hash()
+        events.append(event)
+    with connection.cursor() as cursor:
+        copy_rows(
+            cursor,
+            AuditEvent._meta.db_table,
+            AUDIT_COPY_COLUMNS,
+            (
+                [
+                    json.dumps(value, ensure_ascii=False) if name in ("changes", "extra") else value
+                    for name, value in ((name, getattr(event, name)) for name in AUDIT_COPY_COLUMNS)
+                ]
+                for event in events
+            ),
+        )
+    if events and not any(
+        callback is _seal_after_commit for _savepoints, callback, _robust in connection.run_on_commit
+    ):
+        transaction.on_commit(_seal_after_commit, robust=True)
+    return len(events)
+
+
 def _seal_after_commit() -> None:
     audit_seal(wait=False)
 

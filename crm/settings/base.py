@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "csp",
     "django_celery_beat",
     "crm.core",
+    "crm.core.imports",
     "crm.dashboard",
     "crm.insight",
     "customers",
@@ -482,3 +483,8 @@ if SENTRY_DSN:
         send_default_pii=False,
         traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
+
+# Imports (crm/core/imports): the largest file accepted, and the number of rows above which
+# a dry run or a commit runs in the background (Celery) with a progress bar.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 2**20)))
+IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "2000"))

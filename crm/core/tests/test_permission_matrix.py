@@ -17,6 +17,7 @@ from django.utils.functional import cached_property
 from django.utils.http import urlencode
 
 from contracts.tests.factories import ContractFactory
+from crm.core.imports import services as import_services
 from crm.core.models import AuditEvent, Notification
 from crm.core.roles import Role, declared_role_permissions
 from crm.core.views import ServiceActionView
@@ -293,6 +294,17 @@ EXPECTED = {
     # Public: the recipient's unsubscribe link (an unknown token: gone) and tracked link (404).
     "marketing:unsubscribe": row(GONE, anonymous=GONE),
     "marketing:click": row(NOT_FOUND, anonymous=NOT_FOUND),
+    # Imports: whoever may create customers (the sales roles, the admin) imports; one checked
+    # run of `rep`'s is theirs alone (a sales manager does not see it; the admin does).
+    "imports:run_list": row(FORBIDDEN, rep=OK, other_rep=OK, manager=OK, admin=OK),
+    "imports:run_create": row(FORBIDDEN, rep=OK, other_rep=OK, manager=OK, admin=OK),
+    **dict.fromkeys(
+        ["imports:run_detail", "imports:run_progress", "imports:run_result"],
+        row(FORBIDDEN, rep=OK, other_rep=NOT_FOUND, manager=NOT_FOUND, admin=OK),
+    ),
+    "imports:run_commit": row(
+        FORBIDDEN, rep=NOT_ALLOWED, other_rep=NOT_ALLOWED, manager=NOT_ALLOWED, admin=NOT_ALLOWED
+    ),
 }
 
 # What a POST (with no data) answers. DONE: a role that may take the step or send the
@@ -407,6 +419,15 @@ EXPECTED_POST = {
     "orders:quote_public": row(GONE, anonymous=GONE),
     "orders:quote_public_decline": row(GONE, anonymous=GONE),
     "orders:quote_public_pdf": row(GONE, anonymous=GONE),
+    # Imports: an empty upload or mapping is shown again with its errors; only the run's own
+    # importer maps and commits it (the admin sees it, changes nothing: 403, or a message).
+    "imports:run_create": posts(EXPECTED["imports:run_create"]),
+    "imports:run_detail": row(FORBIDDEN, rep=DONE, other_rep=NOT_FOUND, manager=NOT_FOUND),
+    "imports:run_commit": row(FORBIDDEN, rep=DONE, other_rep=NOT_FOUND, manager=NOT_FOUND, admin=DONE),
+    **dict.fromkeys(
+        ["imports:run_list", "imports:run_progress", "imports:run_result"],
+        row(FORBIDDEN, rep=NOT_ALLOWED, other_rep=NOT_ALLOWED, manager=NOT_ALLOWED, admin=NOT_ALLOWED),
+    ),
     # A workflow step: refused (404, then 403) exactly as its page is.
     **step_rows(ok=DONE),
     "service:ticket_queue": row(FORBIDDEN, agent=NOT_ALLOWED, service_manager=NOT_ALLOWED, admin=NOT_ALLOWED),
@@ -451,6 +472,9 @@ EXPECTED_POST = {
 
 # Which fixture object (or literal value) fills each URL's arguments.
 URL_ARGS = {
+    **dict.fromkeys(
+        ["imports:run_detail", "imports:run_commit", "imports:run_progress", "imports:run_result"], ["import_run"]
+    ),
     "notifications:notification_read": ["notification"],
     "customers:customer_detail": ["customer"],
     "customers:customer_update": ["customer"],
@@ -691,6 +715,12 @@ def objects(rep):
         "attachment": inbound.attachments.get(),
         "segment": (segment := segment_for(rep, name="Matrix segment")),
         "campaign": campaign_for(rep, segment, name="Matrix campaign", subject_zh="", body_zh=""),
+        "import_run": import_services.import_run_check(
+            actor=rep,
+            run_id=import_services.import_run_create(
+                actor=rep, kind="customers", file_name="m.csv", content=b"name,email\nMatrix Import Co,bad\n"
+            ).pk,
+        ),
     }
 
 

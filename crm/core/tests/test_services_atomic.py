@@ -87,6 +87,9 @@ NOT_AUDITED = {
     "marketing.services.campaign_batch_hand": "hands mail to the queue; the campaign's start and end are audited",
     "marketing.services.recipient_mail_result": "a delivery outcome, kept on the recipient; the end is audited",
     "marketing.services.recipient_click": "a click count on the recipient; it changes no business record",
+    "crm.core.imports.services.import_run_configure": "the options of a run not yet committed; no record changes",
+    "crm.core.imports.services.import_run_check": "a dry run writes nothing; its result stays on the run",
+    "crm.core.imports.services.import_run_start": "marks the run busy; the commit that follows is audited",
 }
 # Internal modules whose public functions that lock or write must be `in_callers_transaction`.
 HELPER_MODULES = ["contracts.steps", "service.customer_links"]
@@ -790,6 +793,66 @@ SERVICE_CALLS = {
     # A training with too little history records its "not enough data" version.
     "crm.insight.services.model_train": lambda w: _call(
         "crm.insight.services.model_train", actor=SYSTEM, kind="segments"
+    ),
+    # Imports: a file uploaded, mapped, checked (a dry run writes nothing) and committed, inline
+    # and as the background task does it; presets saved and deleted.
+    "customers.services.customer_import_create": lambda w: _call(
+        "customers.services.customer_import_create", actor=w.rep, rows=[{"name": "Atomic Import Ltd"}], source="0" * 64
+    ),
+    "crm.core.imports.services.import_run_create": lambda w: setattr(
+        w,
+        "import_run",
+        _call(
+            "crm.core.imports.services.import_run_create",
+            actor=w.rep,
+            kind="customers",
+            file_name="atomic.csv",
+            content=b"name;email\nAtomic Bulk Ltd;bulk@atomic.example.com\n",
+        ),
+    ),
+    "crm.core.imports.services.import_run_configure": lambda w: _call(
+        "crm.core.imports.services.import_run_configure",
+        actor=w.rep,
+        run_id=w.import_run.pk,
+        mapping={"name": "name", "email": "email"},
+    ),
+    "crm.core.imports.services.import_run_check": lambda w: _call(
+        "crm.core.imports.services.import_run_check", actor=w.rep, run_id=w.import_run.pk
+    ),
+    "crm.core.imports.services.import_run_start": lambda w: _call(
+        "crm.core.imports.services.import_run_start", actor=w.rep, run_id=w.import_run.pk, write=True
+    ),
+    "crm.core.imports.services.import_run_execute": lambda w: _call(
+        "crm.core.imports.services.import_run_execute", run_id=w.import_run.pk, write=True
+    ),
+    "crm.core.imports.services.import_run_commit": lambda w: _call(
+        "crm.core.imports.services.import_run_commit",
+        actor=w.rep,
+        run_id=_call(
+            "crm.core.imports.services.import_run_check",
+            actor=w.rep,
+            run_id=_call(
+                "crm.core.imports.services.import_run_create",
+                actor=w.rep,
+                kind="customers",
+                file_name="atomic2.csv",
+                content=b"name\nAtomic Second Ltd\n",
+            ).pk,
+        ).pk,
+    ),
+    "crm.core.imports.services.import_preset_save": lambda w: setattr(
+        w,
+        "import_preset",
+        _call(
+            "crm.core.imports.services.import_preset_save",
+            actor=w.rep,
+            kind="customers",
+            name="Atomic preset",
+            mapping={"name": "name"},
+        ),
+    ),
+    "crm.core.imports.services.import_preset_delete": lambda w: _call(
+        "crm.core.imports.services.import_preset_delete", actor=w.admin, preset_id=w.import_preset.pk
     ),
 }
 
