@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -15,8 +15,9 @@ from crm.core.audit import audit_history
 from crm.core.models import AuditEvent
 from crm.core.roles import Role
 from customers.models import Customer
-from service.choices import OPEN_STATUSES, PRIORITY_WEIGHT, TicketStatus, TicketType
-from service.models import AgentDuty, BusinessCalendar, SlaPolicy, Ticket, TicketEntry
+from service.choices import OPEN_STATUSES, PRIORITY_WEIGHT, TicketEntryKind, TicketStatus, TicketType
+from service.mail_models import InboundStatus, TicketAttachment
+from service.models import AgentDuty, BusinessCalendar, ResolutionCode, SlaPolicy, Ticket, TicketEntry
 from service.sla import Calendar, Clock
 
 Viewer = Any  # a user, or AnonymousUser
@@ -126,7 +127,43 @@ def ticket_ids_sla_due(*, now: datetime.datetime, warn_minutes: int) -> list[int
 def ticket_entries(*, user: Viewer, ticket: Ticket) -> QuerySet[TicketEntry]:
     """The processing record, oldest first; whoever sees the ticket sees its notes too
     (the customer never does: they only get public replies)."""
-    return TicketEntry.objects.visible_to(user).filter(ticket=ticket).select_related("author")
+    return (
+        TicketEntry.objects.visible_to(user)
+        .filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=TicketAttachment.objects.defer("content")))
+    )
+
+
+def resolution_codes() -> QuerySet[ResolutionCode]:
+    """The codes the resolve step offers, in the admin's order."""
+    return ResolutionCode.objects.filter(is_active=True).order_by("position", "name")
+
+
+def ticket_attachments(*, ticket: Ticket) -> QuerySet[TicketAttachment]:
+    """The files that came with a ticket (its form, its mail, the customer's answers), without
+    their content; seen by whoever sees the ticket."""
+    return TicketAttachment.objects.filter(ticket=ticket).defer("content").order_by("created_at", "pk")
+
+
+def status_files(*, ticket: Ticket) -> QuerySet[TicketAttachment]:
+    """The files the customer's status page lists beside the request itself: those sent with
+    the form or with the mail that opened or joined the ticket (never those of a stranger's
+    mail that names the ticket and waits to be sorted); a message's own files show with it."""
+    joined = Q(inbound_mail__isnull=True) | Q(
+        inbound_mail__status__in=[InboundStatus.THREADED, InboundStatus.TICKET_OPENED]
+    )
+    return ticket_attachments(ticket=ticket).filter(joined, entry__isnull=True)
+
+
+def status_entries(*, ticket: Ticket) -> QuerySet[TicketEntry]:
+    """What the customer's status page shows: the public replies and their own messages
+    (never an internal note), with the names of the files they sent."""
+    return (
+        ticket.entries.exclude(kind=TicketEntryKind.INTERNAL_NOTE)
+        .prefetch_related(Prefetch("attachments", queryset=TicketAttachment.objects.defer("content")))
+        .order_by("created_at", "pk")
+    )
 
 
 def ticket_history(*, ticket: Ticket) -> QuerySet[AuditEvent]:
