@@ -41,6 +41,7 @@ from crm.core.masking import REVEALED
 from crm.core.middleware import client_ip
 from crm.core.querystring import query_id, query_int
 from crm.core.views import (
+    CappedListMixin,
     FilteredListMixin,
     ServiceFormMixin,
     StepView,
@@ -59,12 +60,11 @@ class ContractListView(FilteredListMixin, ListView):
         return selectors.contract_list(user=self.request.user)
 
 
-class ApprovalInboxView(PermissionRequiredMixin, ListView):
+class ApprovalInboxView(PermissionRequiredMixin, CappedListMixin, ListView):
     """What waits for the current user's decision."""
 
     permission_required = "contracts.approve_contract"
     template_name = "contracts/approval_inbox.html"
-    paginate_by = 25
 
     def get_queryset(self):
         return selectors.approval_inbox(user=self.request.user, sort=self.request.GET.get("sort"))

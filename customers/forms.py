@@ -78,11 +78,12 @@ class InteractionForm(forms.ModelForm):
 
 class ReassignForm(forms.Form):
     owner = forms.ModelChoiceField(queryset=owner_candidates(), label=_("New owner"))
+    submit_label = _("Reassign")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owner_candidates()
-        self.helper = submit_helper(_("Reassign"))
+        self.helper = submit_helper(self.submit_label)
 
 
 class OpportunityNoteForm(forms.Form):
@@ -163,13 +164,8 @@ class OpportunityForm(forms.ModelForm):
         return self.cleaned_data["currency"].upper()
 
 
-class OpportunityAssignForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=owner_candidates(), label=_("New owner"))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owner_candidates()
-        self.helper = submit_helper(_("Assign"))
+class OpportunityAssignForm(ReassignForm):
+    submit_label = _("Assign")
 
 
 class ActivityForm(forms.ModelForm):

@@ -136,39 +136,59 @@ class CustomerDeleteView(VisibleQuerysetMixin, ServiceDeleteMixin, DeleteView):
         services.customer_delete(actor=self.request.user, customer_id=self.object.pk)
 
 
-class CustomerReassignView(PermissionRequiredMixin, FormView):
-    """A manager gives one customer (or the checked ones from the list) to another owner."""
+class OwnerChangeView(PermissionRequiredMixin, FormView):
+    """A manager gives one record (or the checked ones from the list, `?<param>=<id>` each)
+    to another owner, through one service call for all of them."""
 
-    permission_required = "customers.reassign_customer"
-    form_class = ReassignForm
-    template_name = "customers/customer_reassign.html"
+    param = context_name = ""  # the chosen records' query parameter, and their name in the template
+    detail_url = list_url = ""
+    nothing_chosen = done = ""  # messages; `done` takes "%(count)d"
 
-    def selected_customers(self):
-        ids = self.request.POST.getlist("customer") or self.request.GET.getlist("customer")
-        ids = [number for number in map(parse_id, ids) if number is not None]
-        return selectors.customer_list(user=self.request.user).filter(pk__in=ids)
+    def selected(self):
+        ids = self.request.POST.getlist(self.param) or self.request.GET.getlist(self.param)
+        return self.visible().filter(pk__in=[number for number in map(parse_id, ids) if number is not None])
+
+    def visible(self):
+        raise NotImplementedError
+
+    def change_owner(self, ids, new_owner) -> int:
+        raise NotImplementedError
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["customers"] = self.selected_customers()
+        context[self.context_name] = self.selected()
         return context
 
     def form_valid(self, form):
-        customers = list(self.selected_customers().values_list("pk", flat=True))
-        if not customers:
-            form.add_error(None, _("Choose at least one customer."))
+        chosen = list(self.selected().values_list("pk", flat=True))
+        if not chosen:
+            form.add_error(None, self.nothing_chosen)
             return self.form_invalid(form)
         try:
-            moved = services.customer_reassign(
-                actor=self.request.user, customer_ids=customers, new_owner=form.cleaned_data["owner"]
-            )
+            moved = self.change_owner(chosen, form.cleaned_data["owner"])
         except DomainError as error:
             domain_error_to_form(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, _("%(count)d customer(s) reassigned.") % {"count": moved})
-        if len(customers) == 1:
-            return redirect("customers:customer_detail", pk=customers[0])
-        return redirect("customers:customer_list")
+        messages.success(self.request, self.done % {"count": moved})
+        if len(chosen) == 1:
+            return redirect(self.detail_url, pk=chosen[0])
+        return redirect(self.list_url)
+
+
+class CustomerReassignView(OwnerChangeView):
+    permission_required = "customers.reassign_customer"
+    form_class = ReassignForm
+    template_name = "customers/customer_reassign.html"
+    param, context_name = "customer", "customers"
+    detail_url, list_url = "customers:customer_detail", "customers:customer_list"
+    nothing_chosen = gettext_lazy("Choose at least one customer.")
+    done = gettext_lazy("%(count)d customer(s) reassigned.")
+
+    def visible(self):
+        return selectors.customer_list(user=self.request.user)
+
+    def change_owner(self, ids, new_owner) -> int:
+        return services.customer_reassign(actor=self.request.user, customer_ids=ids, new_owner=new_owner)
 
 
 class ContactListView(FilteredListMixin, ListView):
@@ -377,39 +397,20 @@ class OpportunityUpdateView(VisibleQuerysetMixin, ServiceFormMixin, UpdateView):
         return services.opportunity_update(actor=self.request.user, opportunity_id=self.object.pk, **form.cleaned_data)
 
 
-class OpportunityAssignView(PermissionRequiredMixin, FormView):
-    """A manager gives one opportunity (or the checked ones from the list) to another owner."""
-
+class OpportunityAssignView(OwnerChangeView):
     permission_required = "customers.assign_opportunity"
     form_class = OpportunityAssignForm
     template_name = "customers/opportunity_assign.html"
+    param, context_name = "opportunity", "opportunities"
+    detail_url, list_url = "customers:opportunity_detail", "customers:opportunity_list"
+    nothing_chosen = gettext_lazy("Choose at least one opportunity.")
+    done = gettext_lazy("%(count)d opportunity(ies) assigned.")
 
-    def selected(self):
-        ids = self.request.POST.getlist("opportunity") or self.request.GET.getlist("opportunity")
-        ids = [number for number in map(parse_id, ids) if number is not None]
-        return selectors.opportunity_list(user=self.request.user).filter(pk__in=ids)
+    def visible(self):
+        return selectors.opportunity_list(user=self.request.user)
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["opportunities"] = self.selected()
-        return context
-
-    def form_valid(self, form):
-        chosen = list(self.selected().values_list("pk", flat=True))
-        if not chosen:
-            form.add_error(None, _("Choose at least one opportunity."))
-            return self.form_invalid(form)
-        try:
-            moved = services.opportunity_assign(
-                actor=self.request.user, opportunity_ids=chosen, new_owner=form.cleaned_data["owner"]
-            )
-        except DomainError as error:
-            domain_error_to_form(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("%(count)d opportunity(ies) assigned.") % {"count": moved})
-        if len(chosen) == 1:
-            return redirect("customers:opportunity_detail", pk=chosen[0])
-        return redirect("customers:opportunity_list")
+    def change_owner(self, ids, new_owner) -> int:
+        return services.opportunity_assign(actor=self.request.user, opportunity_ids=ids, new_owner=new_owner)
 
 
 class OpportunityStepView(StepView):

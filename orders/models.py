@@ -303,6 +303,7 @@ class Quote(SensibleDatesMixin, models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    search_grams = search_grams_field(F("number"), F("title"))
 
     objects = QuoteQuerySet.as_manager()
 
@@ -331,6 +332,7 @@ class Quote(SensibleDatesMixin, models.Model):
             models.Index(fields=["status", "valid_until"], name="quote_status_valid_idx"),
             models.Index(fields=["customer", "-created_at"], name="quote_customer_idx"),
             models.Index(fields=["opportunity", "-revision"], name="quote_opportunity_idx"),
+            search_index("quote_search_idx"),
         ]
 
     def __str__(self):

@@ -155,13 +155,11 @@ def quote_get(*, user: Viewer, pk: int, action: str = "view") -> Quote:
 
 
 def quote_search(queryset: QuerySet[Quote], text: str) -> QuerySet[Quote]:
-    """Quotes whose number or title contains the text."""
+    """Quotes whose number or title contains the text, through the quote's search grams."""
     text = text.strip()
-    if not text:
-        return queryset
     if text.upper().startswith("QT-"):
         return queryset.filter(number__startswith=text.upper())
-    return queryset.filter(Q(number__icontains=text) | Q(title__icontains=text))
+    return search_filter(queryset, text, fields=["number", "title"], complete=True)
 
 
 def quote_discount_limit() -> QuoteDiscountLimit:

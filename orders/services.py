@@ -482,6 +482,7 @@ def order_deliver(*, actor: User, order_id: int) -> Order:
     order = _order_locked(actor, order_id)
     WORKFLOW.check(order, "deliver", actor=actor)
     order.delivered_at = timezone.now()
+    event_publish("order.delivered", order_id=order.pk, actor_id=actor.pk)
     return _set_status(order, S.DELIVERED, actor=actor, action="order.delivered")
 
 

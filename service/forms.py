@@ -68,6 +68,14 @@ class TicketEditForm(TicketForm):
         super().__init__(*args, customer=ticket.customer, **kwargs)
         del self.fields["channel"]
         self.fields["contact"].initial = ticket.contact_id
+        # Text holding what this reader sees masked is shown masked and not offered for
+        # editing: the field would show what the masker hides, or save the stars over it.
+        masker = masker_for(kwargs["user"])
+        self.read_only_fields = []
+        for name in ("subject", "description"):
+            value = getattr(ticket, name)
+            if masker.hides(value):
+                self.read_only_fields.append((self.fields.pop(name).label, masker.text(value)))
         # A contract or order the editor may not see is neither shown nor offered to change:
         # the field is left out, so saving keeps it (the service refuses a change too).
         links = []
@@ -85,10 +93,10 @@ class TicketEditForm(TicketForm):
             notes.append(HTML(_LINK_HIDDEN % _("It is linked to an order you may not see; it stays linked.")))
         self.helper = submit_helper(_("Save ticket"))
         self.helper.layout = Layout(
-            "subject",
+            *[name for name in ("subject",) if name in self.fields],
             Row(Column("kind"), Column("priority")),
             "contact",
-            "description",
+            *[name for name in ("description",) if name in self.fields],
             Row(*links),
             *notes,
         )

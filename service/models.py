@@ -6,12 +6,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract
+from crm.core.gram_search import search_grams_field, search_index
 from customers.choices import CustomerTier
 from customers.models import Contact, Customer
 from orders.models import Order
@@ -279,6 +280,7 @@ class Ticket(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    search_grams = search_grams_field(F("number"), F("subject"))
 
     objects = TicketQuerySet.as_manager()
 
@@ -316,6 +318,7 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
             models.Index(fields=["status", "-created_at"], name="ticket_status_idx"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
+            search_index("ticket_search_idx"),
         ]
 
     def __str__(self):

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.core.audit import audit_history
+from crm.core.gram_search import search_filter
 from crm.core.models import AuditEvent
 from crm.core.roles import Role
 from customers.models import Customer
@@ -29,13 +30,12 @@ def ticket_list(*, user: Viewer) -> QuerySet[Ticket]:
 
 
 def ticket_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
-    """Tickets whose number or subject contains the text (a `TK-` prefix: by number only)."""
+    """Tickets whose number or subject contains the text, through the ticket's search grams
+    (a `TK-` prefix: by number only)."""
     text = text.strip()
-    if not text:
-        return queryset
     if text.upper().startswith("TK-"):
         return queryset.filter(number__istartswith=text)
-    return queryset.filter(Q(subject__icontains=text) | Q(number__icontains=text))
+    return search_filter(queryset, text, fields=["number", "subject"], complete=True)
 
 
 def ticket_get(*, user: Viewer, ticket_id: int) -> Ticket | None:

@@ -15,6 +15,7 @@ from contracts.tests.factories import LARGE, default_approval_rules, pending_con
 from contracts.tests.test_assistant import decided_history
 from crm.core.roles import Role
 from crm.core.tests.factories import UserFactory
+from crm.core.views import DeferredJoinPaginator
 from customers.tests.factories import CustomerFactory
 
 INBOX = reverse("contracts:approval_inbox")
@@ -87,6 +88,27 @@ def test_the_longest_waiting_comes_first_and_columns_sort(client_for, owner, man
     assert order("?sort=amount") == [oldest.number, middle.number, newest.number]
     assert order("?sort=number") == sorted([oldest.number, middle.number, newest.number])
     assert order("?sort=nonsense'--") == [oldest.number, middle.number, newest.number]
+
+
+@pytest.mark.parametrize("sort", ["", "-amount", "number"])
+def test_past_the_capped_count_next_goes_on_to_every_waiting_contract(client_for, owner, manager, monkeypatch, sort):
+    monkeypatch.setattr(DeferredJoinPaginator, "count_cap", 26)
+    waiting = [pending_contract(owner=owner, amount=Decimal(1000 + index * 10)) for index in range(30)]
+    for index, contract in enumerate(waiting):
+        waiting_since(contract, hours=30 - index)
+    client = client_for(manager)
+    page = client.get(f"{INBOX}?page=2&sort={sort}").content.decode()
+    seen = [re.search(r"CT-\d{4}-\d+", row).group() for row in rows(page)]
+    assert len(seen) == 1  # row 26, the last one counted
+    cursor = re.search(r'href="\?(?:sort=[^&"]*&amp;)?after=(\d+)(?:&amp;sort=[^"]*)?" data-testid="keyset-next"', page)
+    following = client.get(INBOX, {"after": cursor.group(1), "sort": sort}).content.decode()
+    seen += [re.search(r"CT-\d{4}-\d+", row).group() for row in rows(following)]
+    expected = {
+        "": [contract.number for contract in waiting],
+        "-amount": [contract.number for contract in reversed(waiting)],
+        "number": sorted(contract.number for contract in waiting),
+    }[sort]
+    assert seen == expected[25:]
 
 
 def test_a_sorted_column_links_to_its_reverse(client_for, manager):

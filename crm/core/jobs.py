@@ -55,6 +55,8 @@ def jobs() -> dict[str, Job]:
         "train_approval_model": Job("train_approval_model", minute="0", hour="3", day_of_week="0"),
         # Mail whose hand-over to the queue was lost (the broker was down) is queued again.
         "requeue_pending_mail": Job("requeue_pending_mail", ["--older-than-minutes", "10"], minute="*/10"),
+        # Webhook deliveries whose task was lost (the broker was down) are queued again.
+        "requeue_webhook_deliveries": Job("requeue_webhook_deliveries", ["--older-than-minutes", "10"], minute="*/10"),
         # The service desk's mailbox, every minute (nothing to do until one is configured).
         "fetch_ticket_mail": Job("fetch_ticket_mail", ["--if-configured"], minute="*"),
         # The dashboards' summary figures (the pages say how fresh they are).

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -60,20 +60,19 @@ class DeferredJoinPaginator(Paginator):
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
 
 
-class FilteredListMixin:
-    """A paginated list narrowed by a django-filter FilterSet over `base_queryset()`,
-    which must start from what the user may see.
+class CappedListMixin:
+    """A paginated list that counts at most the capped number of rows.
 
     Page numbers reach the capped count; past it the list goes on one page at a time from
     the last row shown (`?after=<id>`, crm.core.keyset). A search counts fewer rows: a
     common fragment matches a tenth of a million-row table, and each match counted is one
     more row rechecked, while nobody pages through 4,000 pages of search results."""
 
-    filterset_class = None
     paginate_by = 25
     paginator_class = DeferredJoinPaginator
     search_count_cap = 1_000
     keyset_page = None
+    page_not_found = False
 
     def count_cap(self) -> int:
         cap = self.paginator_class.count_cap
@@ -88,10 +87,39 @@ class FilteredListMixin:
         after = query_id(self.request, "after")
         following = rows_after(queryset, after) if after is not None else None
         if following is None:
-            return super().paginate_queryset(queryset, page_size)
+            try:
+                return super().paginate_queryset(queryset, page_size)
+            except Http404:
+                return self.last_page_instead(queryset, page_size)
         rows = list(following[: page_size + 1])
         self.keyset_page = KeysetPage(rows[:page_size], has_next=len(rows) > page_size)
         return None, None, self.keyset_page.object_list, False
+
+    def last_page_instead(self, queryset, page_size):
+        """A page number past the numbered pages (typed, kept in a bookmark of a list that
+        has since shrunk, or not a number at all) shows the last numbered page and says so;
+        past the capped count that page's Next goes on by keyset."""
+        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=True)
+        page = paginator.page(paginator.num_pages)
+        self.page_not_found = True
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["keyset_page"] = self.keyset_page
+        page, paginator = context.get("page_obj"), context.get("paginator")
+        if page is not None and getattr(paginator, "count_capped", False) and not page.has_next() and page.object_list:
+            context["keyset_next"] = page.object_list[-1].pk  # the last numbered page goes on by keyset
+        context["count_cap"] = self.count_cap()
+        context["page_not_found"] = self.page_not_found
+        return context
+
+
+class FilteredListMixin(CappedListMixin):
+    """A capped list narrowed by a django-filter FilterSet over `base_queryset()`, which
+    must start from what the user may see."""
+
+    filterset_class = None
 
     def base_queryset(self):
         raise NotImplementedError
@@ -103,11 +131,6 @@ class FilteredListMixin:
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filter"] = self.filterset
-        context["keyset_page"] = self.keyset_page
-        page, paginator = context.get("page_obj"), context.get("paginator")
-        if page is not None and getattr(paginator, "count_capped", False) and not page.has_next() and page.object_list:
-            context["keyset_next"] = page.object_list[-1].pk  # the last numbered page goes on by keyset
-        context["count_cap"] = self.count_cap()
         return context
 
 

@@ -56,21 +56,29 @@ MONTHS_SHOWN = 12
 WEEKS_SHOWN = 12
 
 
-def facts(*, user: Viewer, kind: str, mine: bool = False) -> QuerySet[DashboardFact]:
+def facts(*, user: Viewer, kind: str) -> QuerySet[DashboardFact]:
     """The summary rows of one kind the user may count: all of them for a user who sees every
-    record of the source, their own for one who sees their own, none otherwise. `mine`: only
-    the user's own, whatever they may see (the rep's "my" figures)."""
+    record of the source, their own for one who sees their own, none otherwise."""
     rows = DashboardFact.objects.filter(kind=kind)
     if user is None or not user.is_authenticated or not user.is_active:
         return rows.none()
     view, view_all = SOURCE_PERMISSIONS[FactKind(kind)]
-    if mine:
-        return rows.filter(owner=user)
     if user.is_superuser or user.has_perm(view_all):
         return rows
     if user.has_perm(view):
         return rows.filter(owner=user)
     return rows.none()
+
+
+def own_facts(*, user: Viewer, kinds: list[str]) -> dict[str, list[DashboardFact]]:
+    """The user's own summary rows of several kinds (the rep's "my" figures, whatever else
+    they may see), read in one query."""
+    by_kind: dict[str, list[DashboardFact]] = {kind: [] for kind in kinds}
+    if user is None or not user.is_authenticated or not user.is_active:
+        return by_kind
+    for row in DashboardFact.objects.filter(owner=user, kind__in=kinds):
+        by_kind[row.kind].append(row)
+    return by_kind
 
 
 def last_refresh() -> DashboardRefresh | None:
@@ -153,16 +161,16 @@ def forecast_rows(pipeline: Any, closed: Any, start: date, end: date) -> tuple[D
 
 
 def rep_section(*, user: Any, today: date) -> dict[str, Any]:
-    pipeline = list(facts(user=user, kind=FactKind.PIPELINE, mine=True))
-    closed = list(facts(user=user, kind=FactKind.CLOSED, mine=True))
+    own = own_facts(user=user, kinds=[FactKind.PIPELINE, FactKind.CLOSED, FactKind.ORDERS, FactKind.BACKLOG])
+    pipeline, closed = own[FactKind.PIPELINE], own[FactKind.CLOSED]
     forecast = []
     for _period, label, start, end in forecast_periods(today):
         won, weighted = forecast_rows(pipeline, closed, start, end)
         forecast.append({"label": label, "won": won, "weighted": weighted, "total": won + weighted})
-    in_fulfilment = sum(
-        row.count for row in facts(user=user, kind=FactKind.ORDERS, mine=True).filter(key=OrderStatus.IN_FULFILMENT)
-    )
-    backlog = {row["key"]: row["n"] for row in _grouped(facts(user=user, kind=FactKind.BACKLOG, mine=True))}
+    in_fulfilment = sum(row.count for row in own[FactKind.ORDERS] if row.key == OrderStatus.IN_FULFILMENT)
+    backlog: dict[str, int] = {}
+    for row in own[FactKind.BACKLOG]:
+        backlog[row.key] = backlog.get(row.key, 0) + row.count
     tickets = Chart(
         "rep_tickets",
         _("My customers' open tickets"),

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "contracts",
     "orders",
     "service",
+    "crm.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +250,16 @@ DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "CNY")
 COMPANY_NAME = os.environ.get("COMPANY_NAME", "Our Company Ltd.")
 # Absolute links in e-mails (the customer's signing link) start with this.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# Webhooks (crm/webhooks): endpoints admins register, each delivery retried with exponential
+# back-off (WEBHOOK_RETRY_DELAY seconds, doubled each time) until WEBHOOK_MAX_ATTEMPTS attempts.
+# An endpoint must be https and its host must not resolve to a private, loopback or link-local
+# address; development (DEBUG) allows http and such hosts, production only when these say so.
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_RETRY_DELAY = float(os.environ.get("WEBHOOK_RETRY_DELAY", "30"))
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", DEBUG)
 
 # Masking of contact details (crm/core/masking.py). Phone numbers written without a
 # country code are read as numbers of this region (an ISO 3166 code).

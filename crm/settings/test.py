@@ -39,6 +39,12 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = f"crm-test-{os.getpid()}"
 MAIL_MAX_RETRIES = 2
 MAIL_RETRY_DELAY = 0.1
+# Webhook tests deliver to a local HTTP server; the refusal of private hosts sets these back.
+WEBHOOK_ALLOW_HTTP = True
+WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+WEBHOOK_MAX_ATTEMPTS = 3
+WEBHOOK_RETRY_DELAY = 0.1
+WEBHOOK_TIMEOUT = 5
 
 
 def _redis_answers() -> bool:

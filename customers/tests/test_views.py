@@ -423,11 +423,13 @@ def test_admin_adds_a_contact_inline_through_the_contact_service(client_for, adm
             "contacts-0-email": old.email,
             "contacts-0-phone": old.phone,
             "contacts-0-is_primary": "on",
+            "contacts-0-language": old.language,
             "contacts-1-customer": customer.pk,
             "contacts-1-name": "Admin Added",
             "contacts-1-title": "",
             "contacts-1-email": "added@acme.example.com",
             "contacts-1-phone": "",
+            "contacts-1-language": "zh-hans",
             "_save": "Save",
         },
     )

@@ -31,7 +31,7 @@ def freeze_time(moment):
 def actions(ticket):
     return list(
         AuditEvent.objects.filter(target_id=str(ticket.pk), action__startswith="ticket.")
-        .order_by("seq")
+        .order_by("seq", "id")
         .values_list("action", flat=True)
     )
 

@@ -257,3 +257,18 @@ def test_a_new_ticket_cannot_name_a_contract_the_creator_cannot_see(on_duty_agen
     with pytest.raises(DomainError) as refused:
         ticket_for(customer, actor=fresh(on_duty_agent), contract=contract)
     assert refused.value.field == "contract"
+
+
+def test_text_the_editor_sees_masked_is_shown_masked_and_kept(worked, on_duty_agent, client):
+    Ticket.objects.filter(pk=worked.pk).update(description="Call me back on 13912345678, please.")
+    client.force_login(on_duty_agent)
+    url = reverse("service:ticket_update", args=[worked.pk])
+
+    page = client.get(url).content.decode()
+    assert "13912345678" not in page
+    assert "139****5678" in page and "Masked for you" in page
+
+    saved = client.post(url, {"subject": worked.subject, "kind": "inquiry", "priority": "high"})
+    assert saved.status_code == 302
+    ticket = Ticket.objects.get(pk=worked.pk)
+    assert (ticket.priority, ticket.description) == (TicketPriority.HIGH, "Call me back on 13912345678, please.")

@@ -65,6 +65,10 @@ def test_the_project_keeps_its_boundaries(project_copy):
         ("orders.filters", "from customers.filters import CustomerFilter", "Other apps use customers only"),
         ("orders.views", "from contracts.views import ContractDetailView", "Other apps use contracts only"),
         ("crm.dashboard.views", "from orders.admin import OrderAdmin", "Other apps use orders only"),
+        # nothing imports the webhooks: not the kernel, not a domain app, not a sibling on the top floor
+        ("crm.core.events", "from crm.webhooks import services", "crm.core imports no domain app"),
+        ("orders.services", "from crm.webhooks.services import webhook_event_dispatch", "Apps depend one way"),
+        ("crm.dashboard.views", "from crm.webhooks.models import WebhookDelivery", "Apps depend one way"),
     ],
 )
 def test_make_lint_fails_on_a_forbidden_import(project_copy, module, line, broken):

@@ -109,3 +109,40 @@ def test_the_search_reads_the_gram_index(rep):
         cursor.execute("SET LOCAL enable_indexscan = off")
         plan = queryset.explain()
     assert "customer_search_idx" in plan
+
+
+def test_quotes_and_tickets_are_found_by_a_two_character_fragment_and_their_number(client_for, rep, service_manager):
+    from orders.tests.factories import opportunity_for, quote_for
+    from service.tests.factories import ticket_for
+
+    customer = CustomerFactory(owner=rep, name="无锡华辰电气")
+    quote = quote_for(rep, opportunity_for(rep, customer), title="变压器年度维保报价")
+    quote_for(rep, opportunity_for(rep, customer), title="Spare fuses")
+    ticket = ticket_for(customer, subject="变压器异响投诉")
+    ticket_for(customer, subject="Invoice copy")
+    quotes, tickets = client_for(rep), client_for(service_manager)
+    for fragment in ("压器", "维保", quote.number[-3:]):
+        text = names_in(quotes.get(reverse("orders:quote_list"), {"q": fragment}))
+        assert quote.number in text and "Spare fuses" not in text, fragment
+    for fragment in ("异响", "压器", ticket.number[-3:]):
+        text = names_in(tickets.get(reverse("service:ticket_list"), {"q": fragment}))
+        assert ticket.number in text and "Invoice copy" not in text, fragment
+
+
+@pytest.mark.parametrize(
+    ("selector", "model", "index"),
+    [
+        ("orders.selectors.quote_search", "orders.Quote", "quote_search_idx"),
+        ("service.selectors.ticket_search", "service.Ticket", "ticket_search_idx"),
+    ],
+)
+def test_quote_and_ticket_search_read_their_gram_index(selector, model, index):
+    from django.apps import apps
+    from django.utils.module_loading import import_string
+
+    queryset = import_string(selector)(apps.get_model(model).objects.order_by(), "报价")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        plan = queryset.explain()
+    assert index in plan

@@ -61,7 +61,14 @@ def untranslated_in(content: str) -> list[str]:
 
 # Pages that are not HTML: the health report, CSV exports, PDFs (a quote's text is checked
 # in both languages with pdftotext in orders/tests/test_quote_pdf.py).
-NOT_HTML = {"health", "customers:customer_export", "orders:order_export", "orders:quote_pdf", "orders:quote_public_pdf"}
+NOT_HTML = {
+    "health",
+    "customers:customer_export",
+    "dashboard:chart_export",
+    "orders:order_export",
+    "orders:quote_pdf",
+    "orders:quote_public_pdf",
+}
 
 
 def html_pages():
@@ -114,7 +121,7 @@ def test_every_page_renders_in_english(request, client, objects, url_name, role)
 
 
 def our_admin_models():
-    ours = {"core", "customers", "contracts", "orders"}
+    ours = {"core", "customers", "contracts", "orders", "webhooks"}
     return sorted(
         f"{model._meta.app_label}_{model._meta.model_name}"
         for model in admin.site._registry

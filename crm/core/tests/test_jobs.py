@@ -35,6 +35,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
             "close_resolved_tickets",
             "fetch_ticket_mail",
             "requeue_pending_mail",
+            "requeue_webhook_deliveries",
             "refresh_dashboard",
         }
     )

@@ -102,3 +102,21 @@ def test_a_search_counts_fewer_rows_and_goes_on_by_keyset(client_for, rep, many,
     html = client.get(reverse("customers:customer_list") + link).content.decode()
     assert "Past the first 3 rows" in html
     assert "Row 003" in html and "Row 009" in html and "Row 010" not in html
+
+
+@pytest.mark.parametrize("page", ["4001", "3", "0", "-2", "abc", "9" * 40])
+def test_a_page_number_past_the_numbered_pages_shows_the_last_one_and_goes_on(client_for, rep, many, page):
+    client = client_for(rep)
+    response = client.get(reverse("customers:customer_list") + f"?page={page}")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="page-not-found"' in html and "Page 2 of 2" in html
+    seen, pages = walk(client, reverse("customers:customer_list") + f"?page={page}")
+    assert seen == [name[4:] for name in many.order_by("name", "id").values_list("name", flat=True)][25:]
+
+
+def test_a_page_past_the_end_of_a_short_list_says_there_is_no_such_page(client_for, rep):
+    CustomerFactory(owner=rep, name="Only one")
+    html = client_for(rep).get(reverse("customers:customer_list") + "?page=7").content.decode()
+    assert "There is no such page" in html and "Only one" in html

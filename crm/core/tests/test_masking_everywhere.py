@@ -288,6 +288,9 @@ NOT_FREE_TEXT = {
     "token_sha256", "user_agent",
 }  # fmt: skip
 WHOLE_OBJECTS = {"object", "parent", "message"}  # shown by their str(), which holds names
+# The dashboard's sections, charts, reports and tables are dataclasses declared in code
+# (crm/dashboard): their names and titles are translated labels, never a record's text.
+CODE_DECLARED = {"section", "chart", "report", "table"}
 MASKING_FILTERS = re.compile(r"\|(text|terms|phone|email):")
 VALUE = re.compile(r"\{\{\s*([\w.]+)([^}]*)\}\}|\bwith\s+((?:\w+=[^\s%]+\s*)+)")
 
@@ -316,7 +319,7 @@ def unmasked_values(source: str, fields: set[str]):
             pairs.append((name, "|" + rest if rest else ""))
         for name, filters in pairs:
             attribute = name.rpartition(".")[2] if "." in name else None  # a bare name is the view's own
-            if filters.startswith("|verbose_name"):
+            if filters.startswith("|verbose_name") or name.partition(".")[0] in CODE_DECLARED:
                 continue
             if (attribute in fields or name in WHOLE_OBJECTS) and not MASKING_FILTERS.search(filters):
                 yield name

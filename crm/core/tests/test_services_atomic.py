@@ -72,6 +72,7 @@ NOTIFICATION_READS = {
     "orders.notifications.subscribe": "registers the rules in memory",
     "service.mail.mail_domain": "reads a setting",
     "service.mail.customer_address": "reads the ticket's addresses",
+    "service.mail.customer_language": "reads the language of the contact with that address",
     "orders.notifications.quote_approvers": "reads who may approve the quote's discount",
 }
 # Services that write no audit event, with the reason (their call checks what they committed).
@@ -82,6 +83,7 @@ NOT_AUDITED = {
     "service.services.ticket_sla_check": "a ticket with no clock near its deadline: nothing to warn of",
     "customers.services.activity_reminders_send": "a reminder copies news for its reader, like a notification",
     "crm.dashboard.services.dashboard_refresh": "derived summary figures, recomputed from audited records",
+    "crm.webhooks.services.webhook_event_dispatch": "a delivery copies news the step already audited",
 }
 # Internal modules whose public functions that lock or write must be `in_callers_transaction`.
 HELPER_MODULES = ["contracts.steps", "service.customer_links"]
@@ -703,7 +705,52 @@ SERVICE_CALLS = {
     "crm.dashboard.services.dashboard_refresh": lambda w: _call(
         "crm.dashboard.services.dashboard_refresh", actor=SYSTEM
     ),
+    # The webhooks: an endpoint (on a port nobody answers), its ping, a resend of the failed
+    # ping, an event's delivery, a secret rotated, then the endpoint removed.
+    "crm.webhooks.services.webhook_endpoint_create": lambda w: _webhook_endpoint(w),
+    "crm.webhooks.services.webhook_endpoint_update": lambda w: _call(
+        "crm.webhooks.services.webhook_endpoint_update",
+        actor=w.admin,
+        endpoint_id=w.endpoint.pk,
+        changes={"events": ["ticket.created", "ticket.resolved"]},
+    ),
+    "crm.webhooks.services.webhook_endpoint_ping": lambda w: _webhook_pinged(w),
+    "crm.webhooks.services.webhook_delivery_resend": lambda w: _call(
+        "crm.webhooks.services.webhook_delivery_resend", actor=w.admin, delivery_id=w.ping.pk
+    ),
+    "crm.webhooks.services.webhook_event_dispatch": lambda w: _webhook_dispatched(w),
+    "crm.webhooks.services.webhook_endpoint_secret_rotate": lambda w: _call(
+        "crm.webhooks.services.webhook_endpoint_secret_rotate", actor=w.admin, endpoint_id=w.endpoint.pk
+    ),
+    "crm.webhooks.services.webhook_endpoint_delete": lambda w: _call(
+        "crm.webhooks.services.webhook_endpoint_delete", actor=w.admin, endpoint_id=w.endpoint.pk
+    ),
 }
+
+
+def _webhook_endpoint(w):
+    w.endpoint = _call(
+        "crm.webhooks.services.webhook_endpoint_create",
+        actor=w.admin,
+        name="Atomic hooks",
+        url="http://127.0.0.1:9/hooks",
+        events=["ticket.created"],
+    )
+
+
+def _webhook_pinged(w):
+    from crm.webhooks.models import WebhookDelivery
+
+    w.ping = _call("crm.webhooks.services.webhook_endpoint_ping", actor=w.admin, endpoint_id=w.endpoint.pk)
+    # The ping was attempted after the commit (inline in the test settings) and failed for good.
+    assert WebhookDelivery.objects.get(pk=w.ping.pk).status == "failed"
+
+
+def _webhook_dispatched(w):
+    from crm.webhooks.models import WebhookDelivery
+
+    (delivery,) = _call("crm.webhooks.services.webhook_event_dispatch", event="ticket.created", object_id=w.ticket.pk)
+    assert WebhookDelivery.objects.filter(pk=delivery.pk, payload__data__number=w.ticket.number).exists()
 
 
 def _sales_target(w):

@@ -24,7 +24,7 @@ def codes_seed(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('service', '0003_ticket_mail_links_and_satisfaction'),
+        ('service', '0004_ticket_search_grams'),
     ]
 
     operations = [
