@@ -25,7 +25,8 @@ install: $(STAMP) $(NODE_STAMP)
 # (Chinese characters in browser screenshots and quote PDFs), pango (WeasyPrint's text
 # layout, for quote PDFs), HarfBuzz's subsetter (without it WeasyPrint subsets the 20 MB
 # CJK font with fontTools: ~8 s a PDF instead of ~0.5 s) and poppler-utils (pdftotext,
-# reading the PDFs back in tests),
+# reading the PDFs back in tests) and dovecot-imapd (a private IMAP server for the
+# `fetch_ticket_mail` IMAP test; the tests start their own, never the system service),
 # installed when missing and we are root;
 # otherwise those tests skip, saying why. apt-get waits up to ten minutes for another
 # apt-get to release its lock and writes its chatter to var/apt.log.
@@ -38,6 +39,7 @@ system-packages:
 	ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing="$$missing libharfbuzz-subset0"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	test -x /usr/sbin/dovecot || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing$$missing with apt-get (log: var/apt.log)"; mkdir -p var; \

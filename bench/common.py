@@ -42,6 +42,19 @@ def bench_database_url(name: str, reseed: bool = False) -> str:
     return urlunsplit(server._replace(path=f"/{name}"))
 
 
+def bench_database_drop(name: str) -> None:
+    """Drop the scratch database `name` (closing Django's connections to it first)."""
+    from django.db import connections
+
+    connections.close_all()
+    server = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
+    connection = psycopg2.connect(urlunsplit(server._replace(path="/postgres")))
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    connection.close()
+
+
 def setup_django(database_url: str, **environ: str):
     """Point the settings at `database_url` (DEBUG=1, plus any `environ`) and set Django up."""
     os.environ["DATABASE_URL"] = database_url

@@ -1,6 +1,6 @@
 """Seed 1,000,000 service tickets into a scratch database and time the agent's queue.
 
-    .venv/bin/python bench/tickets.py [--reseed] [--tickets N] [--agents A] [--runs R]
+    .venv/bin/python bench/tickets.py [--reseed] [--keep] [--tickets N] [--agents A] [--runs R]
 
 The scratch database `crm_bench_tickets` is created on the server `DATABASE_URL` points
 at (default: postgres@127.0.0.1:5432) and migrated. Customers and demo users come from
@@ -12,20 +12,26 @@ unassigned, deadlines around their creation.
 Then it prints, figures only (nothing here fails because something is slow): the
 agent's queue (their open tickets and the unassigned ones, nearest deadline first) as
 the demo agent and as the demo service manager, the manager's board, the ticket list
-and one ticket's page — SQL query count, median and p95 server time, time in SQL.
+and one ticket's page — SQL query count, median and p95 server time, time in SQL; then
+EXPLAIN (ANALYZE, BUFFERS) of the queue's page query and its count, as the agent and as
+the manager. The disk used by the scratch database is printed, and the database is
+dropped at the end (`--keep` keeps it for another run, which then only measures).
 """
 
 import argparse
 import datetime
 import io
 import random
+import shutil
 import sys
 import time
 from urllib.parse import urlsplit
 
 from common import (
     LOCMEM_EMAIL,
+    ROOT,
     TEST_CLIENT_HOSTS,
+    bench_database_drop,
     bench_database_url,
     format_page_table,
     measure_pages,
@@ -57,6 +63,7 @@ def parse_args():
     parser.add_argument("--warmups", type=int, default=3, help="untimed requests first (default 3)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--reseed", action="store_true", help="drop the scratch database and seed again")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database at the end (default: drop it)")
     return parser.parse_args()
 
 
@@ -191,10 +198,52 @@ def pages(who):
     ]
 
 
+def queue_plans(who) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the queue's first page and of its count (the paginator's)."""
+    from django.db import connection
+
+    from service.selectors import ticket_queue
+
+    out = []
+    for label, user in (("agent", who["agent"]), ("service manager", who["service_manager"])):
+        queue = ticket_queue(user=user)
+        page_sql, page_params = queue[:50].query.sql_with_params()
+        count_sql, count_params = queue.order_by().values("pk").query.sql_with_params()
+        for what, sql, params in (
+            ("page 1", page_sql, page_params),
+            ("count", f"SELECT COUNT(*) FROM ({count_sql}) AS queue", count_params),
+        ):
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            shown = sql % tuple(repr(str(value)) if isinstance(value, str) else repr(value) for value in params)
+            out.append(f"--- Queue, {what}, as the {label}:\n{shown}\n{plan}")
+    return "\n\n".join(out)
+
+
+def disk(database: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(%s))", [database])
+        size = cursor.fetchone()[0]
+    free = shutil.disk_usage(ROOT).free / 2**30
+    return f"{database} holds {size}; {free:.1f} GiB free on the disk"
+
+
 def main():
     args = parse_args()
     database_url = bench_database_url(BENCH_DATABASE, reseed=args.reseed)
     setup_django(database_url, ALLOWED_HOSTS=TEST_CLIENT_HOSTS, EMAIL_BACKEND=LOCMEM_EMAIL)
+    try:
+        run(args, database_url)
+    finally:
+        if not args.keep:
+            bench_database_drop(BENCH_DATABASE)
+            print(f"Dropped the scratch database {BENCH_DATABASE}.", file=sys.stderr)
+
+
+def run(args, database_url):
 
     from django.core.management import call_command
     from django.db import connection
@@ -215,10 +264,13 @@ def main():
         f"{open_tickets.filter(assignee=who['agent']).count():,} open for the demo agent, {len(who['agents'])} agents"
     )
     print(f"Seed: {seeded}.")
+    print(f"Disk: {disk(BENCH_DATABASE)}.")
     print()
     print(f"{args.warmups} warm-up requests, then {args.runs} timed (server time via the test client)")
     print(format_page_table(measure_pages(pages(who), args.runs, args.warmups)))
     print("SQL ms: median time inside the database per request; the rest is Python and templates.")
+    print()
+    print(queue_plans(who))
 
 
 if __name__ == "__main__":

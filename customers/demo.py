@@ -190,6 +190,7 @@ class DemoContact:
     email: str
     phone: str
     is_primary: bool
+    language: str = "en"  # the mail we send them: Chinese-speaking customers' contacts get Chinese
 
 
 @dataclass
@@ -395,16 +396,19 @@ class DemoData:
     def contacts(self, customer: DemoCustomer, language: str, country: str, domain: str) -> list[DemoContact]:
         rng = self.contact_rng
         titles = ZH_TITLES if language == "zh" else EN_TITLES
+        mail_language = "zh-hans" if language == "zh" else "en"
         contacts = []
         for number in range(self.contacts_per_customer):
             if customer.kind == CustomerKind.INDIVIDUAL and number == 0:
                 # An individual's primary contact is the person themselves.
-                contacts.append(DemoContact(customer.name, "", customer.email, customer.phone, True))
+                contacts.append(DemoContact(customer.name, "", customer.email, customer.phone, True, mail_language))
                 continue
             name, local = self.person(language)
             host = domain or rng.choice(ZH_MAIL_HOSTS if language == "zh" else EN_MAIL_HOSTS)
             email = "" if rng.random() < 0.1 else f"{local}@{host}"
-            contacts.append(DemoContact(name, rng.choice(titles), email, self.contact_phone(country), number == 0))
+            title = rng.choice(titles)
+            phone = self.contact_phone(country)
+            contacts.append(DemoContact(name, title, email, phone, number == 0, mail_language))
         return contacts
 
     def interactions(self, customer: DemoCustomer, language: str) -> list[DemoInteraction]:
@@ -433,7 +437,7 @@ CUSTOMER_FIELDS = (
     "kind", "name", "industry", "tier", "status", "email", "phone", "address", "owner_id", "notes",
     "created_at", "updated_at",
 )  # fmt: skip
-CONTACT_FIELDS = ("name", "title", "email", "phone", "is_primary")
+CONTACT_FIELDS = ("name", "title", "email", "phone", "is_primary", "language")
 INTERACTION_FIELDS = ("kind", "subject", "body", "occurred_at")
 CUSTOMER_COLUMNS = ["id", *CUSTOMER_FIELDS]
 CONTACT_COLUMNS = ["id", "customer_id", *CONTACT_FIELDS, "created_at"]

@@ -13,6 +13,7 @@ from service.models import (
     BusinessCalendar,
     DeskSettings,
     Holiday,
+    ResolutionCode,
     SlaPolicy,
     Ticket,
     TicketEntry,
@@ -99,6 +100,15 @@ class SlaPolicyAdmin(SettingAdminMixin, admin.ModelAdmin):
         "is_active",
     ]
     list_filter = ["priority", "customer_tier", "kind", "is_active"]
+
+
+@admin.register(ResolutionCode)
+class ResolutionCodeAdmin(SettingAdminMixin, admin.ModelAdmin):
+    """The resolve step's list of outcomes; deactivated, never deleted (tickets keep theirs)."""
+
+    list_display = ["name", "is_active", "position"]
+    list_editable = ["is_active", "position"]
+    list_filter = ["is_active"]
 
 
 @admin.register(DeskSettings)

@@ -11,7 +11,9 @@ order or contract.
 Resolved tickets were rated by their contacts through the survey link they were mailed
 (`service.satisfaction`): scores from 1 to 5 with comments, mostly good after an answer in
 time and poorer after a late one; a 1 or 2 alerted the service managers, and one unhappy
-customer asked to reopen their ticket.
+customer asked to reopen their ticket. The contacts of Chinese customers read their mail in
+Chinese, the others in English (`Contact.language`, set by the customers' demo), so the desk's
+mail goes out in both.
 """
 
 import datetime
@@ -26,6 +28,7 @@ from service import satisfaction, services
 from service.choices import TicketChannel, TicketPriority, TicketStatus, TicketType
 from service.mail_models import SatisfactionRating
 from service.models import Ticket
+from service.selectors import resolution_codes
 
 SUBJECTS = {
     TicketType.INQUIRY: [
@@ -74,6 +77,24 @@ RATINGS_LATE = [
     (1, "Nobody called back for a week."),
     (2, "The answer did not address our question."),
 ]
+# What the agents write and the customers answer, in the contact's language (the mail around
+# it is in that language too: `service.mail.customer_language`).
+WORDS = {
+    "en": {
+        "reply": "Thank you, we are looking into it.",
+        "note": "Checked the order history.",
+        "wait": "Asked for the serial number",
+        "answer": "The serial number is SN-2026-0042.",
+        "resolution": "Replaced the part under warranty.",
+    },
+    "zh-hans": {
+        "reply": "感谢您的来信，我们正在处理。",
+        "note": "已查看订单记录。",
+        "wait": "已请客户提供序列号",
+        "answer": "序列号是 SN-2026-0042。",
+        "resolution": "已在保修范围内更换零件。",
+    },
+}
 # The first ratings cover every score (each from the list that has it).
 FIRST_SCORES = [5, 2, 4, 1, 3]
 KIND_CYCLE = [
@@ -154,21 +175,28 @@ def _work(rng, ticket, outcome, *, agents, manager, on_time):
         services.ticket_assign(actor=manager, ticket_id=ticket.pk, assignee=worker)
     if outcome == "assigned":
         return
+    words = WORDS.get(ticket.contact.language if ticket.contact else "", WORDS["en"])
     services.ticket_start(actor=worker, ticket_id=ticket.pk)
-    services.ticket_reply_add(actor=worker, ticket=ticket, body="Thank you, we are looking into it.", public=True)
+    services.ticket_reply_add(actor=worker, ticket=ticket, body=words["reply"], public=True)
     if rng.random() < 0.5:
-        services.ticket_reply_add(actor=worker, ticket=ticket, body="Checked the order history.", public=False)
+        services.ticket_reply_add(actor=worker, ticket=ticket, body=words["note"], public=False)
     if outcome == "in_progress":
         return
-    services.ticket_wait(actor=worker, ticket_id=ticket.pk, comment="Asked for the serial number")
+    services.ticket_wait(actor=worker, ticket_id=ticket.pk, comment=words["wait"])
     if outcome == "waiting":
         return
     services.ticket_customer_message_add(
         ticket=ticket,
-        body="The serial number is SN-2026-0042.",
+        body=words["answer"],
         author_email=ticket.contact.email if ticket.contact else "",
     )
-    services.ticket_resolve(actor=worker, ticket_id=ticket.pk, comment="Replaced the part under warranty.")
+    codes = list(resolution_codes())
+    services.ticket_resolve(
+        actor=worker,
+        ticket_id=ticket.pk,
+        comment=words["resolution"],
+        resolution_code=rng.choice(codes) if codes else None,
+    )
     reopened = _rate(rng, ticket, on_time=on_time)
     if outcome == "closed" and not reopened:
         services.ticket_close(actor=worker, ticket_id=ticket.pk)

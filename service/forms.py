@@ -1,4 +1,4 @@
-from crispy_forms.layout import Column, Layout, Row
+from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -7,7 +7,7 @@ from crm.core.forms import submit_helper
 from crm.core.masking import masker_for
 from orders.selectors import order_list
 from service.choices import TicketChannel, TicketPriority, TicketType
-from service.selectors import service_agents
+from service.selectors import resolution_codes, service_agents
 
 
 class TicketForm(forms.Form):
@@ -76,14 +76,33 @@ class TicketEditForm(TicketForm):
             value = getattr(ticket, name)
             if masker.hides(value):
                 self.read_only_fields.append((self.fields.pop(name).label, masker.text(value)))
+        # A contract or order the editor may not see is neither shown nor offered to change:
+        # the field is left out, so saving keeps it (the service refuses a change too).
+        links = []
+        hidden = []
+        for name, current in (("contract", ticket.contract_id), ("order", ticket.order_id)):
+            if current is not None and not self.fields[name].queryset.filter(pk=current).exists():
+                del self.fields[name]
+                hidden.append(name)
+            else:
+                links.append(Column(name))
+        notes = []
+        if "contract" in hidden:
+            notes.append(HTML(_LINK_HIDDEN % _("It is linked to a contract you may not see; it stays linked.")))
+        if "order" in hidden:
+            notes.append(HTML(_LINK_HIDDEN % _("It is linked to an order you may not see; it stays linked.")))
         self.helper = submit_helper(_("Save ticket"))
         self.helper.layout = Layout(
             *[name for name in ("subject",) if name in self.fields],
             Row(Column("kind"), Column("priority")),
             "contact",
             *[name for name in ("description",) if name in self.fields],
-            Row(Column("contract"), Column("order")),
+            Row(*links),
+            *notes,
         )
+
+
+_LINK_HIDDEN = '<p class="form-text text-muted" data-testid="link-hidden">%s</p>'
 
 
 class TicketAssignForm(forms.Form):
@@ -95,6 +114,22 @@ class TicketAssignForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = service_agents()
+
+
+class TicketResolveForm(forms.Form):
+    """The resolve step: how it was resolved, and its code from the admin's list (asked for
+    whenever the list offers any)."""
+
+    resolution_code = forms.ModelChoiceField(label=_("Resolution code"), queryset=None)
+    comment = forms.CharField(label=_("How was it resolved?"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("user", None)
+        super().__init__(*args, **kwargs)
+        codes = resolution_codes()
+        self.fields["resolution_code"].queryset = codes
+        if not codes.exists():
+            del self.fields["resolution_code"]
 
 
 class TicketReplyForm(forms.Form):

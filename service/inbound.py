@@ -18,11 +18,10 @@ message of the mailbox):
   ticket, open a ticket from, or discard.
 
 A message is kept once: its Message-ID is unique, so a mailbox read twice adds nothing.
-Attachments are kept within the limits of the settings (`TICKET_ATTACHMENT_*`); a part
-beyond them is recorded by name, type and size with the reason, without its content.
+Attachments are kept within the limits of the settings (`TICKET_ATTACHMENT_*`,
+`service.attachments`); a part beyond them is recorded by name, type and size with the reason, without its content.
 """
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,9 +33,10 @@ from crm.core.exceptions import DomainError
 from crm.core.workflow import SYSTEM
 from customers.models import Contact, Customer
 from service import services as ticket_services
+from service.attachments import attachments_keep
 from service.choices import TicketChannel, TicketPriority, TicketType
 from service.mail import acknowledgement_send, mail_domain
-from service.mail_models import InboundMail, InboundSource, InboundStatus, TicketAttachment
+from service.mail_models import InboundMail, InboundSource, InboundStatus
 from service.mailparse import ParsedAttachment, ParsedMail, mail_parse
 from service.models import Ticket, TicketEntry
 
@@ -46,30 +46,6 @@ REASON_NO_SUCH_TICKET = gettext_noop("It names a ticket number that does not exi
 REASON_NOT_THE_CUSTOMER = gettext_noop("It names a ticket, but the sender is not a contact of its customer.")
 REASON_NO_SENDER = gettext_noop("It has no sender address.")
 REASON_FORM_UNKNOWN = gettext_noop("Sent through the public form by someone who is not a known contact.")
-
-
-def _attachment_refusal(part: ParsedAttachment, index: int) -> str:
-    if index >= settings.TICKET_ATTACHMENT_MAX_COUNT:
-        return gettext_noop("More attachments than a message may carry.")
-    if part.content_type.lower() not in {kind.strip().lower() for kind in settings.TICKET_ATTACHMENT_TYPES}:
-        return gettext_noop("This type of file is not accepted.")
-    if part.size > settings.TICKET_ATTACHMENT_MAX_BYTES:
-        return gettext_noop("The file is larger than allowed.")
-    return ""
-
-
-def _attachments_keep(parts: tuple[ParsedAttachment, ...], *, inbound: InboundMail, ticket: Ticket | None) -> None:
-    for index, part in enumerate(parts):
-        refusal = _attachment_refusal(part, index)
-        TicketAttachment.objects.create(
-            ticket=ticket,
-            inbound_mail=inbound,
-            filename=part.filename,
-            content_type=part.content_type[:100],
-            size=part.size,
-            content=b"" if refusal else part.content,
-            rejected_reason=refusal,
-        )
 
 
 def _sender_belongs_to(ticket: Ticket, address: str) -> bool:
@@ -166,7 +142,7 @@ def inbound_mail_receive(*, raw: bytes) -> tuple[InboundMail, bool]:
             raise
         return earlier, False
     if parsed.attachments and inbound.status != InboundStatus.AUTOMATIC:
-        _attachments_keep(parsed.attachments, inbound=inbound, ticket=inbound.ticket)
+        attachments_keep(parsed.attachments, inbound=inbound, ticket=inbound.ticket, entry=inbound.entry)
     audit_record(
         actor=None,
         actor_label=inbound.from_email or "mail",
@@ -197,7 +173,7 @@ def inbound_mail_from_form(
         status=InboundStatus.UNSORTED,
         reason=REASON_FORM_UNKNOWN,
     )
-    _attachments_keep(attachments, inbound=inbound, ticket=None)
+    attachments_keep(attachments, inbound=inbound, ticket=None)
     audit_record(
         actor=None,
         actor_label=from_email,
@@ -235,7 +211,7 @@ def _sorted(
     inbound.handled_by = actor
     inbound.handled_at = timezone.now()
     inbound.save(update_fields=["status", "ticket", "entry", "handled_by", "handled_at"])
-    inbound.attachments.update(ticket=inbound.ticket)
+    inbound.attachments.update(ticket=inbound.ticket, entry=entry)
     audit_record(actor=actor, action=action, target=inbound, parent=inbound.ticket, extra=extra or {})
     return inbound
 

@@ -109,6 +109,14 @@ class TicketAttachment(models.Model):
         on_delete=models.CASCADE,
         related_name="attachments",
     )
+    entry = models.ForeignKey(
+        TicketEntry,
+        verbose_name=_("entry"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attachments",
+    )
     filename = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size (bytes)"))

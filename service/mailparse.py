@@ -5,7 +5,9 @@ decoded whatever its charset (RFC 2047, GB18030/GBK included), the text of the b
 plain part, else the HTML part turned into text), the reply without the quoted message
 under it, the ticket number it refers to, whether it is an automatic message (an
 out-of-office reply, a bounce) that must never open or reopen a ticket, and its
-attachments with their declared type and size.
+attachments with their declared type and size. `attachment_refusal` says whether a file
+keeps the limits of the settings (`TICKET_ATTACHMENT_*`): the mail intake and the public
+forms ask it alike.
 
 Threading, in this order (`ParsedMail.ticket_number`):
 1. a ticket number in square brackets in the subject (`Re: [TK-2026-000123] ...`), the
@@ -22,6 +24,9 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage, MIMEPart
 from email.utils import parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
+
+from django.conf import settings
+from django.utils.translation import gettext_noop
 
 TICKET_NUMBER = re.compile(r"\[(TK-\d{4}-\d{6})\]", re.IGNORECASE)
 OUR_MESSAGE_ID = re.compile(r"<(TK-\d{4}-\d{6})\.r\d+\.[0-9a-f]+@([^>]+)>", re.IGNORECASE)
@@ -228,3 +233,15 @@ def mail_parse(raw: bytes) -> ParsedMail:
         auto_reason=auto_reason(message, address),
         attachments=_attachments_of(message),
     )
+
+
+def attachment_refusal(*, content_type: str, size: int, index: int) -> str:
+    """Why a customer's file is not kept (a message id to translate), or "" when it is: the
+    limits of the settings (`TICKET_ATTACHMENT_*`), the same for mail and for the public forms."""
+    if index >= settings.TICKET_ATTACHMENT_MAX_COUNT:
+        return gettext_noop("More attachments than a message may carry.")
+    if content_type.lower() not in {kind.strip().lower() for kind in settings.TICKET_ATTACHMENT_TYPES}:
+        return gettext_noop("This type of file is not accepted.")
+    if size > settings.TICKET_ATTACHMENT_MAX_BYTES:
+        return gettext_noop("The file is larger than allowed.")
+    return ""

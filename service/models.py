@@ -203,6 +203,23 @@ class AgentDuty(models.Model):
         return self.agent.get_username()
 
 
+class ResolutionCode(models.Model):
+    """How tickets end (answered, repaired, replaced...): a list the admin keeps, chosen when
+    a ticket is resolved, so outcomes can be counted (as lost reasons are for deals)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    is_active = models.BooleanField(_("offered"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("resolution code")
+        verbose_name_plural = _("resolution codes")
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
 class Ticket(models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="tickets")
@@ -250,8 +267,17 @@ class Ticket(models.Model):
     response_escalated = models.BooleanField(default=False, editable=False)
     resolution_warned = models.BooleanField(default=False, editable=False)
     resolution_escalated = models.BooleanField(default=False, editable=False)
-    # The resolution note (the resolve step's comment).
+    # The resolution note (the resolve step's comment) and its code from the admin's list.
     resolution = models.TextField(_("resolution"), blank=True, editable=False)
+    resolution_code = models.ForeignKey(
+        ResolutionCode,
+        verbose_name=_("resolution code"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
     search_grams = search_grams_field(F("number"), F("subject"))
@@ -281,13 +307,26 @@ class Ticket(models.Model):
         ]
         indexes = [
             # The agent's queue: their open tickets and the unassigned ones, nearest deadline first.
+            # Both cover what the board and the SLA watch count over the open tickets (the
+            # clocks, status, priority, assignee), so those counts read only the index.
             models.Index(
                 fields=["assignee", "resolution_due_at", "id"],
+                include=["status", "priority", "first_responded_at", "first_response_due_at", "paused_since"],
                 condition=Q(status__in=OPEN_STATUSES),
                 name="ticket_open_queue_idx",
             ),
             models.Index(
-                fields=["resolution_due_at", "id"], condition=Q(status__in=OPEN_STATUSES), name="ticket_open_due_idx"
+                fields=["resolution_due_at", "id"],
+                include=[
+                    "status",
+                    "assignee",
+                    "priority",
+                    "first_responded_at",
+                    "first_response_due_at",
+                    "paused_since",
+                ],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="ticket_open_due_idx",
             ),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
             models.Index(fields=["status", "-created_at"], name="ticket_status_idx"),

@@ -15,15 +15,18 @@ The inquiry form, decided:
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from crm.core.audit import audit_record
 from crm.core.exceptions import DomainError
 from crm.core.workflow import SYSTEM
 from customers.models import Contact
 from service import services as ticket_services
+from service.attachments import attachments_keep
 from service.choices import TicketChannel, TicketType
 from service.customer_links import status_link_by_id
 from service.inbound import inbound_mail_from_form
 from service.mail import acknowledgement_send
-from service.mail_models import InboundMail
+from service.mail_models import InboundMail, TicketAttachment
+from service.mailparse import ParsedAttachment
 from service.models import Ticket, TicketEntry
 
 PUBLIC_KINDS = [TicketType.INQUIRY, TicketType.COMPLAINT, TicketType.AFTER_SALES, TicketType.FEEDBACK]
@@ -31,10 +34,17 @@ PUBLIC_KINDS = [TicketType.INQUIRY, TicketType.COMPLAINT, TicketType.AFTER_SALES
 
 @transaction.atomic
 def ticket_submit_public(
-    *, name: str, email: str, subject: str, description: str, kind: str = TicketType.INQUIRY
+    *,
+    name: str,
+    email: str,
+    subject: str,
+    description: str,
+    kind: str = TicketType.INQUIRY,
+    attachments: tuple[ParsedAttachment, ...] = (),
 ) -> Ticket | InboundMail:
     """Take the public form's request: a ticket for a known contact, else unsorted mail
-    for an agent (see the module's docstring)."""
+    for an agent (see the module's docstring). Its files go with it, within the limits the
+    mail intake applies (a file beyond them is recorded by name, without its content)."""
     email = email.strip().lower()
     subject, description = " ".join(subject.split()), description.strip()
     if kind not in PUBLIC_KINDS:
@@ -57,15 +67,38 @@ def ticket_submit_public(
             subject=subject[:200],
             description=description,
         )
+        _files_recorded(attachments_keep(attachments, inbound=None, ticket=ticket), ticket, email)
         acknowledgement_send(ticket, email)
         return ticket
-    return inbound_mail_from_form(from_email=email, from_name=name.strip(), subject=subject, body=description)
+    return inbound_mail_from_form(
+        from_email=email, from_name=name.strip(), subject=subject, body=description, attachments=attachments
+    )
 
 
 @transaction.atomic
-def ticket_status_answer(*, link_id: int, body: str) -> TicketEntry:
-    """The customer answers on the status page: their message joins the ticket."""
+def ticket_status_answer(*, link_id: int, body: str, attachments: tuple[ParsedAttachment, ...] = ()) -> TicketEntry:
+    """The customer answers on the status page: their message (and its files, within the
+    limits) joins the ticket."""
     link = status_link_by_id(link_id)
     if not body.strip():
         raise DomainError(_("Write your message first."), field="body")
-    return ticket_services.ticket_customer_message_add(ticket=link.ticket, body=body, author_email=link.email)
+    entry = ticket_services.ticket_customer_message_add(ticket=link.ticket, body=body, author_email=link.email)
+    _files_recorded(
+        attachments_keep(attachments, inbound=None, ticket=link.ticket, entry=entry), link.ticket, link.email
+    )
+    return entry
+
+
+def _files_recorded(files: list[TicketAttachment], ticket: Ticket, sender: str) -> None:
+    if files:
+        audit_record(
+            actor=None,
+            actor_label=sender,
+            action="ticket.files_received",
+            target=ticket,
+            parent=ticket.customer,
+            extra={
+                "kept": [file.filename for file in files if file.is_kept],
+                "refused": [file.filename for file in files if not file.is_kept],
+            },
+        )

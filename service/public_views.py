@@ -20,12 +20,12 @@ from crm.core.exceptions import DomainError
 from crm.core.masking import REVEALED
 from crm.core.middleware import client_ip
 from crm.core.views import domain_error_to_form
-from service.choices import TicketEntryKind
 from service.customer_links import status_link_by_id, status_link_get, survey_by_id, survey_get
 from service.mail_forms import PublicTicketForm, SatisfactionForm, StatusAnswerForm
 from service.models import Ticket
 from service.public import ticket_status_answer, ticket_submit_public
 from service.satisfaction import satisfaction_rate
+from service.selectors import status_entries, status_files
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,8 @@ class PublicTicketFormView(FormView):
     def form_valid(self, form):
         if form.is_bot:
             return render(self.request, "service/public_ticket_sent.html", {"kept": True})
-        data = {name: form.cleaned_data[name] for name in ("name", "email", "subject", "description", "kind")}
+        fields = ("name", "email", "subject", "description", "kind", "attachments")
+        data = {name: form.cleaned_data[name] for name in fields}
         try:
             outcome = ticket_submit_public(**data)
         except DomainError as error:
@@ -136,14 +137,17 @@ class TicketStatusView(FormView):
         context = super().get_context_data(**kwargs)
         ticket = self.link.ticket
         context["ticket"] = ticket
-        context["entries"] = ticket.entries.exclude(kind=TicketEntryKind.INTERNAL_NOTE).order_by("created_at", "pk")
+        context["entries"] = status_entries(ticket=ticket)
+        context["files"] = status_files(ticket=ticket)
         context["company_name"] = settings.COMPANY_NAME
         context["masker"] = REVEALED  # the customer reads their own request
         return context
 
     def form_valid(self, form):
         try:
-            ticket_status_answer(link_id=self.link.pk, body=form.cleaned_data["body"])
+            ticket_status_answer(
+                link_id=self.link.pk, body=form.cleaned_data["body"], attachments=form.cleaned_data["attachments"]
+            )
         except DomainError as error:
             domain_error_to_form(form, error)
             return self.form_invalid(form)

@@ -13,11 +13,13 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from contracts.models import Contract
+from contracts.selectors import contract_list
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.events import event_publish
 from crm.core.exceptions import DomainError, TransitionNotAllowed
@@ -27,6 +29,7 @@ from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.models import Contact, Customer
 from customers.selectors import customer_list
 from orders.models import Order
+from orders.selectors import order_list
 from service.choices import (
     OPEN_STATUSES,
     TicketEntryKind,
@@ -34,7 +37,16 @@ from service.choices import (
     TicketStatus,
     priority_raised,
 )
-from service.models import TICKET_FIELDS, AgentDuty, DeskSettings, Holiday, Ticket, TicketEntry, WorkingHours
+from service.models import (
+    TICKET_FIELDS,
+    AgentDuty,
+    DeskSettings,
+    Holiday,
+    ResolutionCode,
+    Ticket,
+    TicketEntry,
+    WorkingHours,
+)
 from service.selectors import agent_candidates, calendar_for, service_managers, sla_policy_for
 from service.sla import Calendar
 from service.workflow import WORKFLOW
@@ -116,6 +128,8 @@ def _set_status(
 def _plain(value: Any) -> Any:
     if isinstance(value, User):
         return value.get_username()
+    if isinstance(value, ResolutionCode):
+        return value.name
     return value
 
 
@@ -152,6 +166,30 @@ def _related_checked(
         raise DomainError(_("The order belongs to another customer."), field="order")
 
 
+def _links_visible(actor: Actor, *, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """A person links a ticket only to a contract or order they may see, and does not unlink
+    or replace one they may not see (the page does not offer it; this holds at every door)."""
+    if actor is SYSTEM:
+        return
+    person = cast(User, actor)
+    lists: dict[str, QuerySet[Any]] = {"contract": contract_list(user=person), "order": order_list(user=person)}
+    for name, visible in lists.items():
+        old, new = before.get(name), after.get(name)
+        old_id, new_id = getattr(old, "pk", None), getattr(new, "pk", None)
+        if old_id == new_id:
+            continue
+        if old_id is not None and not visible.filter(pk=old_id).exists():
+            message = (
+                _("The ticket's contract is one you may not see; you cannot change or remove it.")
+                if name == "contract"
+                else _("The ticket's order is one you may not see; you cannot change or remove it.")
+            )
+            raise DomainError(message, field=name)
+        if new_id is not None and not visible.filter(pk=new_id).exists():
+            message = _("Choose a contract you may see.") if name == "contract" else _("Choose an order you may see.")
+            raise DomainError(message, field=name)
+
+
 @transaction.atomic
 def ticket_create(
     *,
@@ -177,6 +215,7 @@ def ticket_create(
         if not customer_list(user=person).filter(pk=customer.pk).exists():
             raise DomainError(_("Choose a customer you may see."), field="customer")
     _related_checked(customer, contact, contract, order)
+    _links_visible(actor, before={}, after={"contract": contract, "order": order})
     created_at = created_at or timezone.now()
     ticket = Ticket(
         customer=customer,
@@ -249,6 +288,11 @@ def ticket_update(*, actor: User, ticket_id: int, **values: Any) -> Ticket:
         if not values["subject"]:
             raise DomainError(_("Give the ticket a subject."), field="subject")
     before = snapshot(ticket, TICKET_FIELDS)
+    _links_visible(
+        actor,
+        before={"contract": ticket.contract, "order": ticket.order},
+        after={"contract": values.get("contract", ticket.contract), "order": values.get("order", ticket.order)},
+    )
     for name, value in values.items():
         setattr(ticket, name, value)
     _related_checked(ticket.customer, ticket.contact, ticket.contract, ticket.order)
@@ -394,12 +438,22 @@ def ticket_wait(*, actor: User, ticket_id: int, comment: str = "") -> Ticket:
 
 
 @transaction.atomic
-def ticket_resolve(*, actor: User, ticket_id: int, comment: str) -> Ticket:
+def ticket_resolve(
+    *, actor: User, ticket_id: int, comment: str, resolution_code: ResolutionCode | int | None = None
+) -> Ticket:
+    """Resolve with a note and, optionally, one of the admin's resolution codes (the page asks
+    for one whenever the list offers any)."""
     ticket = _ticket_locked(actor, ticket_id)
     WORKFLOW.check(ticket, "resolve", actor=actor)
     _works_on_it(actor, ticket)
     if not comment.strip():
         raise DomainError(_("Say how the ticket was resolved."), field="comment")
+    code = None
+    if resolution_code is not None:
+        code_id = resolution_code.pk if isinstance(resolution_code, ResolutionCode) else resolution_code
+        code = ResolutionCode.objects.filter(pk=code_id, is_active=True).first()
+        if code is None:
+            raise DomainError(_("Choose a resolution code from the list."), field="resolution_code")
     now = timezone.now()
     _pause_end(ticket, now)
     _set_status(
@@ -409,10 +463,12 @@ def ticket_resolve(*, actor: User, ticket_id: int, comment: str) -> Ticket:
         action="ticket.resolved",
         extra={
             "comment": comment,
+            "resolution_code": code.name if code else "",
             "resolution_breached": bool(ticket.resolution_due_at and now > ticket.resolution_due_at),
         },
         resolved_at=now,
         resolution=comment.strip(),
+        resolution_code=code,
         assignee=ticket.assignee or (actor if actor is not SYSTEM else None),
     )
     event_publish("ticket.resolved", ticket_id=ticket.pk, actor_id=getattr(actor, "pk", None))
@@ -451,7 +507,14 @@ def ticket_reopen(*, actor: Actor, ticket_id: int, reason: str) -> Ticket:
     ticket.resolved_at = None
     _pause_end(ticket, now)
     _set_status(
-        ticket, target, actor=actor, action="ticket.reopened", extra={"reason": reason}, closed_at=None, resolution=""
+        ticket,
+        target,
+        actor=actor,
+        action="ticket.reopened",
+        extra={"reason": reason},
+        closed_at=None,
+        resolution="",
+        resolution_code=None,
     )
     event_publish("ticket.reopened", ticket_id=ticket.pk)
     return ticket

@@ -151,7 +151,9 @@ class TicketDetailView(VisibleQuerysetMixin, DetailView):
         return (
             super()
             .get_queryset()
-            .select_related("customer", "contact", "contract", "order", "assignee", "sla_policy", "created_by")
+            .select_related(
+                "customer", "contact", "contract", "order", "assignee", "sla_policy", "created_by", "resolution_code"
+            )
         )
 
     def get_context_data(self, **kwargs):
@@ -160,6 +162,7 @@ class TicketDetailView(VisibleQuerysetMixin, DetailView):
         context["now"] = timezone.now()
         context["clocks"] = selectors.ticket_clocks(ticket)
         context["entries"] = selectors.ticket_entries(user=user, ticket=ticket)
+        context["attachments"] = selectors.ticket_attachments(ticket=ticket)
         context["actions"] = workflow_buttons(ticket, user)
         context["can_write"] = selectors.ticket_can_write(ticket=ticket, user=user)
         context["can_edit"] = selectors.ticket_can_edit(ticket=ticket, user=user)

@@ -91,6 +91,7 @@ WORKFLOW = Workflow(
             label=_("Resolve"),
             title=_("Resolve ticket"),
             comment=Note(required=True, label=_("How was it resolved?")),
+            form="service.forms.TicketResolveForm",
             style="btn-success",
             visibility="change",
             when=_works_on_it,

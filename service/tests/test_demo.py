@@ -46,3 +46,26 @@ def test_the_demo_desk_has_every_state_sla_outcome_and_rating():
     # The unhappy customer who asked to reopen got their ticket back in progress.
     reopened = SatisfactionRating.objects.get(reopen_requested=True).ticket
     assert reopened.status in (TicketStatus.IN_PROGRESS, TicketStatus.NEW)
+
+
+def test_the_demo_desk_mails_contacts_in_their_own_language():
+    """Contacts of Chinese and of English-speaking customers: the desk's mail (here the
+    rating surveys) goes out in Chinese to the first and in English to the others."""
+    from crm.core.models import OutgoingMail
+    from customers.models import Contact
+
+    call_command("seed_demo", customers=60, seed=3, contracts=150, stdout=io.StringIO(), verbosity=0)
+
+    assert set(Contact.objects.values_list("language", flat=True)) == {"en", "zh-hans"}
+    language_of = dict(Contact.objects.exclude(email="").values_list("email", "language"))
+    languages = set()
+    for outgoing in OutgoingMail.objects.filter(subject__contains="[TK-"):
+        language = language_of.get(outgoing.to[0].lower())
+        if language is None:
+            continue
+        chinese = any("\u4e00" <= char <= "\u9fff" for char in outgoing.subject + outgoing.body.split("\n", 1)[0])
+        assert chinese == (language == "zh-hans"), (outgoing.subject, language)
+        languages.add(language)
+    assert languages == {"en", "zh-hans"}
+    zh_ticket = Ticket.objects.filter(contact__language="zh-hans", entries__kind="public_reply").first()
+    assert zh_ticket.entries.filter(kind="public_reply", body__contains="我们正在处理").exists()

@@ -287,3 +287,62 @@ def test_role_groups_hold_the_desks_permissions(agent, service_manager, rep):
     assert service_manager.has_perm("service.assign_ticket") and service_manager.has_perm("service.view_all_ticket")
     assert rep.has_perm("service.view_ticket") and not rep.has_perm("service.work_ticket")
     assert Role.SERVICE_AGENT
+
+
+# --- resolution codes (the admin's list, chosen on resolving) -------------------------------
+
+
+def test_resolving_records_the_code_and_reopening_clears_it(db, on_duty_agent):
+    from service.models import ResolutionCode
+
+    code = ResolutionCode.objects.get(name="Replaced under warranty")  # seeded by the migration
+    ticket = ticket_for()
+    services.ticket_start(actor=on_duty_agent, ticket_id=ticket.pk)
+    services.ticket_resolve(actor=on_duty_agent, ticket_id=ticket.pk, comment="New pump sent.", resolution_code=code)
+
+    ticket.refresh_from_db()
+    assert (ticket.resolution_code, ticket.resolution) == (code, "New pump sent.")
+    event = AuditEvent.objects.get(action="ticket.resolved", target_id=str(ticket.pk))
+    assert event.extra["resolution_code"] == "Replaced under warranty"
+    assert event.changes["resolution_code"] == [None, "Replaced under warranty"]
+
+    services.ticket_reopen(actor=on_duty_agent, ticket_id=ticket.pk, reason="Leaks again.")
+    ticket.refresh_from_db()
+    assert ticket.resolution_code is None and ticket.resolution == ""
+
+
+def test_a_code_no_longer_offered_is_refused(db, on_duty_agent):
+    from service.models import ResolutionCode
+
+    retired = ResolutionCode.objects.create(name="Sent a fax", is_active=False)
+    ticket = ticket_for()
+    services.ticket_start(actor=on_duty_agent, ticket_id=ticket.pk)
+    with pytest.raises(DomainError) as refused:
+        services.ticket_resolve(actor=on_duty_agent, ticket_id=ticket.pk, comment="Done.", resolution_code=retired)
+    assert refused.value.field == "resolution_code"
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.IN_PROGRESS
+
+
+def test_the_resolve_page_asks_for_a_code_from_the_list(db, on_duty_agent, client):
+    from django.urls import reverse as url_for
+
+    from service.models import ResolutionCode
+
+    ticket = ticket_for()
+    services.ticket_start(actor=on_duty_agent, ticket_id=ticket.pk)
+    client.force_login(on_duty_agent)
+    page_url = url_for("service:ticket_resolve", args=[ticket.pk])
+    page = client.get(page_url).content.decode()
+    assert "Resolution code" in page and "No fault found" in page
+
+    missing = client.post(page_url, {"comment": "Checked on site."})
+    assert missing.status_code == 200 and "resolution_code" in missing.context["form"].errors
+    assert "Checked on site." in missing.content.decode()
+
+    code = ResolutionCode.objects.get(name="No fault found")
+    done = client.post(page_url, {"comment": "Checked on site.", "resolution_code": code.pk})
+    assert done.status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.resolution_code) == (TicketStatus.RESOLVED, code)
+    assert "No fault found" in client.get(ticket.get_absolute_url()).content.decode()

@@ -5,12 +5,15 @@ import datetime
 from unittest import mock
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from contracts.tests.factories import ContractFactory
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.models import AuditEvent
+from crm.core.roles import Role
 from customers.tests.factories import ContactFactory, CustomerFactory
+from orders.tests.factories import order_for
 from service import services
 from service.choices import TicketPriority, TicketStatus, TicketType
 from service.models import Ticket
@@ -156,6 +159,104 @@ def test_the_edit_page_saves_and_shows_errors_next_to_the_field(worked, on_duty_
 def test_other_agents_get_404_on_the_edit_page(worked, client):
     client.force_login(agent_for("other_agent"))
     assert client.get(reverse("service:ticket_update", args=[worked.pk])).status_code == 404
+
+
+# --- contracts and orders the editor may not see -------------------------------------------
+
+
+@pytest.fixture
+def narrow_agents(db):
+    """The service agents' role narrowed by an admin: they see contracts and orders only of
+    the customers they own (the kernel's owner rule), not every one."""
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.get(name=Role.SERVICE_AGENT.value)
+    group.permissions.remove(
+        *Permission.objects.filter(
+            content_type__app_label__in=["contracts", "orders"], codename__in=["view_all_contract", "view_all_order"]
+        )
+    )
+
+
+def fresh(user):
+    return type(user).objects.get(pk=user.pk)  # no permission cache from before the change
+
+
+def test_an_editor_cannot_link_a_contract_or_order_they_cannot_see(worked, on_duty_agent, narrow_agents):
+    owner = worked.customer.owner
+    contract = ContractFactory(customer=worked.customer, owner=owner)
+    order = order_for(owner, worked.customer)
+    agent = fresh(on_duty_agent)
+
+    for field, value in (("contract", contract), ("order", order)):
+        with pytest.raises(DomainError) as refused:
+            services.ticket_update(actor=agent, ticket_id=worked.pk, **{field: value})
+        assert refused.value.field == field
+
+    client = Client()
+    client.force_login(agent)
+    url = reverse("service:ticket_update", args=[worked.pk])
+    page = client.get(url).content.decode()
+    assert contract.number not in page and order.number not in page  # not even offered
+    posted = client.post(
+        url, {"subject": worked.subject, "kind": "inquiry", "priority": "normal", "contract": contract.pk}
+    )
+    assert posted.status_code == 200 and "contract" in posted.context["form"].errors
+    assert Ticket.objects.get(pk=worked.pk).contract_id is None
+    assert not AuditEvent.objects.filter(action="ticket.updated").exists()
+
+
+def test_an_editor_cannot_clear_or_replace_a_link_they_cannot_see(on_duty_agent, narrow_agents, service_manager):
+    customer = CustomerFactory()
+    contract = ContractFactory(customer=customer, owner=customer.owner)
+    order = order_for(customer.owner, customer)
+    ticket = ticket_for(customer, actor=service_manager, contract=contract, order=order)
+    assert ticket.assignee == on_duty_agent
+    agent = fresh(on_duty_agent)
+
+    for field in ("contract", "order"):
+        with pytest.raises(DomainError) as refused:
+            services.ticket_update(actor=agent, ticket_id=ticket.pk, **{field: None})
+        assert refused.value.field == field
+
+    # The page leaves both out (saying why), and saving the rest keeps them linked.
+    client = Client()
+    client.force_login(agent)
+    url = reverse("service:ticket_update", args=[ticket.pk])
+    page = client.get(url).content.decode()
+    assert contract.number not in page and order.number not in page
+    assert page.count('data-testid="link-hidden"') == 2
+    saved = client.post(url, {"subject": "Pump leaks again", "kind": "complaint", "priority": "normal", "contract": ""})
+    assert saved.status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.subject, ticket.contract, ticket.order) == ("Pump leaks again", contract, order)
+
+
+def test_a_contract_of_another_customer_is_a_field_error_on_the_page(worked, on_duty_agent, client):
+    stranger = CustomerFactory()
+    theirs = ContractFactory(customer=stranger, owner=stranger.owner)
+    client.force_login(on_duty_agent)
+    url = reverse("service:ticket_update", args=[worked.pk])
+    posted = client.post(url, {"subject": "Typed", "kind": "inquiry", "priority": "high", "contract": theirs.pk})
+    assert posted.status_code == 200 and "contract" in posted.context["form"].errors
+    assert 'value="Typed"' in posted.content.decode()  # what was typed is kept
+    assert Ticket.objects.get(pk=worked.pk).contract_id is None
+
+
+def test_a_manager_who_sees_them_may_relink_and_unlink(worked, service_manager):
+    contract = ContractFactory(customer=worked.customer, owner=worked.customer.owner)
+    services.ticket_update(actor=service_manager, ticket_id=worked.pk, contract=contract)
+    assert Ticket.objects.get(pk=worked.pk).contract == contract
+    services.ticket_update(actor=service_manager, ticket_id=worked.pk, contract=None)
+    assert Ticket.objects.get(pk=worked.pk).contract is None
+
+
+def test_a_new_ticket_cannot_name_a_contract_the_creator_cannot_see(on_duty_agent, narrow_agents):
+    customer = CustomerFactory()
+    contract = ContractFactory(customer=customer, owner=customer.owner)
+    with pytest.raises(DomainError) as refused:
+        ticket_for(customer, actor=fresh(on_duty_agent), contract=contract)
+    assert refused.value.field == "contract"
 
 
 def test_text_the_editor_sees_masked_is_shown_masked_and_kept(worked, on_duty_agent, client):

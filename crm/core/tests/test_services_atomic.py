@@ -55,7 +55,7 @@ from service.models import BusinessCalendar, Holiday
 # The signing services, and the service desk's mail services, besides every app's `services`.
 OTHER_SERVICE_MODULES = ["contracts.signatures", "service.inbound", "service.public", "service.satisfaction"]
 # Modules with services and helpers that work inside the caller's transaction.
-OTHER_WRITER_MODULES = ["contracts.signing.keys", "service.mail"]
+OTHER_WRITER_MODULES = ["contracts.signing.keys", "service.mail", "service.attachments"]
 # The notification rules keep their services beside the reads and registrations they need.
 NOTIFICATION_MODULES = ["crm.core.notifications", "contracts.notifications", "orders.notifications"]
 OTHER_WRITER_MODULES += NOTIFICATION_MODULES
