@@ -12,6 +12,8 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("orders/", include("orders.urls")),
     path("service/", include("service.urls")),
+    path("api/", include("crm.api.urls")),
+    path("account/tokens/", include("crm.api.account_urls")),
     path("notifications/", include("crm.core.notification_urls")),
     path("", include("crm.dashboard.urls")),
 ]

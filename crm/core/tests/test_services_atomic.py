@@ -82,6 +82,8 @@ NOT_AUDITED = {
     "service.services.ticket_sla_check": "a ticket with no clock near its deadline: nothing to warn of",
     "customers.services.activity_reminders_send": "a reminder copies news for its reader, like a notification",
     "crm.dashboard.services.dashboard_refresh": "derived summary figures, recomputed from audited records",
+    "crm.api.services.token_used": "the token's last-used time: bookkeeping; the calls it makes audit themselves",
+    "crm.api.services.idempotent_call": "keeps the answer of a request; the work it wraps audits itself",
 }
 # Internal modules whose public functions that lock or write must be `in_callers_transaction`.
 HELPER_MODULES = ["contracts.steps", "service.customer_links"]
@@ -702,6 +704,24 @@ SERVICE_CALLS = {
     ),
     "crm.dashboard.services.dashboard_refresh": lambda w: _call(
         "crm.dashboard.services.dashboard_refresh", actor=SYSTEM
+    ),
+    "crm.api.services.token_create": lambda w: setattr(
+        w,
+        "api_token",
+        _call("crm.api.services.token_create", actor=w.rep, name="Atomic ERP", scopes=["read"], expires_at=None)[0],
+    ),
+    "crm.api.services.token_used": lambda w: _call("crm.api.services.token_used", token=w.api_token),
+    "crm.api.services.idempotent_call": lambda w: _call(
+        "crm.api.services.idempotent_call",
+        user=w.rep,
+        key="atomic-1",
+        method="POST",
+        path="/api/v1/customers/",
+        body=b"{}",
+        call=lambda: (201, {"id": 1}),
+    ),
+    "crm.api.services.token_revoke": lambda w: _call(
+        "crm.api.services.token_revoke", actor=w.rep, token_id=w.api_token.pk
     ),
 }
 
