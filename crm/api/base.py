@@ -33,6 +33,7 @@ from crm.api import services
 from crm.api.authentication import api_context
 from crm.api.models import ApiToken
 from crm.api.problems import ApiProblem
+from crm.api.schema import ResourceSchema
 from crm.core.audit import json_safe
 from crm.core.exceptions import DomainError
 from crm.core.masking import masker_for
@@ -54,7 +55,9 @@ PROBLEM = OpenApiResponse(
     ),
     description="RFC 9457 problem details",
 )
-PROBLEMS = {(code, "application/problem+json"): PROBLEM for code in (400, 401, 403, 404, 409, 412, 422, 428, 429)}
+PROBLEMS = {
+    (code, "application/problem+json"): PROBLEM for code in (400, 401, 403, 404, 405, 406, 409, 412, 415, 422, 428, 429)
+}
 IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True, description="The ETag you read.")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=False, description="Retry safely: same key, same answer."
@@ -144,14 +147,14 @@ def make_step_action(workflow, step, read_serializer):
 
     take_step.__name__ = f"step_{step.name}"
     take_step.__doc__ = f"The step “{step.name}” of the {model_name.lower()}'s workflow table."
-    take_step = extend_schema(
+    schema = extend_schema(
         request=step_request_serializer(f"{model_name}{step.name.title().replace('_', '')}Step", form_class),
         responses={200: read_serializer, **PROBLEMS},
         summary=step.page_title or step.label,
         operation_id=f"{model_name.lower()}_{step.name}",
-    )(take_step)
+    )
     segment = step.path or step.name.replace("_", "-")
-    return action(detail=True, methods=["post"], url_path=segment, url_name=step.name)(take_step)
+    return schema(action(detail=True, methods=["post"], url_path=segment, url_name=step.name)(take_step))
 
 
 class ResourceViewSet(ApiViewMixin, viewsets.GenericViewSet):
@@ -168,6 +171,11 @@ class ResourceViewSet(ApiViewMixin, viewsets.GenericViewSet):
     related = ()
     prefetch = ()
     lookup_value_regex = "[0-9]{1,18}"
+    schema = ResourceSchema()
+
+    @classmethod
+    def basename_for_schema(cls) -> str:
+        return cls.model._meta.model_name
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -25,6 +25,21 @@ class MaskedSerializer(serializers.ModelSerializer):
     phone_fields = ("phone",)
     email_fields = ("email", "sent_to", "author_email")
 
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if "choices" in kwargs and model_field.blank:
+            kwargs["allow_blank"] = True
+        return field_class, kwargs
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        """A read-only choice that may be empty keeps saying so (DRF drops `allow_blank`
+        from read-only fields), so the schema's enum admits the empty value it shows."""
+        blank = bool(kwargs.get("allow_blank")) and "choices" in kwargs
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank:
+            kwargs["allow_blank"] = True
+        return kwargs
+
     def masker(self):
         masker = self.context.get("masker")
         if masker is None:
@@ -54,7 +69,7 @@ class MaskedSerializer(serializers.ModelSerializer):
 
 
 def username(field: str):
-    return serializers.CharField(source=f"{field}.get_username", read_only=True, default=None)
+    return serializers.CharField(source=f"{field}.get_username", read_only=True, default=None, allow_null=True)
 
 
 # --- customers ------------------------------------------------------------------------------

@@ -3,11 +3,12 @@ no CDN), and every resource under /api/v1/."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from crm.api import views
 from crm.api.problems import not_found
+from crm.api.schema import SchemaView
 
 app_name = "api"
 
@@ -29,7 +30,7 @@ for pattern in v1:
     login_not_required(pattern.callback)
 
 urlpatterns = [
-    path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
+    path("schema/", login_not_required(SchemaView.as_view()), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("v1/", include(v1)),
     re_path(r"^.*$", login_not_required(not_found)),

@@ -222,6 +222,12 @@ def every_url(objects):
         yield reverse("service:ticket_detail", args=[ticket.pk])
     yield f"{reverse('service:ticket_list')}?customer={customer}"
     yield f"{reverse('service:customer_tickets')}?customer={customer}"
+    # The API answers with the same masking: each seeded object, and the lists.
+    for name, key in [("contract", "contracts"), ("order", "orders"), ("ticket", "tickets")]:
+        for obj in objects[key]:
+            yield reverse(f"api:{name}-detail", args=[obj.pk])
+        yield f"{reverse(f'api:{name}-list')}?customer={customer}"
+    yield f"{reverse('api:customer-list')}?q=Acme"
 
 
 def body_of(response) -> str:
