@@ -711,8 +711,7 @@ SERVICE_CALLS = {
         _call("crm.api.services.token_create", actor=w.rep, name="Atomic ERP", scopes=["read"], expires_at=None)[0],
     ),
     "crm.api.services.token_used": lambda w: _call("crm.api.services.token_used", token=w.api_token),
-    "crm.api.services.idempotent_call": lambda w: _call(
-        "crm.api.services.idempotent_call",
+    "crm.api.services.idempotent_call": lambda w: importlib.import_module("crm.api.services").idempotent_call(
         user=w.rep,
         key="atomic-1",
         method="POST",
