@@ -14,6 +14,8 @@ urlpatterns = [
     path("service/", include("service.urls")),
     path("marketing/", include("marketing.urls")),
     path("imports/", include("crm.core.imports.urls")),
+    path("api/", include("crm.api.urls")),
+    path("account/tokens/", include("crm.api.account_urls")),
     path("notifications/", include("crm.core.notification_urls")),
     path("insight/", include("crm.insight.urls")),
     path("", include("crm.dashboard.urls")),

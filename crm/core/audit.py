@@ -88,6 +88,7 @@ def audit_record(*, actor, action, target, changes=None, extra=None, parent=None
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_repr=actor.get_username() if actor is not None and actor.is_authenticated else actor_label[:150],
         source=context.source,
+        token_name=context.token_name[:100],
         request_id=context.request_id,
         ip=context.ip,
         action=action,

@@ -16,6 +16,7 @@ class RequestContext:
     ip: str | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     user_agent: str = ""
+    token_name: str = ""  # the personal access token an API call came with
 
 
 _current = contextvars.ContextVar("crm_request_context", default=None)

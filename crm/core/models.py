@@ -12,6 +12,7 @@ class AuditSource(models.TextChoices):
     ADMIN = "admin", _("Admin")
     COMMAND = "command", _("Command")
     SYSTEM = "system", _("System")
+    API = "api", _("API")
 
 
 class AuditEvent(models.Model):
@@ -40,6 +41,8 @@ class AuditEvent(models.Model):
     )
     actor_repr = models.CharField(max_length=150, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=AuditSource.choices)
+    # The personal access token's name when the API was called with one (empty otherwise).
+    token_name = models.CharField(_("token"), max_length=100, blank=True, default="")
     request_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     action = models.CharField(_("action"), max_length=100, db_index=True)
@@ -82,7 +85,7 @@ class AuditEvent(models.Model):
         return self.seq is not None
 
     def _content(self) -> dict:
-        return {
+        content = {
             "occurred_at": self.occurred_at.isoformat(),
             "actor_id": self.actor_id,
             "actor_repr": self.actor_repr,
@@ -98,6 +101,9 @@ class AuditEvent(models.Model):
             "changes": self.changes,
             "extra": self.extra,
         }
+        if self.token_name:  # only events from the API carry it; older hashes stay as they were
+            content["token_name"] = self.token_name
+        return content
 
     def compute_payload_hash(self) -> str:
         """SHA-256 of the canonical JSON of what the event records (not its place in the chain)."""

@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_celery_beat",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crm.core",
     "crm.core.imports",
     "crm.dashboard",
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
     "service",
     "marketing",
     "crm.webhooks",
+    "crm.api",
 ]
 
 MIDDLEWARE = [
@@ -378,6 +382,48 @@ MARKETING_SEND_RATE_PER_MINUTE = int(os.environ.get("MARKETING_SEND_RATE_PER_MIN
 MARKETING_SEND_RATE_CEILING = int(os.environ.get("MARKETING_SEND_RATE_CEILING", "60000"))
 # The public inquiry form: submissions per client address (count/period, like VERIFY_RATE_LIMIT).
 TICKET_FORM_RATE_LIMIT = os.environ.get("TICKET_FORM_RATE_LIMIT", "5/h")
+
+# The REST API (crm/api/): tokens or the session, problem details for every error, the
+# OpenAPI schema by drf-spectacular, its Swagger UI from drf-spectacular-sidecar (no CDN).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "crm.api.authentication.BearerTokenAuthentication",
+        "crm.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["crm.api.permissions.TokenScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["crm.api.throttling.TokenRateThrottle", "crm.api.throttling.UserRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "crm.api.problems.problem_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Calls allowed per token and per user (count/period: s, m, h or d), counted in the cache above.
+API_THROTTLE_RATES = {
+    "token": os.environ.get("API_TOKEN_RATE", "600/m"),
+    "user": os.environ.get("API_USER_RATE", "1200/m"),
+}
+# How long a creating POST's answer is kept for retries with the same Idempotency-Key.
+API_IDEMPOTENCY_HOURS = int(os.environ.get("API_IDEMPOTENCY_HOURS", "24"))
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "DESCRIPTION": "Customers, the pipeline, contracts, orders and the service desk. "
+    "Errors are RFC 9457 problem details.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["crm.api.permissions.TokenScopes"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "customers.choices.CustomerKind",
+        "InteractionKindEnum": "customers.choices.InteractionKind",
+        "TicketTypeEnum": "service.choices.TicketType",
+        "TicketEntryKindEnum": "service.choices.TicketEntryKind",
+    },
+}
 
 # Behind TLS in production; plain HTTP with DEBUG on for `make run`.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

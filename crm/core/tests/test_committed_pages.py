@@ -499,6 +499,14 @@ def notification_read_all(w):
     assert not Notification.objects.filter(recipient=w.rep, read_at__isnull=True).exists()
 
 
+def token_create(w):
+    """A personal access token from the user's tokens page: created and shown once."""
+    from crm.api.models import ApiToken
+
+    posted(w.as_rep, url("tokens:token_list"), {"name": "Committed ERP", "scopes": ["read"], "expires": "30"})
+    assert ApiToken.objects.filter(user=w.rep, name="Committed ERP", revoked_at__isnull=True).exists()
+
+
 def _desk_people(w):
     w.agent = UserFactory(username="pages_agent", role=Role.SERVICE_AGENT)
     w.service_manager = UserFactory(username="pages_service_manager", role=Role.SERVICE_MANAGER)
@@ -801,6 +809,7 @@ PAGE_POSTS = {
     "contracts:contract_terminate": contract_terminate,
     "notifications:notification_read": notification_read,
     "notifications:notification_read_all": notification_read_all,
+    "tokens:token_list": token_create,
     "service:ticket_create": ticket_create,
     "service:ticket_start": ticket_start,
     "service:ticket_reply": ticket_reply,

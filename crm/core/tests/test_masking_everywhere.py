@@ -241,6 +241,12 @@ def every_url(objects):
     yield f"{reverse('service:customer_tickets')}?customer={customer}"
     campaign = objects["campaign"].pk
     yield f"{reverse('marketing:campaign_preview', args=[campaign])}?contact={objects['contact'].pk}"
+    # The API answers with the same masking: each seeded object, and the lists.
+    for name, key in [("contract", "contracts"), ("order", "orders"), ("ticket", "tickets")]:
+        for obj in objects[key]:
+            yield reverse(f"api:{name}-detail", args=[obj.pk])
+        yield f"{reverse(f'api:{name}-list')}?customer={customer}"
+    yield f"{reverse('api:customer-list')}?q=Acme"
 
 
 def body_of(response) -> str:

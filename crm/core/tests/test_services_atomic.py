@@ -90,6 +90,8 @@ NOT_AUDITED = {
     "crm.core.imports.services.import_run_configure": "the options of a run not yet committed; no record changes",
     "crm.core.imports.services.import_run_check": "a dry run writes nothing; its result stays on the run",
     "crm.core.imports.services.import_run_start": "marks the run busy; the commit that follows is audited",
+    "crm.api.services.token_used": "the token's last-used time: bookkeeping; the calls it makes audit themselves",
+    "crm.api.services.idempotent_call": "keeps the answer of a request; the work it wraps audits itself",
 }
 # Internal modules whose public functions that lock or write must be `in_callers_transaction`.
 HELPER_MODULES = ["contracts.steps", "service.customer_links"]
@@ -853,6 +855,23 @@ SERVICE_CALLS = {
     ),
     "crm.core.imports.services.import_preset_delete": lambda w: _call(
         "crm.core.imports.services.import_preset_delete", actor=w.admin, preset_id=w.import_preset.pk
+    ),
+    "crm.api.services.token_create": lambda w: setattr(
+        w,
+        "api_token",
+        _call("crm.api.services.token_create", actor=w.rep, name="Atomic ERP", scopes=["read"], expires_at=None)[0],
+    ),
+    "crm.api.services.token_used": lambda w: _call("crm.api.services.token_used", token=w.api_token),
+    "crm.api.services.idempotent_call": lambda w: importlib.import_module("crm.api.services").idempotent_call(
+        user=w.rep,
+        key="atomic-1",
+        method="POST",
+        path="/api/v1/customers/",
+        body=b"{}",
+        call=lambda: (201, {"id": 1}),
+    ),
+    "crm.api.services.token_revoke": lambda w: _call(
+        "crm.api.services.token_revoke", actor=w.rep, token_id=w.api_token.pk
     ),
 }
 

@@ -1,0 +1,5 @@
+from crm.core.exceptions import DomainError
+
+
+class IdempotencyConflict(DomainError):
+    """An Idempotency-Key sent again with another request."""
