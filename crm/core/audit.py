@@ -109,7 +109,7 @@ def audit_record(*, actor, action, target, changes=None, extra=None, parent=None
 
 AUDIT_COPY_COLUMNS = [
     "occurred_at", "actor_id", "actor_repr", "source", "request_id", "ip", "action", "target_type_id",
-    "target_id", "target_repr", "parent_type_id", "parent_id", "changes", "extra", "payload_hash",
+    "target_id", "target_repr", "parent_type_id", "parent_id", "changes", "extra", "payload_hash", "token_name",
 ]  # fmt: skip
 
 
@@ -135,6 +135,7 @@ def audit_record_many(*, actor, action, entries) -> int:
             actor=actor if signed_in else None,
             actor_repr=actor.get_username() if signed_in else "",
             source=context.source,
+            token_name=context.token_name[:100],
             request_id=context.request_id,
             ip=context.ip,
             action=action,

@@ -549,7 +549,11 @@ def ticket_wait(w):
 
 
 def ticket_resolve(w):
-    posted(w.as_agent, url("service:ticket_resolve", w.ticket.pk), {"comment": "Seal replaced"})
+    from service.selectors import resolution_codes
+
+    code = resolution_codes().first()  # the admin's list, when it offers any, must be answered
+    data = {"comment": "Seal replaced", **({"resolution_code": code.pk} if code else {})}
+    posted(w.as_agent, url("service:ticket_resolve", w.ticket.pk), data)
     assert ticket_status(w.ticket) == TicketStatus.RESOLVED
 
 
@@ -751,6 +755,35 @@ def campaign_cancel(w):
     assert Campaign.objects.get(pk=w.later.pk).status == "cancelled"
 
 
+def import_upload(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from crm.core.imports.models import ImportRun
+
+    csv = "Company;E-mail\nCommitted Import Ltd;hello@committed-import.example.com\n".encode("gb18030")
+    upload = SimpleUploadedFile("customers.csv", csv, content_type="text/csv")
+    posted(w.as_rep, url("imports:run_create"), {"kind": "customers", "file": upload})
+    w.import_run = ImportRun.objects.get(file_name="customers.csv")
+    assert w.import_run.total_rows == 1
+
+
+def import_check(w):
+    from crm.core.imports.models import ImportState
+
+    posted(
+        w.as_rep,
+        url("imports:run_detail", w.import_run.pk),
+        {"column_0": "name", "column_1": "email", "policy": "skip"},
+    )
+    w.import_run.refresh_from_db()
+    assert w.import_run.state == ImportState.CHECKED
+
+
+def import_commit(w):
+    posted(w.as_rep, url("imports:run_commit", w.import_run.pk))
+    assert Customer.objects.filter(name="Committed Import Ltd", owner=w.rep).exists()
+
+
 PAGE_POSTS = {
     "customers:customer_create": customer_create,
     "customers:customer_update": customer_update,
@@ -836,6 +869,9 @@ PAGE_POSTS = {
     "marketing:campaign_opportunity_create": campaign_opportunity_create,
     "marketing:campaign_unschedule": campaign_unschedule,
     "marketing:campaign_cancel": campaign_cancel,
+    "imports:run_create": import_upload,
+    "imports:run_detail": import_check,
+    "imports:run_commit": import_commit,
 }
 
 

@@ -21,6 +21,7 @@ from django.utils.http import urlencode
 from contracts import services as contract_services
 from contracts import signatures
 from contracts.tests.factories import ContractFactory, default_approval_rules, pending_contract
+from crm.core.imports import services as import_services
 from crm.core.models import Notification
 from crm.core.roles import Role
 from crm.core.tests.factories import PASSWORD, UserFactory
@@ -203,6 +204,16 @@ def seeded(rep, manager, finance, signatory):
             )
         ),
         "attachment": inbound.attachments.get(),
+        # An import of rep's whose rows hold contact details (only rep and the admin see it).
+        "import_run": import_services.import_run_check(
+            actor=rep,
+            run_id=import_services.import_run_create(
+                actor=rep,
+                kind="customers",
+                file_name=f"{PHONES[0]}.csv",
+                content=f"name,email,phone\nLeak {SHORT},{EMAILS[0]},{PHONES[1]}\n".encode(),
+            ).pk,
+        ),
     }
 
 
