@@ -42,7 +42,7 @@ class AuditEvent(models.Model):
     actor_repr = models.CharField(max_length=150, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=AuditSource.choices)
     # The personal access token's name when the API was called with one (empty otherwise).
-    token_name = models.CharField(_("token"), max_length=100, blank=True, default="")
+    token_name = models.CharField(_("token"), max_length=100, blank=True, default="", db_default="")
     request_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     action = models.CharField(_("action"), max_length=100, db_index=True)

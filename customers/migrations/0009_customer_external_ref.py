@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='customer',
             name='external_ref',
-            field=models.CharField(blank=True, help_text='Its id in the system it came from, for imports.', max_length=100, verbose_name='external reference'),
+            field=models.CharField(blank=True, db_default='', default='', help_text='Its id in the system it came from, for imports.', max_length=100, verbose_name='external reference'),
         ),
         migrations.AddConstraint(
             model_name='customer',

@@ -18,6 +18,7 @@ from orders.models import Order
 from orders.tests.factories import ProductFactory, order_for
 from service.choices import TicketStatus
 from service.models import Ticket
+from service.selectors import resolution_codes
 from service.tests.factories import agent_for, ticket_for
 
 from .test_api_basics import assert_problem, url
@@ -203,7 +204,9 @@ def test_tickets_are_opened_replied_to_and_resolved(api_for, rep, customer):
     reply = api.post(url(f"tickets/{ticket.pk}/reply/"), {"body": "It ships tomorrow.", "public": False}, format="json")
     assert reply.status_code == 201, reply.content
     assert "comment" in assert_problem(api.post(url(f"tickets/{ticket.pk}/resolve/"), {}, format="json"), 400)["errors"]
-    resolved = api.post(url(f"tickets/{ticket.pk}/resolve/"), {"comment": "Shipped."}, format="json")
+    code = resolution_codes().first()  # the admin's list (seeded), when it offers any, must be answered
+    answer = {"comment": "Shipped.", **({"resolution_code": code.pk} if code else {})}
+    resolved = api.post(url(f"tickets/{ticket.pk}/resolve/"), answer, format="json")
     assert resolved.json()["status"] == TicketStatus.RESOLVED
 
     assert_problem(api.post(url(f"tickets/{ticket.pk}/wait/"), {}, format="json"), 409)

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='auditevent',
             name='token_name',
-            field=models.CharField(blank=True, default='', max_length=100, verbose_name='token'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=100, verbose_name='token'),
         ),
         migrations.AlterField(
             model_name='auditevent',

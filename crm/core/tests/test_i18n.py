@@ -60,9 +60,12 @@ def untranslated_in(content: str) -> list[str]:
 
 
 # Pages that are not HTML: the health report, CSV exports, PDFs (a quote's text is checked
-# in both languages with pdftotext in orders/tests/test_quote_pdf.py).
+# in both languages with pdftotext in orders/tests/test_quote_pdf.py), the API's schema
+# (JSON) and its interactive docs (Swagger UI's own words are English).
 NOT_HTML = {
     "health",
+    "api:schema",
+    "api:docs",
     "customers:customer_export",
     "dashboard:chart_export",
     "orders:order_export",
