@@ -23,6 +23,7 @@ from contracts.selectors import contract_list
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.events import event_publish
 from crm.core.exceptions import DomainError, TransitionNotAllowed
+from crm.core.masking import masker_for
 from crm.core.notifications import notification_send
 from crm.core.numbering import number_allocate
 from crm.core.workflow import SYSTEM, Actor, audit_actor
@@ -265,6 +266,17 @@ EDITABLE_FIELDS = ("subject", "description", "kind", "priority", "contact", "con
 
 
 @transaction.atomic
+def _masked_text_kept(actor: User, ticket: Ticket, values: dict[str, Any]) -> None:
+    """Text holding what the actor sees masked is not theirs to change: they could only
+    write the stars back over it (the edit page leaves such a field out; the API and any
+    other caller are refused here)."""
+    masker = masker_for(actor)
+    for name in ("subject", "description"):
+        current = getattr(ticket, name)
+        if name in values and values[name] != current and masker.hides(current):
+            raise DomainError(_("Masked for you, so it cannot be changed here."), field=name)
+
+
 def ticket_update(*, actor: User, ticket_id: int, **values: Any) -> Ticket:
     """Change what a ticket is about: subject, description, type, priority, contact,
     contract and order (the last three only the customer's). The assignee or a service
@@ -287,6 +299,7 @@ def ticket_update(*, actor: User, ticket_id: int, **values: Any) -> Ticket:
         values["subject"] = " ".join(str(values["subject"] or "").split())
         if not values["subject"]:
             raise DomainError(_("Give the ticket a subject."), field="subject")
+    _masked_text_kept(actor, ticket, values)
     before = snapshot(ticket, TICKET_FIELDS)
     _links_visible(
         actor,

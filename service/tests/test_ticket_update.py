@@ -272,3 +272,16 @@ def test_text_the_editor_sees_masked_is_shown_masked_and_kept(worked, on_duty_ag
     assert saved.status_code == 302
     ticket = Ticket.objects.get(pk=worked.pk)
     assert (ticket.priority, ticket.description) == (TicketPriority.HIGH, "Call me back on 13912345678, please.")
+
+
+def test_no_door_lets_a_masked_editor_write_over_text_they_see_masked(worked, on_duty_agent, client):
+    Ticket.objects.filter(pk=worked.pk).update(description="Call me back on 13912345678, please.")
+    with pytest.raises(DomainError) as refused:
+        services.ticket_update(actor=on_duty_agent, ticket_id=worked.pk, description="Call me back on 139****5678")
+    assert refused.value.field == "description"
+    # the same text sent back unchanged (a form or API client echoing what it read) is no change
+    services.ticket_update(
+        actor=on_duty_agent, ticket_id=worked.pk, description="Call me back on 13912345678, please.", priority="high"
+    )
+    ticket = Ticket.objects.get(pk=worked.pk)
+    assert (ticket.priority, ticket.description) == ("high", "Call me back on 13912345678, please.")
