@@ -265,7 +265,6 @@ def ticket_create(
 EDITABLE_FIELDS = ("subject", "description", "kind", "priority", "contact", "contract", "order")
 
 
-@transaction.atomic
 def _masked_text_kept(actor: User, ticket: Ticket, values: dict[str, Any]) -> None:
     """Text holding what the actor sees masked is not theirs to change: they could only
     write the stars back over it (the edit page leaves such a field out; the API and any
@@ -277,6 +276,7 @@ def _masked_text_kept(actor: User, ticket: Ticket, values: dict[str, Any]) -> No
             raise DomainError(_("Masked for you, so it cannot be changed here."), field=name)
 
 
+@transaction.atomic
 def ticket_update(*, actor: User, ticket_id: int, **values: Any) -> Ticket:
     """Change what a ticket is about: subject, description, type, priority, contact,
     contract and order (the last three only the customer's). The assignee or a service
