@@ -18,11 +18,12 @@ from contracts.signed_terms import SignedTerms, contract_signature_integrity, st
 from contracts.signed_terms import contract_signed_terms as contract_signed_terms  # orders read signed terms here
 from contracts.signing.evidence import bundle_manifest, bundle_members, evidence_bundle_check, verification_code
 from contracts.signing.statement import SignatureCheck, signature_check
-from contracts.steps import signing_link_usable_check, token_hash
+from contracts.steps import signing_link_usable_check
 from contracts.templating import clauses_missing
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
 from crm.core.gram_search import search_filter
+from crm.core.tokens import token_hash
 from crm.core.transactions import in_callers_transaction
 from crm.core.types import Viewer
 

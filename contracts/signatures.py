@@ -26,13 +26,14 @@ from contracts.signed_terms import contract_signatures_verified
 from contracts.signing.base import SigningError, algorithm_parameters
 from contracts.signing.keys import signing_key_for_signing
 from contracts.signing.statement import statement_build
-from contracts.steps import contract_locked, signing_link_usable_check, status_set, token_hash
+from contracts.steps import contract_locked, signing_link_usable_check, status_set
 from contracts.workflow import WORKFLOW
 from crm.core.audit import audit_record
 from crm.core.context import current_context
 from crm.core.events import event_publish
 from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.mail import MailStatus, mail_send_on_commit
+from crm.core.tokens import token_hash
 from crm.core.workflow import SYSTEM
 
 SIGNABLE = {S.APPROVED, S.SIGNING}

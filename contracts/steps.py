@@ -6,7 +6,6 @@ refuses to run outside one (`in_callers_transaction`), so a lock is never taken 
 at once, and a status is never set without its audit event in the same transaction.
 """
 
-import hashlib
 from typing import Any
 
 from django.utils import timezone
@@ -49,11 +48,6 @@ def status_set(
         actor=audit_actor(actor), action=action, target=contract, parent=contract.customer, changes=changes, extra=extra
     )
     return contract
-
-
-def token_hash(token: str) -> str:
-    """What the database keeps of a signing link's token."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def signing_link_usable_check(link: SigningLink) -> None:

@@ -2,7 +2,6 @@
 sample recipient, and a campaign's results."""
 
 import datetime
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from contracts.choices import ContractStatus
 from contracts.models import Contract
+from crm.core.tokens import token_hash
 from crm.core.types import Viewer
 from customers.models import Contact, Customer, Opportunity
 from marketing.choices import CampaignStatus, RecipientStatus
@@ -184,11 +184,6 @@ def campaigns_due(now: datetime.datetime | None = None) -> list[int]:
         .order_by("scheduled_at", "pk")
         .values_list("pk", flat=True)
     )
-
-
-def token_hash(token: str) -> str:
-    """What is stored of a recipient's token: its SHA-256."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def recipient_by_token(token: str) -> Recipient | None:

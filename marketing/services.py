@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.exceptions import DomainError
 from crm.core.mail import mail_send_on_commit
+from crm.core.tokens import token_hash
 from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.choices import OpportunitySource
 from customers.models import Contact, Customer, Opportunity
@@ -43,7 +44,7 @@ from marketing.models import (
     Suppression,
 )
 from marketing.rendering import links_in, render, render_subject, unknown_placeholders
-from marketing.selectors import campaign_reachable, campaign_sample_contact, recipient_by_token, sample_for, token_hash
+from marketing.selectors import campaign_reachable, campaign_sample_contact, recipient_by_token, sample_for
 from marketing.workflow import WORKFLOW
 
 S = CampaignStatus

@@ -1,6 +1,5 @@
 """Reads of the catalog, orders and quotes that start from what the user may see."""
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -18,6 +17,7 @@ from contracts.selectors import contract_integrity, contract_list
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
 from crm.core.gram_search import search_filter
+from crm.core.tokens import token_hash
 from crm.core.types import Viewer
 from customers.models import Customer, Opportunity
 from customers.selectors import customer_list
@@ -216,7 +216,7 @@ def quote_can_edit(*, quote: Quote, user: Viewer) -> bool:
 
 def quote_link_get(token: str | None) -> QuoteLink:
     """The usable link for a token; DomainError says plainly why a link does not work."""
-    link = QuoteLink.objects.select_related("quote").filter(token_sha256=quote_token_hash(token or "")).first()
+    link = QuoteLink.objects.select_related("quote").filter(token_sha256=token_hash(token or "")).first()
     if link is None:
         raise DomainError(_("This quote link is not valid."))
     quote_link_usable_check(link)
@@ -231,11 +231,6 @@ def quote_link_by_id(link_id: int) -> QuoteLink:
         raise DomainError(_("This quote link is not valid."))
     quote_link_usable_check(link)
     return link
-
-
-def quote_token_hash(token: str) -> str:
-    """What the database keeps of a quote link's token."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def quote_link_usable_check(link: QuoteLink) -> None:

@@ -34,6 +34,7 @@ from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.mail import mail_send_on_commit
 from crm.core.numbering import number_allocate
 from crm.core.services import reference_row_save
+from crm.core.tokens import token_hash
 from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.choices import OpportunityStage
 from customers.models import Contact, Customer, Opportunity
@@ -64,7 +65,6 @@ from orders.selectors import (
     quote_link_by_id,
     quote_link_usable_check,
     quote_terms_default,
-    quote_token_hash,
 )
 from orders.workflow import LIVE, QUOTE_WORKFLOW, WORKFLOW
 
@@ -838,7 +838,7 @@ def quote_send(
         timezone.make_aware(datetime.datetime.combine(quote.valid_until, datetime.time.max)),
     )
     link = QuoteLink.objects.create(
-        quote=quote, token_sha256=quote_token_hash(token), email=email, created_by=actor, expires_at=expires
+        quote=quote, token_sha256=token_hash(token), email=email, created_by=actor, expires_at=expires
     )
     if quote.supersedes_id is not None:
         previous = _quote_locked(SYSTEM, quote.supersedes_id)

@@ -7,7 +7,6 @@ each mail to the customer carries a fresh one); a survey works once.
 """
 
 import datetime
-import hashlib
 import secrets
 
 from django.conf import settings
@@ -16,13 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core.exceptions import DomainError
+from crm.core.tokens import token_hash
 from crm.core.transactions import in_callers_transaction
 from service.mail_models import SatisfactionSurvey, TicketStatusLink
 from service.models import Ticket
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _absolute(path: str) -> str:

@@ -9,8 +9,8 @@ from rest_framework import authentication, exceptions
 
 from crm.api.models import ApiToken
 from crm.api.services import token_used
-from crm.api.tokens import token_hash
 from crm.core.context import _current, current_context
+from crm.core.tokens import token_hash
 
 
 def api_context(request, token: ApiToken | None) -> None:

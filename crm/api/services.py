@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 
 from crm.api.exceptions import IdempotencyConflict
 from crm.api.models import ApiToken, IdempotentRequest, TokenScope
-from crm.api.tokens import TOKEN_PREFIX, request_fingerprint, token_hash
+from crm.api.tokens import TOKEN_PREFIX, request_fingerprint
 from crm.core.audit import audit_record
 from crm.core.exceptions import DomainError
+from crm.core.tokens import token_hash
 
 
 @transaction.atomic

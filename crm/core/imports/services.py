@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -175,7 +175,13 @@ def import_run_commit(
 @transaction.atomic
 def import_run_execute(*, run_id: int, write: bool, progress: Callable[[int], None] | None = None) -> ImportRun:
     """Do the work of a dry run or a commit that was started (CHECKING or COMMITTING): the
-    rows in a savepoint rolled back when the commit may not be partial and a row failed."""
+    rows in a savepoint rolled back when the commit may not be partial and a row failed.
+
+    One execution of a run at a time (an advisory lock, not the row's: the progress is
+    written on the row from another connection), so a task delivered twice (`acks_late`)
+    finds the run done and writes nothing."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('crm.import_run'), %s)", [run_id])
     run = ImportRun.objects.select_related("created_by").get(pk=run_id)
     expected = ImportState.COMMITTING if write else ImportState.CHECKING
     if run.state != expected:

@@ -944,7 +944,7 @@ def _marketing_sending(w, name):
 
 
 def _marketing_token(w):
-    from marketing.selectors import token_hash
+    from crm.core.tokens import token_hash
 
     w.campaign.recipients.update(token_hash=token_hash("atomic-token"))
     return "atomic-token"
