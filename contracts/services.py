@@ -5,6 +5,7 @@ the state and records the audit event in one transaction.
 """
 
 import datetime
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,7 @@ from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.numbering import number_allocate
 from crm.core.roles import Role
 from crm.core.services import reference_row_save
+from crm.core.versions import version_check
 from crm.core.workflow import SYSTEM
 from customers.models import Customer
 from customers.selectors import customer_list
@@ -110,13 +112,16 @@ def contract_create(
 
 
 @transaction.atomic
-def contract_update(*, actor: User, contract_id: int, **terms: Any) -> Contract:
+def contract_update(
+    *, actor: User, contract_id: int, expected_version: Collection[str] | None = None, **terms: Any
+) -> Contract:
     """Edit the terms, keeping the previous ones as a numbered version.
 
     Editing a rejected or approved contract returns it to draft; an approved one's
     approvals are voided, so it must be approved again.
     """
     contract = contract_locked(actor, contract_id, "change")
+    version_check(contract, expected_version)
     if not contract.is_editable():
         raise TransitionNotAllowed(
             _("A contract that is %(status)s cannot be edited.") % {"status": contract.get_status_display().lower()}

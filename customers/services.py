@@ -6,7 +6,7 @@ same transaction.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 from typing import Any, NoReturn, TypeVar, cast
 
@@ -25,6 +25,7 @@ from crm.core.exceptions import DomainError, DuplicateRecord, TransitionNotAllow
 from crm.core.notifications import notification_send
 from crm.core.roles import owner_candidates
 from crm.core.services import reference_row_save
+from crm.core.versions import version_check
 from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.choices import (
     CLOSED_STAGES,
@@ -174,8 +175,11 @@ def customer_import_create(
 
 
 @transaction.atomic
-def customer_update(*, actor: User, customer_id: int, **values: Any) -> Customer:
+def customer_update(
+    *, actor: User, customer_id: int, expected_version: Collection[str] | None = None, **values: Any
+) -> Customer:
     customer = _locked(Customer.objects.visible_to(actor, "change"), customer_id, _("customer"))
+    version_check(customer, expected_version)
     before = snapshot(customer, CUSTOMER_FIELDS)
     if "owner" in values:
         new_owner = values.pop("owner")
@@ -343,9 +347,12 @@ def _contact_customer_id(actor: User, contact_id: int, action: str) -> int:
 
 
 @transaction.atomic
-def contact_update(*, actor: User, contact_id: int, **values: Any) -> Contact:
+def contact_update(
+    *, actor: User, contact_id: int, expected_version: Collection[str] | None = None, **values: Any
+) -> Contact:
     _visible_customer(actor, _contact_customer_id(actor, contact_id, "change"))
     contact = _locked(Contact.objects.visible_to(actor, "change"), contact_id, _("contact"))
+    version_check(contact, expected_version)
     before = snapshot(contact, CONTACT_FIELDS)
     for name, value in values.items():
         setattr(contact, name, value)
@@ -516,10 +523,13 @@ def opportunity_create(
 
 
 @transaction.atomic
-def opportunity_update(*, actor: User, opportunity_id: int, **values: Any) -> Opportunity:
+def opportunity_update(
+    *, actor: User, opportunity_id: int, expected_version: Collection[str] | None = None, **values: Any
+) -> Opportunity:
     """Edit an open deal's terms (title, amount, dates, source, next step, probability); the
     owner changes through `opportunity_assign`, the stage through the steps."""
     opportunity = _opportunity_locked(actor, opportunity_id)
+    version_check(opportunity, expected_version)
     if not opportunity.is_open:
         raise DomainError(_("A closed opportunity cannot be edited; reopen it first."))
     editable = set(OPPORTUNITY_FIELDS) - {"customer", "owner"}

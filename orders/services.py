@@ -9,7 +9,7 @@ signatures: a contract changed behind the application's back takes no orders.
 
 import datetime
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ from crm.core.mail import mail_send_on_commit
 from crm.core.numbering import number_allocate
 from crm.core.services import reference_row_save
 from crm.core.tokens import token_hash
+from crm.core.versions import version_check
 from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.choices import OpportunityStage
 from customers.models import Contact, Customer, Opportunity
@@ -313,6 +314,7 @@ def order_update(
     order_date: datetime.date | None = None,
     currency: str | None = None,
     notes: str = "",
+    expected_version: Collection[str] | None = None,
 ) -> Order:
     """Change a draft order: its header and its lines (existing lines keep their price)."""
     current = Order.objects.visible_to(actor, "change").filter(pk=order_id).values("contract_id").first()
@@ -322,6 +324,7 @@ def order_update(
         raise DomainError(_("Choose a contract you may see."), field="contract")
     contracts = _contracts_locked(current["contract_id"], contract_id)
     order = _order_locked(actor, order_id, "change")
+    version_check(order, expected_version)
     if order.status != S.DRAFT:
         raise TransitionNotAllowed(_("Only a draft order can be edited."))
     if order.contract_id != current["contract_id"]:
@@ -714,9 +717,11 @@ def quote_update(
     language: str,
     valid_until: datetime.date | None,
     terms: str,
+    expected_version: Collection[str] | None = None,
 ) -> Quote:
     """Change a draft quote: its header and lines (existing lines keep their price)."""
     quote = _quote_locked(actor, quote_id, "change")
+    version_check(quote, expected_version)
     if quote.status != QS.DRAFT:
         raise TransitionNotAllowed(_("Only a draft quote can be edited."))
     before = snapshot(quote, QUOTE_FIELDS)

@@ -8,6 +8,7 @@ deadline moves on by the business minutes the pause took.
 
 import datetime
 import zlib
+from collections.abc import Collection
 from typing import Any, cast
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from crm.core.exceptions import DomainError, TransitionNotAllowed
 from crm.core.masking import masker_for
 from crm.core.notifications import notification_send
 from crm.core.numbering import number_allocate
+from crm.core.versions import version_check
 from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.models import Contact, Customer
 from customers.selectors import customer_list
@@ -277,7 +279,9 @@ def _masked_text_kept(actor: User, ticket: Ticket, values: dict[str, Any]) -> No
 
 
 @transaction.atomic
-def ticket_update(*, actor: User, ticket_id: int, **values: Any) -> Ticket:
+def ticket_update(
+    *, actor: User, ticket_id: int, expected_version: Collection[str] | None = None, **values: Any
+) -> Ticket:
     """Change what a ticket is about: subject, description, type, priority, contact,
     contract and order (the last three only the customer's). The assignee or a service
     manager may, until the ticket is closed.
@@ -292,6 +296,7 @@ def ticket_update(*, actor: User, ticket_id: int, **values: Any) -> Ticket:
     if not actor.has_perm("service.change_ticket"):
         raise DomainError(_("You may not change tickets."))
     ticket = _ticket_locked(actor, ticket_id)
+    version_check(ticket, expected_version)
     _works_on_it(actor, ticket)
     if ticket.status == S.CLOSED:
         raise TransitionNotAllowed(_("A closed ticket cannot be changed; reopen it first."))

@@ -3,17 +3,15 @@
 - lists: the app's own FilterSet (the same filters, search and sort as its list page),
   then keyset pagination (`?after=<id>&limit=`, crm.core.keyset) in the list's own order,
   primary key last, so pages never overlap or skip however the rows change;
-- details: an ETag over the answer; PATCH/PUT need `If-Match` (428 without, 412 stale);
+- details: an ETag, the row's version (crm.core.versions); PATCH/PUT need `If-Match` (428
+  without), and the update service compares it once it holds the row lock (412 stale);
 - creating POSTs: an optional `Idempotency-Key` (crm.api.services.idempotent_call);
 - workflow steps: one POST action per row of the model's step table (crm/core/workflow.py),
   made when the class is declared, so a step added to the table appears here.
 """
 
-import hashlib
 import inspect
-import json
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -38,6 +36,7 @@ from crm.core.audit import json_safe
 from crm.core.exceptions import DomainError
 from crm.core.masking import masker_for
 from crm.core.querystring import parse_id, parse_int
+from crm.core.versions import row_version
 
 DEFAULT_LIMIT, MAX_LIMIT = 25, 100
 
@@ -62,11 +61,6 @@ IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=T
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=False, description="Retry safely: same key, same answer."
 )
-
-
-def etag_of(data) -> str:
-    body = json.dumps(data, sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False)
-    return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
 
 
 class ApiViewMixin:
@@ -216,7 +210,7 @@ class ResourceViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def detail_response(self, obj, status_code=status.HTTP_200_OK, headers=None):
         data = self.get_serializer(obj).data
         response = Response(data, status=status_code, headers=headers)
-        response["ETag"] = etag_of(data)
+        response["ETag"] = row_version(obj)
         return response
 
     def filtered_queryset(self):
@@ -260,7 +254,7 @@ class ResourceViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def perform_create(self, data):
         raise NotImplementedError
 
-    def perform_update(self, obj, data):
+    def perform_update(self, obj, data, *, expected_version):
         raise NotImplementedError
 
     def create_response(self, request):
@@ -271,23 +265,23 @@ class ResourceViewSet(ApiViewMixin, viewsets.GenericViewSet):
             serializer = self.create_serializer_class(data=request.data, context=self.get_serializer_context())
             serializer.is_valid(raise_exception=True)
             obj = self.perform_create(serializer.validated_data)
-            response = self.detail_response(self.reload(obj.pk), status.HTTP_201_CREATED)
-            return response.status_code, json_safe(response.data)
+            created["response"] = self.detail_response(self.reload(obj.pk), status.HTTP_201_CREATED)
+            return created["response"].status_code, json_safe(created["response"].data)
 
+        created: dict[str, Response] = {}
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
-            status_code, data = call()
-            replayed = False
-        else:
-            if len(key) > 255:
-                raise ValidationError({"Idempotency-Key": [_("An Idempotency-Key has at most 255 characters.")]})
-            status_code, data, replayed = services.idempotent_call(
-                user=request.user, key=key, method=request.method, path=request.path, body=request.body, call=call
-            )
-        response = Response(data, status=status_code)
-        response["ETag"] = etag_of(data)
-        if replayed:
-            response["Idempotent-Replayed"] = "true"
+            call()
+            return created["response"]
+        if len(key) > 255:
+            raise ValidationError({"Idempotency-Key": [_("An Idempotency-Key has at most 255 characters.")]})
+        status_code, data, replayed = services.idempotent_call(
+            user=request.user, key=key, method=request.method, path=request.path, body=request.body, call=call
+        )
+        if not replayed:
+            return created["response"]
+        response = Response(data, status=status_code)  # the first answer again: GET it for its ETag now
+        response["Idempotent-Replayed"] = "true"
         return response
 
     def update_response(self, request, *, partial):
@@ -299,17 +293,15 @@ class ResourceViewSet(ApiViewMixin, viewsets.GenericViewSet):
                 _("Send the ETag you read in an If-Match header, so a change made meanwhile is not overwritten."),
                 kind="if-match-required",
             )
-        current = etag_of(self.get_serializer(obj).data)
-        offered = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-        if "*" not in offered and current not in offered:
-            raise ApiProblem(
-                412, _("Someone changed it since you read it; read it again and repeat your change."), kind="stale"
-            )
+        offered = {tag.strip() for tag in if_match.split(",")}
         serializer = self.update_serializer_class(
             instance=obj, data=request.data, partial=partial, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        updated = self.perform_update(obj, serializer.validated_data)
+        # The service compares the version under its row lock (StaleVersion: 412), so a
+        # change committed between this request's read and its write is never overwritten.
+        expected_version = None if "*" in offered else offered
+        updated = self.perform_update(obj, serializer.validated_data, expected_version=expected_version)
         return self.detail_response(self.reload(updated.pk))
 
 
@@ -323,11 +315,15 @@ class Read:
         return self.retrieve_response(request)
 
 
-class Write:
-    """POST to create, PUT and PATCH to change (with If-Match)."""
+class Create:
+    """POST to create (with an optional Idempotency-Key)."""
 
     def create(self, request, *args, **kwargs):
         return self.create_response(request)
+
+
+class Write(Create):
+    """POST to create, PUT and PATCH to change (with If-Match)."""
 
     def update(self, request, *args, **kwargs):
         return self.update_response(request, partial=False)
@@ -370,10 +366,11 @@ def documented(cls):
         ),
         "retrieve": extend_schema(responses={200: read, **PROBLEMS}),
     }
-    if issubclass(cls, Write):
+    if issubclass(cls, Create):
         views["create"] = extend_schema(
             request=cls.create_serializer_class, responses={201: read, **PROBLEMS}, parameters=[IDEMPOTENCY_KEY]
         )
+    if issubclass(cls, Write):
         for method in ("update", "partial_update"):
             views[method] = extend_schema(
                 request=cls.update_serializer_class, responses={200: read, **PROBLEMS}, parameters=[IF_MATCH]

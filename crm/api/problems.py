@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from crm.api.exceptions import IdempotencyConflict
-from crm.core.exceptions import DomainError, TransitionNotAllowed
+from crm.core.exceptions import DomainError, StaleVersion, TransitionNotAllowed
 
 logger = logging.getLogger("crm.api")
 
@@ -117,6 +117,8 @@ def problem_handler(exc, context):
     headers = {}
     if isinstance(exc, TransitionNotAllowed):
         return problem_response(request, 409, detail=exc.message, kind="transition-not-allowed")
+    if isinstance(exc, StaleVersion):  # found by the update service under its row lock
+        return problem_response(request, 412, detail=exc.message, kind="stale")
     if isinstance(exc, IdempotencyConflict):
         return problem_response(request, 422, detail=exc.message, kind="idempotency-key-reused")
     if isinstance(exc, DomainError):

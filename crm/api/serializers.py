@@ -12,7 +12,8 @@ from rest_framework import serializers
 from contracts.models import Contract
 from crm.api.models import ApiToken
 from crm.core.masking import masker_for
-from customers.models import Contact, Customer, Interaction, Opportunity
+from customers.models import Contact, Customer, Interaction, Opportunity, validate_currency
+from orders.choices import QuoteLanguage
 from orders.models import Order, OrderLine, Product, Quote, QuoteLine
 from service.models import Ticket, TicketEntry
 
@@ -119,6 +120,20 @@ class ContactCreateSerializer(ContactWriteSerializer):
         fields = ["customer", *ContactWriteSerializer.Meta.fields]
 
 
+class VisibleChoicesMixin:
+    """Fields that name another row offer only the rows the caller may see (as the page's
+    form does): `visible_fields` maps a field to its model; another id is a 400 by field."""
+
+    visible_fields: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.context.get("request"), "user", None)
+        for name, model in self.visible_fields.items():
+            if name in self.fields:
+                self.fields[name].queryset = model.objects.visible_to(user) if user else model.objects.none()
+
+
 class InteractionSerializer(MaskedSerializer):
     author_name = username("author")
 
@@ -127,6 +142,17 @@ class InteractionSerializer(MaskedSerializer):
         fields = ["id", "customer", "contact", "opportunity", "kind", "subject", "body", "occurred_at"]
         fields += ["author", "author_name", "created_at"]
         read_only_fields = fields
+
+
+class InteractionCreateSerializer(VisibleChoicesMixin, serializers.ModelSerializer):
+    """Logging an interaction on a customer's timeline: the fields of the page's form."""
+
+    visible_fields = {"customer": Customer, "contact": Contact, "opportunity": Opportunity}
+
+    class Meta:
+        model = Interaction
+        fields = ["customer", "kind", "occurred_at", "contact", "opportunity", "subject", "body"]
+        extra_kwargs = {"occurred_at": {"required": False}}
 
 
 class OpportunitySerializer(MaskedSerializer):
@@ -140,6 +166,44 @@ class OpportunitySerializer(MaskedSerializer):
             "stage_entered_at", "closed_at", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+OPPORTUNITY_TERMS = [
+    "title", "amount", "currency", "expected_close_date", "source", "probability_override", "next_step",
+    "next_step_date",
+]  # fmt: skip
+
+
+class CurrencyField(serializers.CharField):
+    """An ISO 4217 code in any case, kept in upper case (as the page's form keeps it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=3, validators=[validate_currency], **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).upper()
+
+
+class OpportunityWriteSerializer(serializers.ModelSerializer):
+    """An open deal's terms, as its edit page changes them (owner and stage change elsewhere)."""
+
+    currency = CurrencyField(required=False)
+
+    class Meta:
+        model = Opportunity
+        fields = OPPORTUNITY_TERMS
+
+
+class OpportunityCreateSerializer(VisibleChoicesMixin, OpportunityWriteSerializer):
+    """Opening a deal: a customer the caller may see; a sales manager may name another owner."""
+
+    visible_fields = {"customer": Customer}
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+    class Meta(OpportunityWriteSerializer.Meta):
+        fields = ["customer", *OPPORTUNITY_TERMS, "owner"]
 
 
 # --- contracts ------------------------------------------------------------------------------
@@ -236,6 +300,31 @@ class QuoteLineSerializer(MaskedSerializer):
         fields = ["id", "product", "description", "quantity", "unit_price", "discount_percent", "tax_rate"]
         fields += ["net", "tax", "gross"]
         read_only_fields = fields
+
+
+class QuoteLineInputSerializer(OrderLineInputSerializer):
+    """A quote line as the quote form's row takes it: an order line plus its tax rate (the
+    default rate when empty) and a description printed under the product."""
+
+    tax_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100), required=False, allow_null=True
+    )
+    description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class QuoteWriteSerializer(serializers.Serializer):
+    """A draft quote's header and lines, as its form saves them (a PATCH keeps what it omits)."""
+
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    language = serializers.ChoiceField(choices=QuoteLanguage.choices, required=False)
+    currency = serializers.CharField(max_length=3, min_length=3, required=False)
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    terms = serializers.CharField(required=False, allow_blank=True, help_text="Empty on a new quote: the default.")
+    lines = QuoteLineInputSerializer(many=True, allow_empty=False)
+
+
+class QuoteCreateSerializer(QuoteWriteSerializer):
+    opportunity = serializers.IntegerField(min_value=1)
 
 
 class QuoteSerializer(MaskedSerializer):

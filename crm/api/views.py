@@ -17,7 +17,8 @@ from contracts.filters import ContractFilter
 from contracts.models import Contract
 from contracts.selectors import contract_list
 from crm.api import serializers as s
-from crm.api.base import PROBLEMS, Read, ResourceViewSet, Write, documented
+from crm.api.base import PROBLEMS, Create, Read, ResourceViewSet, Write, documented
+from crm.api.filters import InteractionFilter
 from customers import selectors as customer_selectors
 from customers import services as customer_services
 from customers.filters import ContactFilter, CustomerFilter, OpportunityFilter
@@ -49,8 +50,10 @@ class CustomerViewSet(Read, Write, ResourceViewSet):
     def perform_create(self, data):
         return customer_services.customer_create(actor=self.request.user, **data)
 
-    def perform_update(self, obj, data):
-        return customer_services.customer_update(actor=self.request.user, customer_id=obj.pk, **data)
+    def perform_update(self, obj, data, *, expected_version):
+        return customer_services.customer_update(
+            actor=self.request.user, customer_id=obj.pk, expected_version=expected_version, **data
+        )
 
 
 @documented
@@ -70,27 +73,51 @@ class ContactViewSet(Read, Write, ResourceViewSet):
         customer = customer_selectors.customer_get(user=self.request.user, pk=data.pop("customer"), action="change")
         return customer_services.contact_create(actor=self.request.user, customer_id=customer.pk, **data)
 
-    def perform_update(self, obj, data):
-        return customer_services.contact_update(actor=self.request.user, contact_id=obj.pk, **data)
+    def perform_update(self, obj, data, *, expected_version):
+        return customer_services.contact_update(
+            actor=self.request.user, contact_id=obj.pk, expected_version=expected_version, **data
+        )
 
 
 @documented
-class InteractionViewSet(Read, ResourceViewSet):
+class InteractionViewSet(Read, Create, ResourceViewSet):
+    """The timeline: read, and logged as from the customer's page (no edit: an entry is
+    deleted and logged again there)."""
+
     model = Interaction
+    create_permission = "customers.add_interaction"
     serializer_class = s.InteractionSerializer
+    create_serializer_class = s.InteractionCreateSerializer
+    filterset_class = InteractionFilter
     related = ("author",)
 
+    def perform_create(self, data):
+        values = dict(data)
+        customer = values.pop("customer")
+        return customer_services.interaction_create(actor=self.request.user, customer_id=customer.pk, **values)
+
 
 @documented
-class OpportunityViewSet(Read, ResourceViewSet):
+class OpportunityViewSet(Read, Write, ResourceViewSet):
     model = Opportunity
+    create_permission = "customers.add_opportunity"
     serializer_class = s.OpportunitySerializer
+    create_serializer_class = s.OpportunityCreateSerializer
+    update_serializer_class = s.OpportunityWriteSerializer
     filterset_class = OpportunityFilter
     workflow = customers.workflow.WORKFLOW
     related = ("owner",)
 
     def base_queryset(self):
         return customer_selectors.opportunity_list(user=self.request.user)
+
+    def perform_create(self, data):
+        return customer_services.opportunity_create(actor=self.request.user, **data)
+
+    def perform_update(self, obj, data, *, expected_version):
+        return customer_services.opportunity_update(
+            actor=self.request.user, opportunity_id=obj.pk, expected_version=expected_version, **data
+        )
 
 
 @documented
@@ -114,8 +141,10 @@ class ContractViewSet(Read, Write, ResourceViewSet):
             actor=self.request.user, customer_id=data.pop("customer"), template_id=data.pop("template", None), **data
         )
 
-    def perform_update(self, obj, data):
-        return contract_services.contract_update(actor=self.request.user, contract_id=obj.pk, **data)
+    def perform_update(self, obj, data, *, expected_version):
+        return contract_services.contract_update(
+            actor=self.request.user, contract_id=obj.pk, expected_version=expected_version, **data
+        )
 
 
 @documented
@@ -153,14 +182,26 @@ class OrderViewSet(Read, Write, ResourceViewSet):
         values = _order_values(data)
         return order_services.order_create(actor=self.request.user, customer_id=values.pop("customer"), **values)
 
-    def perform_update(self, obj, data):
-        return order_services.order_update(actor=self.request.user, order_id=obj.pk, **_order_values(data))
+    def perform_update(self, obj, data, *, expected_version):
+        return order_services.order_update(
+            actor=self.request.user, order_id=obj.pk, expected_version=expected_version, **_order_values(data)
+        )
+
+
+def _quote_lines(lines) -> list[dict]:
+    return [{**line, "tax_rate": line.get("tax_rate")} for line in lines]
 
 
 @documented
-class QuoteViewSet(Read, ResourceViewSet):
+class QuoteViewSet(Read, Write, ResourceViewSet):
+    """Draft quotes written as on the quote form: a header and its lines in one call (an
+    existing line, named by its id, keeps the price it was added at)."""
+
     model = Quote
+    create_permission = "orders.add_quote"
     serializer_class = s.QuoteSerializer
+    create_serializer_class = s.QuoteCreateSerializer
+    update_serializer_class = s.QuoteWriteSerializer
     filterset_class = QuoteFilter
     workflow = orders.workflow.QUOTE_WORKFLOW
     related = ("owner",)
@@ -168,6 +209,29 @@ class QuoteViewSet(Read, ResourceViewSet):
 
     def base_queryset(self):
         return order_selectors.quote_list(user=self.request.user)
+
+    def perform_create(self, data):
+        values = dict(data)
+        values["lines"] = _quote_lines(values["lines"])
+        values["terms"] = values.get("terms") or None  # empty: the language's default terms, as on the page
+        return order_services.quote_create(actor=self.request.user, opportunity_id=values.pop("opportunity"), **values)
+
+    def perform_update(self, obj, data, *, expected_version):
+        """What a PATCH leaves out stays as it is: the header's fields and the lines."""
+        kept_lines = [
+            {"id": line.pk, "product": line.product, "quantity": line.quantity, "description": line.description,
+             "discount_percent": line.discount_percent, "tax_rate": line.tax_rate}
+            for line in obj.lines.select_related("product")
+        ]  # fmt: skip
+        values = {
+            "title": obj.title, "currency": obj.currency, "language": obj.language,
+            "valid_until": obj.valid_until, "terms": obj.terms, "lines": kept_lines,
+            **data,
+        }  # fmt: skip
+        values["lines"] = _quote_lines(values["lines"])
+        return order_services.quote_update(
+            actor=self.request.user, quote_id=obj.pk, expected_version=expected_version, **values
+        )
 
 
 @documented
@@ -187,8 +251,10 @@ class TicketViewSet(Read, Write, ResourceViewSet):
         values = {"contact": None, **data}
         return ticket_services.ticket_create(actor=self.request.user, **values)
 
-    def perform_update(self, obj, data):
-        return ticket_services.ticket_update(actor=self.request.user, ticket_id=obj.pk, **data)
+    def perform_update(self, obj, data, *, expected_version):
+        return ticket_services.ticket_update(
+            actor=self.request.user, ticket_id=obj.pk, expected_version=expected_version, **data
+        )
 
     @extend_schema(request=s.TicketReplySerializer, responses={201: s.TicketEntrySerializer, **PROBLEMS})
     @action(detail=True, methods=["post"], url_path="reply", url_name="reply")

@@ -17,3 +17,7 @@ class DuplicateRecord(DomainError):
     def __init__(self, message, field=None, existing=None):
         super().__init__(message, field=field)
         self.existing = existing
+
+
+class StaleVersion(DomainError):
+    """The row changed since the caller read it (a lost update refused under the row lock)."""

@@ -613,12 +613,16 @@ def passed(get_row):
 API_RESOURCES = {
     "customer": ("customer", EXPECTED["customers:customer_detail"], "customers.add_customer"),
     "contact": ("contact", EXPECTED["customers:customer_detail"], "customers.add_contact"),
-    "interaction": ("interaction", row(other_rep=NOT_FOUND, signatory=NOT_FOUND), None),  # signatories read no timeline
-    "opportunity": ("opportunity", EXPECTED["customers:opportunity_detail"], None),
+    "interaction": (
+        "interaction",
+        row(other_rep=NOT_FOUND, signatory=NOT_FOUND),
+        "customers.add_interaction",
+    ),  # signatories read no timeline
+    "opportunity": ("opportunity", EXPECTED["customers:opportunity_detail"], "customers.add_opportunity"),
     "contract": ("contract", EXPECTED["contracts:contract_detail"], "contracts.add_contract"),
     "product": ("product", row(), None),
     "order": ("order", EXPECTED["orders:order_detail"], "orders.add_order"),
-    "quote": ("quote", EXPECTED["orders:quote_detail"], None),
+    "quote": ("quote", EXPECTED["orders:quote_detail"], "orders.add_quote"),
     "ticket": ("ticket", EXPECTED["service:ticket_detail"], "service.add_ticket"),
 }
 API_STEP_PAGES = {  # the API's step URL -> the page step URL whose row it shares
