@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/import_customers.py [--rows N] [--encoding utf-8|gb18030]
 
-A scratch database `crm_bench_imports` is created afresh on the server DATABASE_URL points
+A scratch database (`crm_bench_imports`, or --database) is created afresh on the server DATABASE_URL points
 at (default: postgres@127.0.0.1:5432) and migrated. The script writes a CSV of N customers
 (Chinese and English names, e-mails, phones typed with spaces and +86, statuses and
 industries by their Chinese labels, one row in a thousand a duplicate within the file and
@@ -30,6 +30,9 @@ def parse_args():
     parser.add_argument("--rows", type=int, default=100_000, help="customer rows (default 100,000)")
     parser.add_argument("--encoding", default="gb18030", choices=["utf-8", "utf-8-sig", "gb18030"])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--database", default=BENCH_DATABASE, help=f"scratch database, dropped first (default {BENCH_DATABASE})"
+    )
     return parser.parse_args()
 
 
@@ -52,7 +55,7 @@ def customer_file(rows: int, encoding: str, seed: int) -> bytes:
 
 def main():
     args = parse_args()
-    setup_django(bench_database_url(BENCH_DATABASE, reseed=True))
+    setup_django(bench_database_url(args.database, reseed=True))
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from crm.core.exceptions import DomainError
 from crm.core.imports import values as parse
 from crm.core.imports.registry import CREATE, SKIP, UPDATE, Column, ImportContext, Importer, Row, importer_register
-from crm.core.imports.rows import RowFormMixin, form_errors, share_fields
+from crm.core.imports.rows import RowChecker, RowFormMixin, form_errors, share_fields
 from crm.core.roles import owner_candidates
 from customers import selectors, services
 from customers.choices import CustomerKind, CustomerStatus, CustomerTier, Industry
@@ -50,6 +50,7 @@ class ContactRowForm(RowFormMixin, ContactForm):
 
 
 ContactRowForm.base_fields["language"].required = False
+CUSTOMER_ROWS = RowChecker(CustomerRowForm)
 
 
 def _parse_into(row: Row, data: dict[str, Any], name: str, parser: Any, *args: Any) -> None:
@@ -141,18 +142,18 @@ class CustomerImporter(Importer):
                 "tier": CustomerTier.STANDARD,
                 "status": CustomerStatus.LEAD,
             }
-            form = CustomerRowForm(
-                data={
+            check = CUSTOMER_ROWS.check(
+                {
                     **defaults,
                     **{k: v for k, v in data.items() if v != ""},
                     **{k: data.get(k, "") for k in ("email", "phone", "address", "notes", "external_ref")},
                 }
             )
-            if not form.is_valid():
-                row.fail(form_errors(form))
+            if not check.is_valid():
+                row.fail(check.errors)
             else:
                 row.data = {
-                    name: form.cleaned_data[name] for name in form.cleaned_data if name in data or name in defaults
+                    name: check.cleaned_data[name] for name in check.cleaned_data if name in data or name in defaults
                 }
             username = parse.text(row.get("owner"))
             if username:
