@@ -23,7 +23,7 @@ from customers.selectors import customer_check_duplicates, customer_search
 class CustomerAdminForm(forms.ModelForm):
     class Meta:
         model = Customer
-        fields = ["kind", "name", "industry", "tier", "status", "email", "phone", "address", "owner", "notes"]
+        fields = ["kind", "name", "industry", "tier", "status", "email", "phone", "address", "region", "owner", "notes"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,8 +54,8 @@ class ContactInline(admin.TabularInline):
 @admin.register(Customer)
 class CustomerAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = CustomerAdminForm
-    list_display = ["name", "kind", "status", "industry", "tier", "owner", "updated_at"]
-    list_filter = ["status", "kind", "industry", "tier", ("owner", admin.RelatedOnlyFieldListFilter)]
+    list_display = ["name", "kind", "status", "industry", "tier", "region", "owner", "updated_at"]
+    list_filter = ["status", "kind", "industry", "tier", "region", ("owner", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name_key", "email_key", "phone_key"]
     list_select_related = ["owner"]
     readonly_fields = ["created_at", "updated_at"]

@@ -30,7 +30,7 @@ from django.db import connection, transaction
 
 from crm.core.audit import audit_record
 from crm.core.bulk import batches, copy_rows, ids_reserve
-from customers.choices import CustomerKind, CustomerStatus, CustomerTier, Industry, InteractionKind
+from customers.choices import CustomerKind, CustomerStatus, CustomerTier, Industry, InteractionKind, Region
 from customers.models import Contact, Customer, Interaction
 
 BATCH_SIZE = 5000
@@ -61,6 +61,16 @@ def _lines(text: str) -> list[str]:
 
 ZH, EN = _DATA["zh"], _DATA["en"]
 ZH_CITIES = [(city, code, districts.split(",")) for city, code, districts in map(str.split, _lines(ZH["cities"]))]
+#: The province (or municipality) of each demo city; customers abroad are "outside China".
+ZH_CITY_REGIONS = {
+    "上海": Region.SHANGHAI, "北京": Region.BEIJING, "深圳": Region.GUANGDONG, "广州": Region.GUANGDONG,
+    "杭州": Region.ZHEJIANG, "苏州": Region.JIANGSU, "南京": Region.JIANGSU, "成都": Region.SICHUAN,
+    "武汉": Region.HUBEI, "天津": Region.TIANJIN, "重庆": Region.CHONGQING, "西安": Region.SHAANXI,
+    "宁波": Region.ZHEJIANG, "厦门": Region.FUJIAN, "青岛": Region.SHANDONG, "无锡": Region.JIANGSU,
+    "佛山": Region.GUANGDONG, "东莞": Region.GUANGDONG, "合肥": Region.ANHUI, "长沙": Region.HUNAN,
+    "郑州": Region.HENAN, "济南": Region.SHANDONG, "福州": Region.FUJIAN, "大连": Region.LIAONING,
+    "沈阳": Region.LIAONING, "昆明": Region.YUNNAN,
+}  # fmt: skip
 ZH_ROADS = _words(ZH["roads"])
 ZH_BRAND_FIRST, ZH_BRAND_SECOND = _pairs(ZH["brand_first"]), _pairs(ZH["brand_second"])
 ZH_INDUSTRIES = [(word, Industry(value)) for word, value in _pairs(ZH["industries"])]
@@ -212,6 +222,7 @@ class DemoCustomer:
     email: str
     phone: str
     address: str
+    region: str
     owner_id: int
     notes: str
     created_at: object
@@ -274,6 +285,7 @@ class DemoData:
             email="",
             phone="",
             address="",
+            region=Region.OUTSIDE_CHINA,
             owner_id=rng.choice(self.owner_ids),
             notes="",
             created_at=created_at,
@@ -288,6 +300,7 @@ class DemoData:
             customer.email = f"{rng.choice(ZH_MAILBOXES)}{index}@{domain}"
             customer.phone = self.zh_phone(index)
             customer.address = self.zh_address(city, districts)
+            customer.region = ZH_CITY_REGIONS[city]
             country = "cn"
         elif category == "en_company":
             first, second, (industry_word, industry), (suffix, country) = picks
@@ -304,7 +317,9 @@ class DemoData:
             customer.industry = rng.choice([Industry.OTHER, Industry.RETAIL, Industry.EDUCATION])
             customer.email = f"{surname_py}{given_py}{index}@{rng.choice(ZH_MAIL_HOSTS)}"
             customer.phone = self.zh_phone(index)
-            customer.address = self.zh_address(*rng.choice(ZH_CITIES)[::2])
+            city, _code, districts = rng.choice(ZH_CITIES)
+            customer.address = self.zh_address(city, districts)
+            customer.region = ZH_CITY_REGIONS[city]
             domain, country = "", "cn"
         else:
             first, last = picks
@@ -434,7 +449,7 @@ def _weighted(pairs) -> tuple[list, list]:
 
 # The generated fields of each row, in COPY column order (ids and links are added around them).
 CUSTOMER_FIELDS = (
-    "kind", "name", "industry", "tier", "status", "email", "phone", "address", "owner_id", "notes",
+    "kind", "name", "industry", "tier", "status", "email", "phone", "address", "region", "owner_id", "notes",
     "created_at", "updated_at",
 )  # fmt: skip
 CONTACT_FIELDS = ("name", "title", "email", "phone", "is_primary", "language")

@@ -11,6 +11,7 @@ relative to `now`). The benchmark loads 100,000 open deals through the same gene
 """
 
 import datetime
+import math
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -52,6 +53,26 @@ SOURCES = [
     (OpportunitySource.OUTBOUND, 13),
     (OpportunitySource.EXISTING, 10),
 ]
+#: How a closed deal's source moves its odds of being won (log-odds): a referral or an
+#: existing customer trusts you already, a cold call or a web form less so.
+SOURCE_ODDS = {
+    OpportunitySource.REFERRAL: 0.9,
+    OpportunitySource.EXISTING: 0.8,
+    OpportunitySource.PARTNER: 0.3,
+    OpportunitySource.EVENT: 0.0,
+    OpportunitySource.CAMPAIGN: -0.2,
+    OpportunitySource.WEB: -0.5,
+    OpportunitySource.OUTBOUND: -0.9,
+}
+#: Follow-ups logged on a closed deal (0 to 8), and what each adds to its odds.
+TOUCH_WEIGHTS = [14, 14, 16, 16, 12, 10, 8, 6, 4]
+TOUCH_ODDS = 0.3
+#: A big deal is harder to win (per tenfold of the amount above 50,000) …
+AMOUNT_ODDS = -0.6
+#: … and so is one that drags on (per 30 days from opening to closing).
+CYCLE_ODDS = -0.45
+WIN_BASE = -0.3
+TOUCH_SUBJECTS = ["Discovery call", "Site visit", "Demo", "Send the proposal", "Pricing review", "技术交流", "商务洽谈"]
 # Where open deals stand: the funnel narrows.
 OPEN_WEIGHTS = [35, 30, 20, 15]
 NEXT_STEPS = {
@@ -113,6 +134,7 @@ class DemoDeal:
     probability_override: int | None = None
     updated_at: datetime.datetime | None = None
     expected_close_date: datetime.date | None = None
+    # [(kind, subject, due, done at or None)]: a done follow-up was logged when it was done.
     activities: list[tuple] = field(default_factory=list)
 
     @property
@@ -156,17 +178,34 @@ class DemoPipeline:
             deal.path.append((stage, deal.created_at + datetime.timedelta(seconds=int(span * cut))))
 
     def closed(self, count: int):
-        """Won and lost deals closed over the last two years (about 35% won)."""
+        """Won and lost deals closed over the last two years (about a third won).
+
+        Whether a deal is won depends, as in a real pipeline, on what the win-probability
+        model reads (with plenty of chance left): its source, its size, how much it was
+        worked (the follow-ups logged on it) and how long it took (`SOURCE_ODDS`, ...)."""
         for _number in range(count):
             closed_at = self.now - datetime.timedelta(seconds=self.rng.randrange(2 * DAY, 730 * DAY))
-            deal = self._deal(closed_at - datetime.timedelta(seconds=self.rng.randrange(7 * DAY, 150 * DAY)))
-            if self.rng.random() < 0.35:
+            cycle = self.rng.randrange(7 * DAY, 150 * DAY)
+            deal = self._deal(closed_at - datetime.timedelta(seconds=cycle))
+            touches = self.rng.choices(range(len(TOUCH_WEIGHTS)), TOUCH_WEIGHTS)[0]
+            odds = (
+                WIN_BASE
+                + SOURCE_ODDS[deal.source]
+                + TOUCH_ODDS * touches
+                + AMOUNT_ODDS * math.log10(float(deal.amount) / 50000)
+                + CYCLE_ODDS * cycle / (30 * DAY)
+            )
+            if self.rng.random() < 1 / (1 + math.exp(-odds)):
                 reached = list(OPEN_STAGES[: self.rng.choice([3, 4, 4, 4])])
                 self._walk(deal, [*reached, OpportunityStage.WON], closed_at)
             else:
                 reached = list(OPEN_STAGES[: self.rng.randint(1, 4)])
                 self._walk(deal, [*reached, OpportunityStage.LOST], closed_at)
                 deal.lost_reason_id = self.rng.choice(self.lost_reason_ids)
+            for _touch in range(touches):
+                done = deal.created_at + (closed_at - deal.created_at) * self.rng.random()
+                kind = self.rng.choice([ActivityKind.CALL, ActivityKind.MEETING, ActivityKind.EMAIL])
+                deal.activities.append((kind, self.rng.choice(TOUCH_SUBJECTS), done, done))
             deal.updated_at = closed_at
             deal.expected_close_date = self._local_date(closed_at)
             yield deal
@@ -186,7 +225,9 @@ class DemoPipeline:
             if activities and self.rng.random() < 0.6:
                 due = self.now + datetime.timedelta(seconds=self.rng.randrange(-3 * DAY, 10 * DAY))
                 kind = self.rng.choice([ActivityKind.CALL, ActivityKind.MEETING, ActivityKind.EMAIL, ActivityKind.TODO])
-                deal.activities.append((kind, NEXT_STEPS[deal.stage], due.replace(minute=0, second=0, microsecond=0)))
+                deal.activities.append(
+                    (kind, NEXT_STEPS[deal.stage], due.replace(minute=0, second=0, microsecond=0), None)
+                )
             yield deal
 
     @staticmethod
@@ -223,11 +264,13 @@ def _rows(deal: DemoDeal, opportunity_id: int):
     for (before, left_at), (after, moved_at) in zip(deal.path, deal.path[1:], strict=False):
         seconds = int((moved_at - left_at).total_seconds())
         changes.append((opportunity_id, before, after, deal.owner_id, moved_at, seconds, ""))
-    activities = [
-        (kind, subject, "", due, deal.owner_id, deal.customer_id, opportunity_id, ActivityStatus.OPEN, None, "")
-        + (deal.owner_id, entered, entered)
-        for kind, subject, due in deal.activities
-    ]
+    activities = []
+    for kind, subject, due, done in deal.activities:
+        status, logged = (ActivityStatus.DONE, done) if done else (ActivityStatus.OPEN, entered)
+        activities.append(
+            (kind, subject, "", due, deal.owner_id, deal.customer_id, opportunity_id, status, done, "")
+            + (deal.owner_id, logged, logged)
+        )
     return opportunity, changes, activities
 
 

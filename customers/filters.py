@@ -5,7 +5,7 @@ from crm.core.filters import CrmFilterSet, StableOrderingFilter
 from crm.core.masking import masker_for
 from crm.core.page_extras import CUSTOMER_LIST, columns_for
 from crm.core.roles import owner_candidates
-from customers.choices import CustomerStatus, CustomerTier, Industry, OpportunityStage
+from customers.choices import CustomerStatus, CustomerTier, Industry, OpportunityStage, Region
 from customers.forms import DATE_INPUT
 from customers.models import Contact, Customer, Opportunity
 from customers.permissions import can_see_contact_details
@@ -17,6 +17,7 @@ class CustomerFilter(CrmFilterSet):
     status = django_filters.ChoiceFilter(choices=CustomerStatus.choices)
     industry = django_filters.ChoiceFilter(choices=Industry.choices)
     tier = django_filters.ChoiceFilter(choices=CustomerTier.choices)
+    region = django_filters.ChoiceFilter(choices=Region.choices)
     owner = django_filters.ModelChoiceFilter(queryset=owner_candidates(), label=_("Owner"))
     sort = StableOrderingFilter(
         fields=(("name", "name"), ("created_at", "created"), ("updated_at", "updated"), ("status", "status")),
@@ -26,7 +27,7 @@ class CustomerFilter(CrmFilterSet):
 
     class Meta:
         model = Customer
-        fields = ["q", "status", "industry", "tier", "owner"]
+        fields = ["q", "status", "industry", "tier", "region", "owner"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

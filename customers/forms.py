@@ -25,6 +25,7 @@ class CustomerForm(forms.ModelForm):
             "email",
             "phone",
             "address",
+            "region",
             "owner",
             "notes",
         ]
@@ -43,7 +44,7 @@ class CustomerForm(forms.ModelForm):
             Row(Column("name", css_class="col-md-8"), Column("kind", css_class="col-md-4")),
             Row(Column("industry"), Column("tier"), Column("status"), Column("external_ref")),
             Row(Column("email"), Column("phone")),
-            "address",
+            Row(Column("address", css_class="col-md-8"), Column("region", css_class="col-md-4")),
             *(["owner"] if "owner" in self.fields else []),
             "notes",
         )

@@ -23,7 +23,7 @@ from crm.core.imports.registry import CREATE, SKIP, UPDATE, Column, ImportContex
 from crm.core.imports.rows import RowChecker, RowFormMixin, form_errors, share_fields
 from crm.core.roles import owner_candidates
 from customers import selectors, services
-from customers.choices import CustomerKind, CustomerStatus, CustomerTier, Industry
+from customers.choices import CustomerKind, CustomerStatus, CustomerTier, Industry, Region
 from customers.forms import ContactForm, CustomerForm
 from customers.models import Contact, Customer
 from customers.permissions import can_reassign
@@ -103,6 +103,7 @@ class CustomerImporter(Importer):
         Column("email", gettext_lazy("e-mail"), ["email", "e-mail address", "mail", "邮箱", "电子邮件", "电子邮箱"]),
         Column("phone", gettext_lazy("phone"), ["telephone", "tel", "mobile", "电话", "手机", "联系电话", "手机号"]),
         Column("address", gettext_lazy("address"), ["地址"]),
+        Column("region", gettext_lazy("region"), ["province", "state", "地区", "省份", "省", "区域"]),
         Column("notes", gettext_lazy("notes"), ["note", "remarks", "备注"]),
         Column("owner", gettext_lazy("owner"), ["sales", "负责人", "所有者", "销售"]),
         Column(
@@ -120,6 +121,7 @@ class CustomerImporter(Importer):
                 "industry": parse.choice_lookup(Industry),
                 "tier": parse.choice_lookup(CustomerTier),
                 "status": parse.choice_lookup(CustomerStatus),
+                "region": parse.choice_lookup(Region),
             }
         return self._choices
 

@@ -21,6 +21,7 @@ from customers.choices import (
     InteractionKind,
     OpportunitySource,
     OpportunityStage,
+    Region,
 )
 from customers.copies import customer_name_field, customer_owner_field
 from customers.querysets import (
@@ -48,6 +49,7 @@ CUSTOMER_FIELDS = [
     "email",
     "phone",
     "address",
+    "region",
     "owner",
     "notes",
 ]
@@ -102,6 +104,15 @@ class Customer(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.TextField(_("address"), blank=True)
+    region = models.CharField(
+        _("region"),
+        max_length=20,
+        choices=Region.choices,
+        blank=True,
+        default="",
+        db_default="",  # rows bulk-loaded with COPY (the benchmarks) leave it out
+        help_text=_("The province or region it is in, for reports and segments."),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -146,6 +157,7 @@ class Customer(models.Model):
             models.CheckConstraint(condition=Q(tier__in=CustomerTier.values), name="customer_tier_valid"),
             models.CheckConstraint(condition=Q(kind__in=CustomerKind.values), name="customer_kind_valid"),
             models.CheckConstraint(condition=Q(industry__in=Industry.values), name="customer_industry_valid"),
+            models.CheckConstraint(condition=Q(region__in=["", *Region.values]), name="customer_region_valid"),
         ]
         indexes = [
             models.Index(fields=["name", "id"], name="customer_name_idx"),
@@ -153,6 +165,7 @@ class Customer(models.Model):
             models.Index(fields=["-created_at", "-id"], name="customer_created_idx"),
             models.Index(fields=["-updated_at", "-id"], name="customer_updated_idx"),
             models.Index(fields=["status", "name", "id"], name="customer_status_name_idx"),
+            models.Index(fields=["region", "name", "id"], name="customer_region_name_idx"),
             # A rep's list in each offered order (their own rows only).
             models.Index(fields=["owner", "-created_at", "-id"], name="customer_owner_created_idx"),
             models.Index(fields=["owner", "-updated_at", "-id"], name="customer_owner_updated_idx"),

@@ -116,7 +116,7 @@ def customer_create(*, actor: User, owner: User | None = None, **values: Any) ->
 # The columns an import writes with COPY (the keys and search grams are generated).
 IMPORT_COLUMNS = [
     "id", "kind", "name", "external_ref", "industry", "tier", "status", "email", "phone", "address",
-    "owner_id", "notes", "created_at", "updated_at",
+    "region", "owner_id", "notes", "created_at", "updated_at",
 ]  # fmt: skip
 
 

@@ -16,6 +16,7 @@ class SegmentAdmin(ServiceAdminMixin, admin.ModelAdmin):
         "statuses",
         "industries",
         "tiers",
+        "regions",
         "customer_owner",
         "last_order_after",
         "last_order_before",

@@ -8,7 +8,7 @@ from crm.core.dates import DATE_INPUT_BOUNDS, DATETIME_INPUT_BOUNDS, validate_se
 from crm.core.forms import submit_helper
 from crm.core.masking import masker_for
 from crm.core.roles import owner_candidates
-from customers.choices import CustomerStatus, CustomerTier, Industry
+from customers.choices import CustomerStatus, CustomerTier, Industry, Region
 from customers.models import Customer
 from marketing.models import Campaign, Segment
 from marketing.rendering import PLACEHOLDERS, unknown_placeholders
@@ -33,6 +33,13 @@ class SegmentForm(forms.ModelForm):
     tiers = forms.MultipleChoiceField(
         label=_("Tiers"), choices=CustomerTier.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    regions = forms.MultipleChoiceField(
+        label=_("Regions"),
+        choices=Region.choices,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("Any of these; none chosen: every region."),
+    )
 
     class Meta:
         model = Segment
@@ -42,6 +49,7 @@ class SegmentForm(forms.ModelForm):
             "statuses",
             "industries",
             "tiers",
+            "regions",
             "customer_owner",
             "last_order_after",
             "last_order_before",
@@ -84,7 +92,7 @@ class SegmentForm(forms.ModelForm):
         self.helper.layout = Layout(
             "name",
             "description",
-            Row(Column("statuses"), Column("tiers"), Column("industries")),
+            Row(Column("statuses"), Column("tiers"), Column("industries"), Column("regions")),
             *(["customer_owner"] if "customer_owner" in self.fields else []),
             Row(Column("last_order_after"), Column("last_order_before")),
             Row(Column("min_orders"), Column("max_orders")),
@@ -116,6 +124,7 @@ SEGMENT_CRITERIA = [
     "statuses",
     "industries",
     "tiers",
+    "regions",
     "customer_owner",
     "last_order_after",
     "last_order_before",

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.choices import CustomerStatus, CustomerTier, Industry
+from customers.choices import CustomerStatus, CustomerTier, Industry, Region
 from marketing import workflow  # noqa: F401 - registers the campaign workflow with the engine
 from marketing.choices import CampaignLanguage, CampaignStatus, RecipientStatus, SuppressionReason
 from marketing.querysets import CampaignQuerySet, RecipientQuerySet, SegmentQuerySet
@@ -21,6 +21,7 @@ SEGMENT_FIELDS = [
     "statuses",
     "industries",
     "tiers",
+    "regions",
     "customer_owner",
     "last_order_after",
     "last_order_before",
@@ -67,6 +68,9 @@ class Segment(models.Model):
     )
     tiers = ArrayField(
         models.CharField(max_length=20, choices=CustomerTier.choices), verbose_name=_("tiers"), default=list, blank=True
+    )
+    regions = ArrayField(
+        models.CharField(max_length=20, choices=Region.choices), verbose_name=_("regions"), default=list, blank=True
     )
     customer_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -65,6 +65,8 @@ def customers_matching(*, criteria: Mapping[str, Any], owner: Viewer, user: View
         queryset = queryset.filter(industry__in=criteria["industries"])
     if criteria.get("tiers"):
         queryset = queryset.filter(tier__in=criteria["tiers"])
+    if criteria.get("regions"):
+        queryset = queryset.filter(region__in=criteria["regions"])
     if criteria.get("customer_owner"):
         queryset = queryset.filter(owner=criteria["customer_owner"])
     orders = Order.objects.filter(customer=OuterRef("pk")).exclude(status__in=NOT_ORDERS)
@@ -97,6 +99,7 @@ def segment_criteria(segment: Segment) -> dict[str, Any]:
         "statuses": segment.statuses,
         "industries": segment.industries,
         "tiers": segment.tiers,
+        "regions": segment.regions,
         "customer_owner": segment.customer_owner_id,
         "last_order_after": segment.last_order_after,
         "last_order_before": segment.last_order_before,

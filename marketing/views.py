@@ -17,7 +17,7 @@ from crm.core.masking import masker_for
 from crm.core.querystring import query_id
 from crm.core.views import ServiceFormMixin, VisibleQuerysetMixin
 from crm.core.workflow import buttons as workflow_buttons
-from customers.choices import CustomerStatus, CustomerTier, Industry
+from customers.choices import CustomerStatus, CustomerTier, Industry, Region
 from marketing import selectors, services
 from marketing.choices import CampaignStatus
 from marketing.forms import CampaignForm, CampaignOpportunityForm, SegmentForm
@@ -125,6 +125,7 @@ class SegmentDetailView(PermissionRequiredMixin, VisibleQuerysetMixin, DetailVie
             ],
             "tiers": [str(CustomerTier(value).label) for value in segment.tiers if value in CustomerTier.values],
             "industries": [str(Industry(value).label) for value in segment.industries if value in Industry.values],
+            "regions": [str(Region(value).label) for value in segment.regions if value in Region.values],
         }
         return context
 

@@ -201,12 +201,19 @@ def _move_along(rng, order, *, placer, manager):
 
 
 def demo_step(*, rng, users, contracts=300) -> dict:
-    """seed_demo's orders part: a catalog and orders against the demo's active contracts."""
+    """seed_demo's orders part: a catalog, the customers' past orders (orders/demo_history.py,
+    bulk-loaded) and orders against the demo's active contracts (through the services)."""
+    from orders.demo_history import demo_order_history_seed
+
     reps = [user for user in users.values() if user.groups.filter(name=Role.SALES_REP).exists()]
     manager = next(user for user in users.values() if user.groups.filter(name=Role.SALES_MANAGER).exists())
+    admin = next(user for user in users.values() if user.is_superuser)
     active = list(Contract.objects.filter(status=ContractStatus.ACTIVE).order_by("id"))
     count = max(contracts // 2, 1)
-    made = demo_orders_seed(rng=rng, reps=reps, manager=manager, count=count, active_contracts=active)
+    products_created = demo_catalog_ensure(manager=manager)
+    made = demo_order_history_seed(seed=rng.randrange(2**31), manager=manager, admin=admin, today=timezone.localdate())
+    made.update(demo_orders_seed(rng=rng, reps=reps, manager=manager, count=count, active_contracts=active))
+    made["products_created"] = products_created
     made.update(demo_quotes_seed(rng=rng, reps=reps, manager=manager, count=max(contracts // 6, 11)))
     return made
 

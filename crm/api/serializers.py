@@ -83,7 +83,7 @@ class CustomerSerializer(MaskedSerializer):
     class Meta:
         model = Customer
         fields = [
-            "id", "kind", "name", "industry", "tier", "status", "email", "phone", "address",
+            "id", "kind", "name", "industry", "tier", "status", "email", "phone", "address", "region",
             "owner", "owner_name", "notes", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["status", "created_at", "updated_at"]
@@ -94,7 +94,7 @@ class CustomerWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["kind", "name", "industry", "tier", "email", "phone", "address", "owner", "notes"]
+        fields = ["kind", "name", "industry", "tier", "email", "phone", "address", "region", "owner", "notes"]
 
 
 class ContactSerializer(MaskedSerializer):

@@ -73,6 +73,9 @@ class DashboardFact(models.Model):
     amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     weighted = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     extra = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    # The currency of a money figure's amounts (MONEY_KINDS): one row per currency, since
+    # amounts in different currencies are never added up; empty for the other kinds.
+    currency = models.CharField(max_length=3, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [models.Index(fields=["kind", "owner"], name="dashboard_fact_kind_owner")]

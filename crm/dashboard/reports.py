@@ -1,5 +1,9 @@
 """The reports: each a table over what the user may see, for a date range and an owner,
-shown as a page and exported as CSV or XLSX (the same rows, masked for the reader)."""
+shown as a page and exported as CSV or XLSX (the same rows, masked for the reader).
+
+Money is never added across currencies: every amount is shown with its currency, and a
+sum is one row per currency (a share is of that currency's total). Converting at a rate
+would need rates someone keeps up to date; a total per currency is exact."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -8,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import (
     Avg,
     Case,
@@ -34,7 +39,7 @@ from crm.core.dates import DATE_INPUT_BOUNDS, validate_sensible_date
 from crm.core.masking import masker_for
 from crm.core.roles import owner_candidates
 from crm.dashboard.charts import COUNT, MONEY, NUMBER, PERCENT, day_label, format_value, month_label
-from customers.choices import CustomerTier, Industry, OpportunitySource, OpportunityStage
+from customers.choices import CustomerTier, Industry, OpportunitySource, OpportunityStage, Region
 from customers.models import OpportunityStageChange
 from customers.selectors import opportunity_list
 from orders.choices import OrderStatus
@@ -46,6 +51,7 @@ TEXT, DATE = "text", "date"
 #: Orders that count as revenue: approved by the company, not cancelled.
 REVENUE_STATUSES = [OrderStatus.APPROVED, OrderStatus.IN_FULFILMENT, OrderStatus.DELIVERED, OrderStatus.CLOSED]
 TOP_CUSTOMERS = 50
+CURRENCY_NOTE = _("Amounts are in their own currency and are never added across currencies.")
 DEFAULT_DAYS = 365
 
 #: How revenue can be grouped: the customer field of each order, and its labels. Add a
@@ -53,6 +59,7 @@ DEFAULT_DAYS = 365
 REVENUE_GROUPINGS: dict[str, tuple[Any, str, dict[str, Any]]] = {
     "industry": (_("Industry"), "customer__industry", dict(Industry.choices)),
     "tier": (_("Tier"), "customer__tier", dict(CustomerTier.choices)),
+    "region": (_("Region"), "customer__region", {"": _("No region"), **dict(Region.choices)}),
 }
 FUNNEL_GROUPINGS: dict[str, tuple[Any, str, dict[str, Any] | None]] = {
     "owner": (_("Owner"), "owner__username", None),
@@ -227,21 +234,32 @@ def win_loss(*, user, filters) -> Table:
         "owner",
         filters,
     )
-    rows = deals.order_by().values("stage", "lost_reason__name").annotate(n=Count("id"), total=Sum("amount"))
+    rows = (
+        deals.order_by().values("stage", "lost_reason__name", "currency").annotate(n=Count("id"), total=Sum("amount"))
+    )
     total = sum(row["n"] for row in rows)
     table = Table(
-        [(_("Outcome"), TEXT), (_("Reason"), TEXT), (_("Deals"), COUNT), (_("Amount"), MONEY), (_("Share"), PERCENT)]
+        [
+            (_("Outcome"), TEXT),
+            (_("Reason"), TEXT),
+            (_("Currency"), TEXT),
+            (_("Deals"), COUNT),
+            (_("Amount"), MONEY),
+            (_("Share"), PERCENT),
+        ]
     )
-    for row in sorted(rows, key=lambda r: (r["stage"] != OpportunityStage.WON, -r["n"])):
+    for row in sorted(rows, key=lambda r: (r["stage"] != OpportunityStage.WON, -r["n"], r["currency"])):
         table.rows.append(
             [
                 OpportunityStage(row["stage"]).label,
                 row["lost_reason__name"] or "",
+                row["currency"],
                 row["n"],
                 row["total"],
                 _ratio(row["n"], total),
             ]
         )
+    table.note = CURRENCY_NOTE
     return table
 
 
@@ -250,15 +268,34 @@ def _revenue_orders(user, filters):
     return _owned(orders, "customer_owner", filters)
 
 
+def _currency_order(currency: str) -> tuple[bool, str]:
+    """The default currency first, then the others by code."""
+    return currency != settings.DEFAULT_CURRENCY, currency
+
+
 def revenue(*, user, filters) -> Table:
+    """Revenue per group and currency; each share is of its currency's total."""
     label, path, names = REVENUE_GROUPINGS[filters["group"]]
-    rows = _revenue_orders(user, filters).order_by().values(path).annotate(n=Count("id"), total=Sum("total"))
-    grand = sum((row["total"] or 0 for row in rows), Decimal(0))
-    table = Table([(label, TEXT), (_("Orders"), COUNT), (_("Revenue"), MONEY), (_("Share"), PERCENT)])
-    for row in sorted(rows, key=lambda r: -(r["total"] or 0)):
+    rows = (
+        _revenue_orders(user, filters).order_by().values(path, "currency").annotate(n=Count("id"), total=Sum("total"))
+    )
+    per_currency: dict[str, Decimal] = {}
+    for row in rows:
+        per_currency[row["currency"]] = per_currency.get(row["currency"], Decimal(0)) + (row["total"] or 0)
+    table = Table(
+        [(label, TEXT), (_("Currency"), TEXT), (_("Orders"), COUNT), (_("Revenue"), MONEY), (_("Share"), PERCENT)]
+    )
+    for row in sorted(rows, key=lambda r: (_currency_order(r["currency"]), -(r["total"] or 0))):
         table.rows.append(
-            [str(names.get(row[path], row[path])), row["n"], row["total"], _ratio(row["total"] or 0, grand)]
+            [
+                str(names.get(row[path], row[path])),
+                row["currency"],
+                row["n"],
+                row["total"],
+                _ratio(row["total"] or 0, per_currency[row["currency"]]),
+            ]
         )
+    table.note = CURRENCY_NOTE
     return table
 
 
@@ -267,9 +304,11 @@ def top_customers(*, user, filters) -> Table:
     rows = (
         _revenue_orders(user, filters)
         .order_by()
-        .values("customer", "customer__name", "customer__email", "customer__phone", "customer__owner__username")
+        .values(
+            "customer", "customer__name", "customer__email", "customer__phone", "customer__owner__username", "currency"
+        )
         .annotate(n=Count("id"), total=Sum("total"))
-        .order_by("-total", "customer")[:TOP_CUSTOMERS]
+        .order_by("-total", "customer", "currency")[:TOP_CUSTOMERS]
     )
     table = Table(
         [
@@ -277,10 +316,12 @@ def top_customers(*, user, filters) -> Table:
             (_("E-mail"), TEXT),
             (_("Phone"), TEXT),
             (_("Owner"), TEXT),
+            (_("Currency"), TEXT),
             (_("Orders"), COUNT),
             (_("Revenue"), MONEY),
         ]
     )
+    table.note = CURRENCY_NOTE
     for row in rows:
         table.rows.append(
             [
@@ -288,6 +329,7 @@ def top_customers(*, user, filters) -> Table:
                 masker.email(row["customer__email"]),
                 masker.phone(row["customer__phone"]),
                 row["customer__owner__username"],
+                row["currency"],
                 row["n"],
                 row["total"],
             ]
@@ -311,6 +353,7 @@ def contract_expiry(*, user, filters) -> Table:
             (_("Contract"), TEXT),
             (_("Customer"), TEXT),
             (_("Owner"), TEXT),
+            (_("Currency"), TEXT),
             (_("Amount"), MONEY),
             (_("Ordered"), MONEY),
         ]
@@ -323,6 +366,7 @@ def contract_expiry(*, user, filters) -> Table:
                 contract.number,
                 masker.text(contract.customer.name),
                 contract.owner.get_username(),
+                contract.currency,
                 contract.amount,
                 contract.ordered_amount,
             ]
@@ -390,7 +434,7 @@ REPORTS = [
     Report(
         "revenue",
         _("Revenue by group"),
-        _("Revenue of the orders placed in the range, by the customer's industry or tier."),
+        _("Revenue of the orders placed in the range, by the customer's industry, tier or region."),
         revenue,
         REVENUE_GROUPINGS,
     ),

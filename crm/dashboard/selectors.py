@@ -4,7 +4,11 @@ The role sections read the summary rows (`DashboardFact`) the scheduler refreshe
 has the owner visibility follows (the customer's owner; the deal's owner for opportunities),
 so a user's share is a filter on the owner — every row for a user who sees every record of
 the source, only their own for the rest. Short lists (contracts ending soon, orders in
-fulfilment, contracts awaiting a decision) are read live from the visible querysets."""
+fulfilment, contracts awaiting a decision) are read live from the visible querysets.
+
+Money is never added across currencies: the money figures (`MONEY_KINDS`) have one row per
+currency, and the sections show one currency at a time — the default one unless the page
+asks for another the user has figures in (`dashboard_currencies`)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -12,8 +16,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,16 +56,21 @@ SECTIONS = [
     ("signatory", Role.SIGNATORY, _("Signatory")),
     ("service", Role.SERVICE_MANAGER, _("Service desk")),
 ]
+#: The kinds of figure whose amounts are money, kept per currency.
+MONEY_KINDS = [FactKind.PIPELINE, FactKind.CLOSED, FactKind.SIGNED, FactKind.EXECUTION]
 ENDING_WITHIN_DAYS = 60
 LIST_LENGTH = 10
 MONTHS_SHOWN = 12
 WEEKS_SHOWN = 12
 
 
-def facts(*, user: Viewer, kind: str) -> QuerySet[DashboardFact]:
+def facts(*, user: Viewer, kind: str, currency: str | None = None) -> QuerySet[DashboardFact]:
     """The summary rows of one kind the user may count: all of them for a user who sees every
-    record of the source, their own for one who sees their own, none otherwise."""
+    record of the source, their own for one who sees their own, none otherwise; of a money
+    kind, only those in `currency` when it is given."""
     rows = DashboardFact.objects.filter(kind=kind)
+    if currency is not None and kind in MONEY_KINDS:
+        rows = rows.filter(currency=currency)
     if user is None or not user.is_authenticated or not user.is_active:
         return rows.none()
     view, view_all = SOURCE_PERMISSIONS[FactKind(kind)]
@@ -71,15 +81,27 @@ def facts(*, user: Viewer, kind: str) -> QuerySet[DashboardFact]:
     return rows.none()
 
 
-def own_facts(*, user: Viewer, kinds: list[str]) -> dict[str, list[DashboardFact]]:
+def own_facts(*, user: Viewer, kinds: list[str], currency: str | None = None) -> dict[str, list[DashboardFact]]:
     """The user's own summary rows of several kinds (the rep's "my" figures, whatever else
-    they may see), read in one query."""
+    they may see), read in one query; of the money kinds, only those in `currency` when given."""
     by_kind: dict[str, list[DashboardFact]] = {kind: [] for kind in kinds}
     if user is None or not user.is_authenticated or not user.is_active:
         return by_kind
-    for row in DashboardFact.objects.filter(owner=user, kind__in=kinds):
+    rows = DashboardFact.objects.filter(owner=user, kind__in=kinds)
+    if currency is not None:
+        rows = rows.filter(~Q(kind__in=MONEY_KINDS) | Q(currency=currency))
+    for row in rows:
         by_kind[row.kind].append(row)
     return by_kind
+
+
+def dashboard_currencies(*, user: Viewer) -> list[str]:
+    """The currencies of the money figures the user may count: the default one first (there
+    even with no figures), then the others by code."""
+    found = {settings.DEFAULT_CURRENCY}
+    for kind in MONEY_KINDS:
+        found.update(facts(user=user, kind=kind).exclude(currency="").values_list("currency", flat=True).distinct())
+    return sorted(found, key=lambda code: (code != settings.DEFAULT_CURRENCY, code))
 
 
 def last_refresh() -> DashboardRefresh | None:
@@ -161,8 +183,10 @@ def forecast_rows(pipeline: Any, closed: Any, start: date, end: date) -> tuple[D
     return won, weighted
 
 
-def rep_section(*, user: Any, today: date) -> dict[str, Any]:
-    own = own_facts(user=user, kinds=[FactKind.PIPELINE, FactKind.CLOSED, FactKind.ORDERS, FactKind.BACKLOG])
+def rep_section(*, user: Any, today: date, currency: str) -> dict[str, Any]:
+    own = own_facts(
+        user=user, kinds=[FactKind.PIPELINE, FactKind.CLOSED, FactKind.ORDERS, FactKind.BACKLOG], currency=currency
+    )
     pipeline, closed = own[FactKind.PIPELINE], own[FactKind.CLOSED]
     forecast = []
     for _period, label, start, end in forecast_periods(today):
@@ -259,10 +283,10 @@ def forecast_chart(
     return chart
 
 
-def signed_chart(slug: str, user: Any, today: date) -> Chart:
+def signed_chart(slug: str, user: Any, today: date, currency: str) -> Chart:
     months = months_back(month_start(today), MONTHS_SHOWN)
     by_month: dict[date, list] = {month: [0, Decimal(0)] for month in months}
-    for row in facts(user=user, kind=FactKind.SIGNED).filter(period__gte=months[0]):
+    for row in facts(user=user, kind=FactKind.SIGNED, currency=currency).filter(period__gte=months[0]):
         slot = by_month.get(row.period) if row.period else None
         if slot is not None:
             slot[0] += row.count
@@ -280,9 +304,9 @@ def signed_chart(slug: str, user: Any, today: date) -> Chart:
     return chart
 
 
-def manager_section(*, user: Any, today: date) -> dict[str, Any]:
-    pipeline = list(facts(user=user, kind=FactKind.PIPELINE))
-    closed = list(facts(user=user, kind=FactKind.CLOSED))
+def manager_section(*, user: Any, today: date, currency: str) -> dict[str, Any]:
+    pipeline = list(facts(user=user, kind=FactKind.PIPELINE, currency=currency))
+    closed = list(facts(user=user, kind=FactKind.CLOSED, currency=currency))
     charts = [pipeline_chart("team_pipeline", pipeline)]
     for period, label, start, end in forecast_periods(today):
         title = _("Forecast against target: %(period)s") % {"period": label}
@@ -313,10 +337,10 @@ def manager_section(*, user: Any, today: date) -> dict[str, Any]:
         key=lambda row: row[0],
     )
     charts.append(win)
-    charts.append(signed_chart("signed_by_month", user, today))
+    charts.append(signed_chart("signed_by_month", user, today, currency))
 
     execution: dict[int, list] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    for row in facts(user=user, kind=FactKind.EXECUTION):
+    for row in facts(user=user, kind=FactKind.EXECUTION, currency=currency):
         execution[row.owner_id or 0][0] += row.amount
         execution[row.owner_id or 0][1] += row.extra
     names = _user_names(execution)
@@ -356,16 +380,16 @@ def manager_section(*, user: Any, today: date) -> dict[str, Any]:
     return {"charts": charts}
 
 
-def finance_section(*, user: Any, today: date) -> dict[str, Any]:
+def finance_section(*, user: Any, today: date, currency: str) -> dict[str, Any]:
     awaiting = approval_inbox(user=user)
     return {
-        "charts": [signed_chart("finance_signed_by_month", user, today)],
+        "charts": [signed_chart("finance_signed_by_month", user, today, currency)],
         "awaiting": list(awaiting[:LIST_LENGTH]),
         "awaiting_count": awaiting.count(),
     }
 
 
-def signatory_section(*, user: Any, today: date) -> dict[str, Any]:
+def signatory_section(*, user: Any, today: date, currency: str) -> dict[str, Any]:
     awaiting = (
         contract_list(user=user)
         .filter(status__in=[ContractStatus.APPROVED, ContractStatus.SIGNING])
@@ -374,13 +398,14 @@ def signatory_section(*, user: Any, today: date) -> dict[str, Any]:
         .order_by("decided_at", "id")
     )
     return {
-        "charts": [signed_chart("signatory_signed_by_month", user, today)],
+        "charts": [signed_chart("signatory_signed_by_month", user, today, currency)],
         "awaiting": list(awaiting[:LIST_LENGTH]),
         "awaiting_count": awaiting.count(),
     }
 
 
-def service_section(*, user: Any, today: date) -> dict[str, Any]:
+def service_section(*, user: Any, today: date, currency: str) -> dict[str, Any]:
+    """Counts only: the same whatever the currency."""
     backlog = {row["key"]: row["n"] for row in _grouped(facts(user=user, kind=FactKind.BACKLOG))}
     by_priority = Chart(
         "backlog_by_priority", _("Backlog by priority"), "bar", [(_("Open tickets"), COUNT)], label_header=_("Priority")
@@ -461,32 +486,40 @@ def sections_for(user: Viewer) -> list[tuple[str, Any]]:
     return [(name, title) for name, role, title in SECTIONS if role.value in groups]
 
 
-def dashboard_sections(*, user: Viewer, only: str | None = None) -> list[Section]:
+def dashboard_sections(*, user: Viewer, only: str | None = None, currency: str | None = None) -> list[Section]:
+    """The user's role sections; their money in `currency` (default: the default currency)."""
     today = timezone.localdate()
+    currency = currency or settings.DEFAULT_CURRENCY
     return [
-        Section(name, title, BUILDERS[name](user=user, today=today))
+        Section(name, title, BUILDERS[name](user=user, today=today, currency=currency))
         for name, title in sections_for(user)
         if only is None or name == only
     ]
 
 
-def dashboard_chart(*, user: Viewer, slug: str) -> Chart | None:
+def dashboard_chart(*, user: Viewer, slug: str, currency: str | None = None) -> Chart | None:
     """One chart of the user's sections, by its slug (None when the user has no such chart)."""
-    for section in dashboard_sections(user=user):
+    for section in dashboard_sections(user=user, currency=currency):
         for chart in section.charts:
             if chart.slug == slug:
                 return chart
     return None
 
 
-def dashboard_summary(*, user: Viewer) -> dict[str, Any]:
+def dashboard_summary(*, user: Viewer, currency: str = "") -> dict[str, Any]:
+    """The dashboard page; its money in `currency` when the user has figures in it, else in
+    the default currency."""
     customers = customer_list(user=user)
     counts = dict(customers.order_by().values_list("status").annotate(total=Count("id")))
+    currencies = dashboard_currencies(user=user)
+    currency = currency if currency in currencies else currencies[0]
     return {
         "status_counts": [(label, counts.get(value, 0), value) for value, label in CustomerStatus.choices],
         "customer_total": sum(counts.values()),
         "recent_customers": customers.order_by("-updated_at", "-id")[:8],
-        "sections": dashboard_sections(user=user),
+        "sections": dashboard_sections(user=user, currency=currency),
+        "currency": currency,
+        "currencies": currencies,
         "refreshed": last_refresh(),
         # The weighted forecast uses the win-probability model only where it beats the
         # per-stage defaults (crm.insight); the page says which.

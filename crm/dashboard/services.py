@@ -64,6 +64,7 @@ def _facts(now: Any) -> list[DashboardFact]:
                     key="" if key is None else str(row[key] or ""),
                     key2="" if key2 is None else str(row[key2] or ""),
                     period=row[period] if period else None,
+                    currency=row.get("currency") or "",
                     **{name: row[source] or 0 for name, source in fields.items()},
                 )
             )
@@ -73,7 +74,7 @@ def _facts(now: Any) -> list[DashboardFact]:
     # stage's), per owner, stage and month.
     pipeline = (
         with_win_probability(Opportunity.objects.open())
-        .values("owner", "stage", month=TruncMonth("expected_close_date"))
+        .values("owner", "stage", "currency", month=TruncMonth("expected_close_date"))
         .annotate(
             n=Count("id"),
             total=Sum("amount"),
@@ -85,7 +86,7 @@ def _facts(now: Any) -> list[DashboardFact]:
 
     closed = (
         Opportunity.objects.filter(stage__in=CLOSED_STAGES, closed_at__isnull=False)
-        .values("owner", "stage", month=TruncMonth("closed_at"))
+        .values("owner", "stage", "currency", month=TruncMonth("closed_at"))
         .annotate(
             n=Count("id"),
             total=Sum("amount"),
@@ -103,6 +104,7 @@ def _facts(now: Any) -> list[DashboardFact]:
                 period=row["month"].date() if hasattr(row["month"], "date") else row["month"],
                 count=row["n"],
                 amount=row["total"] or 0,
+                currency=row["currency"],
                 extra=Decimal(max(cycle.total_seconds(), 0) / 86400).quantize(Decimal("0.01")),
             )
         )
@@ -111,7 +113,7 @@ def _facts(now: Any) -> list[DashboardFact]:
         Contract.objects.filter(status__in=SIGNED_STATUSES)
         .annotate(signed_on=Max("signatures__signed_at"))
         .filter(signed_on__isnull=False)
-        .values("customer_owner", month=TruncMonth("signed_on"))
+        .values("customer_owner", "currency", month=TruncMonth("signed_on"))
         .annotate(n=Count("id"), total=Sum("amount"))
         .order_by()
     )
@@ -121,7 +123,7 @@ def _facts(now: Any) -> list[DashboardFact]:
 
     execution = (
         Contract.objects.filter(status__in=LIVE_CONTRACT_STATUSES)
-        .values("customer_owner", "status")
+        .values("customer_owner", "status", "currency")
         .annotate(n=Count("id"), total=Sum("amount"), ordered=Sum("ordered_amount"))
         .order_by()
     )

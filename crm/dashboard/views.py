@@ -20,7 +20,9 @@ class DashboardView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(selectors.dashboard_summary(user=self.request.user))
+        context.update(
+            selectors.dashboard_summary(user=self.request.user, currency=self.request.GET.get("currency", ""))
+        )
         return context
 
 
@@ -28,7 +30,11 @@ class ChartExportView(View):
     """One dashboard chart's table as CSV; a chart outside the user's sections is a 404."""
 
     def get(self, request, slug):
-        chart = selectors.dashboard_chart(user=request.user, slug=slug)
+        currencies = selectors.dashboard_currencies(user=request.user)
+        currency = request.GET.get("currency", "")
+        chart = selectors.dashboard_chart(
+            user=request.user, slug=slug, currency=currency if currency in currencies else currencies[0]
+        )
         if chart is None:
             raise Http404
         return csv_response(f"{slug}.csv", chart.header(), chart.csv_rows())

@@ -23,7 +23,8 @@ def fingerprint(*, seed: int, count: int, contacts_per_customer: int = 2, base: 
     data = DemoData(seed=seed, owner_ids=[11, 12, 13], contacts_per_customer=contacts_per_customer, now=NOW, base=base)
     rows = [
         (
-            vars(customer)
+            # The region follows from the city or country (no draw): left out too.
+            {name: value for name, value in vars(customer).items() if name != "region"}
             # A contact's mail language follows from the customer's kind (no draw): left out,
             # so the fingerprints still prove the draws are unchanged.
             | {"contacts": [without_language(vars(c)) for c in customer.contacts]}
@@ -61,3 +62,17 @@ def test_contacts_of_chinese_customers_read_chinese_the_others_english():
             assert contact.language == ("zh-hans" if chinese else "en"), (customer.name, contact.language)
             seen.add(contact.language)
     assert seen == {"en", "zh-hans"}
+
+
+def test_the_region_is_the_province_of_the_address_and_outside_china_abroad():
+    data = DemoData(seed=42, owner_ids=[11], contacts_per_customer=0, now=NOW)
+    regions = set()
+    for customer in data.customers(400):
+        regions.add(customer.region)
+        if customer.address.startswith("深圳市") or customer.address.startswith("广州市"):
+            assert customer.region == "guangdong"
+        elif customer.address.startswith("上海市"):
+            assert customer.region == "shanghai"
+        elif "United Kingdom" in customer.address or "United States" in customer.address:
+            assert customer.region == "outside_china"
+    assert {"guangdong", "shanghai", "outside_china"} <= regions and "" not in regions

@@ -195,3 +195,43 @@ def test_the_page_speaks_chinese(client_for, rep, deals):
     response = client.get(reverse("dashboard:home"), headers={"accept-language": "zh-hans"})
     text = response.content.decode()
     assert "按阶段的销售管道" in text
+
+
+def test_a_reps_totals_are_per_currency_never_added_across(client_for, rep, deals):
+    """EUR deals beside the CNY ones: the CNY figures leave them out, the EUR view shows only
+    them, and the page says which currency it shows and offers the others."""
+    mine, _theirs = deals
+    today = timezone.localdate()
+    OpportunityFactory(
+        customer=mine,
+        stage=OpportunityStage.PROPOSAL,
+        amount=Decimal("40000"),
+        currency="EUR",
+        expected_close_date=today,
+    )
+    OpportunityFactory(
+        customer=mine, stage=OpportunityStage.WON, amount=Decimal("5000"), currency="EUR", closed_at=timezone.now()
+    )
+    dashboard_refresh(actor=SYSTEM)
+
+    (cny,) = dashboard_sections(user=rep)
+    month, _quarter = cny.data["forecast"]
+    assert (month["won"], month["weighted"]) == (Decimal("20000.00"), Decimal("75000.00"))
+    (eur,) = dashboard_sections(user=rep, currency="EUR")
+    month, _quarter = eur.data["forecast"]
+    assert (month["won"], month["weighted"]) == (Decimal("5000.00"), Decimal("20000.00"))
+    assert rows([eur], "rep_pipeline")["Proposal"][:2] == [1, Decimal("40000.00")]
+
+    client = client_for(rep)
+    page = client.get(reverse("dashboard:home")).content.decode()
+    assert "Amounts in CNY" in page and 'href="?currency=EUR"' in page
+    assert "150,000.00" in page and "190,000" not in page  # 150,000 CNY + 40,000 EUR is no total
+    page = client.get(reverse("dashboard:home") + "?currency=EUR").content.decode()
+    assert "Amounts in EUR" in page and "40,000.00" in page and "150,000.00" not in page
+    # An unknown or hostile currency is the default one, never an error.
+    for value in ("XYZ", "<script>", "eur"):
+        page = client.get(reverse("dashboard:home"), {"currency": value})
+        assert page.status_code == 200 and "Amounts in CNY" in page.content.decode()
+    response = client.get(reverse("dashboard:chart_export", args=["rep_pipeline"]) + "?currency=EUR")
+    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
+    assert ["Proposal", "1", "40000.00", "20000.00"] in lines

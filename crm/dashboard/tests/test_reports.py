@@ -34,7 +34,7 @@ def sales(rep, other_rep):
     return mine, theirs
 
 
-def order_row(customer, total, status=OrderStatus.APPROVED):
+def order_row(customer, total, status=OrderStatus.APPROVED, currency="CNY"):
     """An order row as the demo data and benchmarks write it (the services are the orders app's
     own tests' business); the totals are what the report sums."""
     return Order.objects.create(
@@ -42,6 +42,7 @@ def order_row(customer, total, status=OrderStatus.APPROVED):
         customer=customer,
         owner=customer.owner,
         total=Decimal(total),
+        currency=currency,
         status=status,
         order_date=timezone.localdate(),
     )
@@ -89,7 +90,7 @@ def test_revenue_and_top_customers_respect_visibility_and_masking(client_for, re
     order_row(theirs, "9900.00")
     order_row(mine, "500.00", status=OrderStatus.CANCELLED)
     lines = get_csv(client_for(rep), reverse("dashboard:report", args=["revenue"]) + "?group=industry&format=csv")
-    assert lines[1] == ["Manufacturing", "1", "1200.0", "1.0"]
+    assert lines[1] == ["Manufacturing", "CNY", "1", "1200.0", "1.0"]
     top = get_csv(client_for(rep), reverse("dashboard:report", args=["top-customers"]) + "?format=csv")
     assert [line[0] for line in top[1:]] == ["Blue Lotus Textiles"]
     assert top[1][1] == "buyer@lotus.example.com"  # the owner sees the contact details
@@ -105,8 +106,8 @@ def test_the_xlsx_export_holds_the_same_rows(client_for, rep, sales):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = list(sheet.values)
-    assert values[0] == ("Outcome", "Reason", "Deals", "Amount", "Share")
-    assert values[1][:3] == ("Won", None, 1)
+    assert values[0] == ("Outcome", "Reason", "Currency", "Deals", "Amount", "Share")
+    assert values[1][:4] == ("Won", None, "CNY", 1)
 
 
 @pytest.mark.parametrize(
@@ -143,3 +144,32 @@ def test_the_range_filters_the_rows(client_for, manager, sales):
 
 def test_an_unknown_report_is_not_found(client_for, rep):
     assert client_for(rep).get(reverse("dashboard:report", args=["nope"])).status_code == 404
+
+
+def test_revenue_is_a_total_per_currency_never_a_sum_across(client_for, rep, sales):
+    """A rep's EUR and CNY orders: one row per currency, each share of its own currency."""
+    mine, _theirs = sales
+    order_row(mine, "1000.00", currency="CNY")
+    order_row(mine, "3000.00", currency="CNY")
+    order_row(mine, "250.00", currency="EUR")
+    url = reverse("dashboard:report", args=["revenue"]) + "?group=industry&format=csv"
+    lines = get_csv(client_for(rep), url)
+    assert lines[0] == ["Industry", "Currency", "Orders", "Revenue", "Share"]
+    assert lines[1:] == [["Manufacturing", "CNY", "2", "4000.0", "1.0"], ["Manufacturing", "EUR", "1", "250.0", "1.0"]]
+    top = get_csv(client_for(rep), reverse("dashboard:report", args=["top-customers"]) + "?format=csv")
+    assert [(line[4], line[6]) for line in top[1:]] == [("CNY", "4000.0"), ("EUR", "250.0")]
+    page = client_for(rep).get(reverse("dashboard:report", args=["revenue"])).content.decode()
+    assert "never added across currencies" in page
+    assert "4,250" not in page and "4250" not in page
+
+
+def test_revenue_by_region(client_for, rep, manager, sales):
+    mine, theirs = sales
+    mine.region = "guangdong"
+    mine.save()
+    order_row(mine, "1200.00")
+    order_row(theirs, "800.00")
+    lines = get_csv(client_for(manager), reverse("dashboard:report", args=["revenue"]) + "?group=region&format=csv")
+    assert lines[1:] == [["Guangdong", "CNY", "1", "1200.0", "0.6"], ["No region", "CNY", "1", "800.0", "0.4"]]
+    mine_only = get_csv(client_for(rep), reverse("dashboard:report", args=["revenue"]) + "?group=region&format=csv")
+    assert mine_only[1:] == [["Guangdong", "CNY", "1", "1200.0", "1.0"]]

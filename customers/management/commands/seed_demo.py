@@ -28,7 +28,12 @@ class Command(CrmCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=200, help="How many customers (default 200).")
+        parser.add_argument(
+            "--customers",
+            type=int,
+            default=600,
+            help="How many customers (default 600: enough order history for the insight models to learn from).",
+        )
         parser.add_argument("--contacts-per-customer", type=int, default=2, help="Contacts per customer (default 2).")
         parser.add_argument("--seed", type=int, default=42, help="Random seed: same seed, same data (default 42).")
         parser.add_argument(
