@@ -1,8 +1,11 @@
 from django.contrib import admin
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
 
 from crm.core.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, ServiceAdminMixin, WorkflowAdminMixin
 from marketing import services
-from marketing.models import Campaign, CampaignOpportunity, Recipient, Segment, Suppression
+from marketing.choices import RecipientStatus
+from marketing.models import Campaign, CampaignOpportunity, Recipient, ReturnedMail, Segment, Suppression
 
 
 @admin.register(Segment)
@@ -37,14 +40,25 @@ class SegmentAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 class RecipientInline(ReadOnlyInline):
     model = Recipient
-    fields = ["name", "email", "status", "sent_at", "clicked_at", "unsubscribed_at", "error"]
+    fields = [
+        "name",
+        "email",
+        "status",
+        "sent_at",
+        "clicked_at",
+        "replied_at",
+        "bounced_at",
+        "soft_bounces",
+        "unsubscribed_at",
+        "error",
+    ]
     max_num = 0
     show_change_link = False
 
 
 @admin.register(Campaign)
 class CampaignAdmin(WorkflowAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "segment", "status", "scheduled_at", "owner"]
+    list_display = ["name", "segment", "status", "scheduled_at", "owner", "bounced_count", "replied_count"]
     list_filter = ["status", "language"]
     search_fields = ["name"]
     list_select_related = ["segment", "owner"]
@@ -54,6 +68,24 @@ class CampaignAdmin(WorkflowAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields if obj is not None and obj.status != "draft" else []
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                bounced=Count("recipients", filter=Q(recipients__status=RecipientStatus.BOUNCED)),
+                replied=Count("recipients", filter=Q(recipients__replied_at__isnull=False)),
+            )
+        )
+
+    @admin.display(description=_("bounced"), ordering="bounced")
+    def bounced_count(self, obj):
+        return obj.bounced
+
+    @admin.display(description=_("replied"), ordering="replied")
+    def replied_count(self, obj):
+        return obj.replied
 
     def create_through_service(self, user, values):
         return services.campaign_create(actor=user, **values)
@@ -81,3 +113,20 @@ class CampaignOpportunityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         from marketing.models import Campaign as C
 
         return super().get_queryset(request).filter(campaign__in=C.objects.visible_to(request.user))
+
+
+@admin.register(ReturnedMail)
+class ReturnedMailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What `fetch_campaign_mail` read: bounces, automatic replies, replies, and the mail it
+    did not understand (kept and marked read in the mailbox, listed here)."""
+
+    list_display = ["received_at", "kind", "campaign", "recipient", "from_email", "subject", "status_code"]
+    list_filter = ["kind"]
+    search_fields = ["from_email", "subject", "address"]
+    list_select_related = ["campaign", "recipient"]
+
+    def get_queryset(self, request):
+        returned = super().get_queryset(request)
+        if request.user.is_superuser:
+            return returned
+        return returned.filter(campaign__in=Campaign.objects.visible_to(request.user))

@@ -26,3 +26,13 @@ class CampaignLanguage(models.TextChoices):
 class SuppressionReason(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
     BOUNCED = "bounced", _("Bounced")
+
+
+class ReturnedMailKind(models.TextChoices):
+    """What a message in the campaign mailbox turned out to be."""
+
+    HARD_BOUNCE = "hard_bounce", _("Bounced for good")
+    SOFT_BOUNCE = "soft_bounce", _("Bounced for now")
+    AUTO_REPLY = "auto_reply", _("Automatic reply")
+    REPLY = "reply", _("Reply")
+    UNRECOGNISED = "unrecognised", _("Not understood")

@@ -15,5 +15,8 @@ SENTENCES = {
     "campaign.cancelled": _("%(actor)s cancelled %(object)s: %(reason)s"),
     "campaign.test_sent": _("%(actor)s sent a test of %(object)s to %(to)s"),
     "campaign.unsubscribed": _("%(email)s unsubscribed through %(object)s"),
+    "campaign.recipient_bounced": _("The mail of %(object)s to %(email)s bounced for good (%(status)s)"),
+    "campaign.recipient_soft_bounced": _("The mail of %(object)s to %(email)s bounced for now (%(status)s)"),
+    "campaign.recipient_replied": _("%(email)s replied to %(object)s"),
     "campaign.opportunity_linked": _("%(actor)s opened the opportunity %(opportunity)s from %(object)s"),
 }

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.choices import CustomerStatus, CustomerTier, Industry, Region
 from marketing import workflow  # noqa: F401 - registers the campaign workflow with the engine
-from marketing.choices import CampaignLanguage, CampaignStatus, RecipientStatus, SuppressionReason
+from marketing.choices import CampaignLanguage, CampaignStatus, RecipientStatus, ReturnedMailKind, SuppressionReason
 from marketing.querysets import CampaignQuerySet, RecipientQuerySet, SegmentQuerySet
 
 SEGMENT_FIELDS = [
@@ -221,6 +221,13 @@ class Recipient(models.Model):
     clicked_at = models.DateTimeField(_("first click"), null=True, blank=True)
     click_count = models.PositiveIntegerField(_("clicks"), default=0)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    # SHA-256 of the token in the copy's return path (bounces+<token>@...) and Message-ID: a
+    # bounce or a reply names the recipient by it. Not the links' token, so knowing one
+    # address cannot unsubscribe anybody.
+    return_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
+    soft_bounces = models.PositiveIntegerField(_("temporary bounces"), default=0, db_default=0)
+    replied_at = models.DateTimeField(_("first reply"), null=True, blank=True)
 
     objects = RecipientQuerySet.as_manager()
 
@@ -261,6 +268,38 @@ class Suppression(models.Model):
 
     def __str__(self):
         return self.email
+
+
+class ReturnedMail(models.Model):
+    """One message read from the campaign mailbox (`fetch_campaign_mail`): a bounce, an
+    automatic reply, a recipient's reply, or something not understood, kept so the same
+    message read twice is taken once and an admin can see what came back."""
+
+    message_key = models.CharField(max_length=250, unique=True, editable=False)  # Message-ID, else the bytes' SHA-256
+    kind = models.CharField(_("kind"), max_length=20, choices=ReturnedMailKind.choices)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        Recipient, verbose_name=_("recipient"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_email = models.CharField(_("from"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    address = models.CharField(_("address that failed"), max_length=254, blank=True)
+    status_code = models.CharField(_("status code"), max_length=20, blank=True)
+    diagnostic = models.CharField(_("diagnostic"), max_length=500, blank=True)
+    received_at = models.DateTimeField(_("read"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("returned mail")
+        verbose_name_plural = _("returned mail")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ReturnedMailKind.values), name="returned_mail_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.subject}"
 
 
 class CampaignOpportunity(models.Model):

@@ -26,5 +26,6 @@ ROLE_PERMISSIONS = {
         "marketing.view_all_campaign",
         "marketing.send_campaign",
         "marketing.view_suppression",
+        "marketing.view_returnedmail",
     ],
 }

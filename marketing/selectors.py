@@ -18,6 +18,7 @@ from crm.core.tokens import token_hash
 from crm.core.types import Viewer
 from customers.models import Contact, Customer, Opportunity
 from marketing.choices import CampaignStatus, RecipientStatus
+from marketing.inbound import ReturnedMessage
 from marketing.models import Campaign, CampaignOpportunity, Recipient, Segment, Suppression
 from marketing.rendering import Sample
 from orders.choices import OrderStatus
@@ -195,6 +196,18 @@ def recipient_by_token(token: str) -> Recipient | None:
     return Recipient.objects.select_related("campaign").filter(token_hash=token_hash(token)).first()
 
 
+def returned_mail_recipient(parsed: ReturnedMessage) -> Recipient | None:
+    """The recipient a bounce or reply names: by a return-path or Message-ID token, else by
+    the quoted campaign and the address that failed."""
+    for token in parsed.return_tokens:
+        found = Recipient.objects.filter(return_token_hash=token_hash(token)).first()
+        if found is not None:
+            return found
+    if parsed.campaign_id and parsed.address:
+        return Recipient.objects.filter(campaign_id=parsed.campaign_id, email=parsed.address.lower()).first()
+    return None
+
+
 def recipient_list(*, campaign: Campaign) -> QuerySet[Recipient]:
     return campaign.recipients.order_by("id")
 
@@ -209,6 +222,8 @@ class Results:
     opportunity_amounts: dict[str, Decimal] = field(default_factory=dict)
     revenue: dict[str, Decimal] = field(default_factory=dict)
     contracts: int = 0
+    replied: int = 0
+    soft_bounced: int = 0
 
     @property
     def delivered(self) -> int:
@@ -216,7 +231,7 @@ class Results:
 
 
 def campaign_results(*, campaign: Campaign, user: Viewer) -> Results:
-    """Sent, failed, bounced, unsubscribed, clicked; the opportunities opened with the campaign
+    """Sent, failed, bounced, unsubscribed, clicked, replied; the opportunities opened with the campaign
     as their source (those the user may see listed, all counted), and the revenue of the signed
     contracts that came of them, by currency."""
     results = Results()
@@ -224,9 +239,13 @@ def campaign_results(*, campaign: Campaign, user: Viewer) -> Results:
         results.by_status[row["status"]] = row["n"]
     results.total = sum(results.by_status.values())
     clicks = campaign.recipients.aggregate(
-        clicked=Count("pk", filter=Q(clicked_at__isnull=False)), clicks=Coalesce(Sum("click_count"), 0)
+        clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
+        clicks=Coalesce(Sum("click_count"), 0),
+        replied=Count("pk", filter=Q(replied_at__isnull=False)),
+        soft_bounced=Count("pk", filter=Q(soft_bounces__gt=0)),
     )
     results.clicked, results.clicks = clicks["clicked"], clicks["clicks"]
+    results.replied, results.soft_bounced = clicks["replied"], clicks["soft_bounced"]
     linked = CampaignOpportunity.objects.filter(campaign=campaign).values("opportunity_id")
     opportunities = Opportunity.objects.filter(pk__in=linked)
     for row in opportunities.order_by().values("currency").annotate(total=Sum("amount")):

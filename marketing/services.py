@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -33,18 +33,26 @@ from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.choices import OpportunitySource
 from customers.models import Contact, Customer, Opportunity
 from customers.services import contact_marketing_consent_withdraw, opportunity_create
-from marketing.choices import CampaignStatus, RecipientStatus, SuppressionReason
+from marketing.choices import CampaignStatus, RecipientStatus, ReturnedMailKind, SuppressionReason
+from marketing.inbound import returned_parse
 from marketing.models import (
     CAMPAIGN_FIELDS,
     SEGMENT_FIELDS,
     Campaign,
     CampaignOpportunity,
     Recipient,
+    ReturnedMail,
     Segment,
     Suppression,
 )
 from marketing.rendering import links_in, render, render_subject, unknown_placeholders
-from marketing.selectors import campaign_reachable, campaign_sample_contact, recipient_by_token, sample_for
+from marketing.selectors import (
+    campaign_reachable,
+    campaign_sample_contact,
+    recipient_by_token,
+    returned_mail_recipient,
+    sample_for,
+)
 from marketing.workflow import WORKFLOW
 
 S = CampaignStatus
@@ -356,7 +364,24 @@ def _message(
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "X-CRM-Campaign": str(campaign.pk),
     }
+    if settings.MARKETING_REPLY_TO:
+        headers["Reply-To"] = settings.MARKETING_REPLY_TO
     return render_subject(subject, sample), text, headers
+
+
+def _mail_domain() -> str:
+    address = settings.MARKETING_BOUNCE_ADDRESS or settings.DEFAULT_FROM_EMAIL
+    return address.rpartition("@")[2] or "localhost"
+
+
+def _return_headers(campaign: Campaign, return_token: str) -> dict[str, str]:
+    """The copy's own Message-ID and, with MARKETING_BOUNCE_ADDRESS, its own return path
+    (VERP): a bounce or a reply names the recipient by the token in either."""
+    headers = {"Message-ID": f"<campaign.{campaign.pk}.{return_token}@{_mail_domain()}>"}
+    local, at, domain = settings.MARKETING_BOUNCE_ADDRESS.partition("@")
+    if at:
+        headers["Return-Path"] = f"<{local}+{return_token}@{domain}>"
+    return headers
 
 
 @transaction.atomic
@@ -406,18 +431,20 @@ def campaign_batch_hand(*, campaign_id: int) -> tuple[int, int, float]:
             recipient.save(update_fields=["handed_at", "status", "error"])
             continue
         token = secrets.token_urlsafe(24)
-        recipient.token_hash = token_hash(token)
+        # Hexadecimal: the return path's local part may come back lower-cased.
+        return_token = secrets.token_hex(24)
+        recipient.token_hash, recipient.return_token_hash = token_hash(token), token_hash(return_token)
         subject, body, headers = _message(campaign, contact, contact.language, token=token)
         outgoing = mail_send_on_commit(
             subject=subject,
             body=body,
             to=[recipient.email],
-            headers=headers,
+            headers={**headers, **_return_headers(campaign, return_token)},
             on_result=recipient_mail_result,
             on_result_args=(recipient.pk,),
         )
         recipient.mail_id = outgoing.pk
-        recipient.save(update_fields=["handed_at", "token_hash", "mail_id"])
+        recipient.save(update_fields=["handed_at", "token_hash", "return_token_hash", "mail_id"])
     left = campaign.recipients.filter(handed_at__isnull=True).count()
     return len(batch), left, size * 60 / rate
 
@@ -435,14 +462,108 @@ def recipient_mail_result(recipient_id: int, error: str) -> None:
             recipient.status, recipient.sent_at = RecipientStatus.SENT, timezone.now()
         elif error.startswith(BOUNCE_ERRORS):
             recipient.status, recipient.error = RecipientStatus.BOUNCED, error[:500]
+            recipient.bounced_at = timezone.now()
             Suppression.objects.get_or_create(
                 email=recipient.email.lower(),
                 defaults={"reason": SuppressionReason.BOUNCED, "campaign_id": recipient.campaign_id},
             )
         else:
             recipient.status, recipient.error = RecipientStatus.FAILED, error[:500]
-        recipient.save(update_fields=["status", "sent_at", "error"])
+        recipient.save(update_fields=["status", "sent_at", "error", "bounced_at"])
     campaign_finish_if_done(campaign_id=recipient.campaign_id)
+
+
+# --- what comes back: bounces and replies --------------------------------------------------
+
+
+@transaction.atomic
+def recipient_bounce(*, recipient_id: int, permanent: bool, status_code: str = "", diagnostic: str = "") -> Recipient:
+    """A bounce of the recipient's copy. Permanent (a 5.x.x status): the recipient is
+    bounced and the address goes on the suppression list, so no campaign mails it again.
+    Temporary (4.x.x): noted on the recipient (counted, its reason kept), nothing more."""
+    recipient = Recipient.objects.select_for_update().select_related("campaign").get(pk=recipient_id)
+    reason = " ".join(f"{status_code} {diagnostic}".split())[:500]
+    was_queued = recipient.status == RecipientStatus.QUEUED
+    extra = {"email": recipient.email, "status": status_code or "?", "diagnostic": diagnostic[:200]}
+    if permanent:
+        suppression, _created = Suppression.objects.get_or_create(
+            email=recipient.email.lower(),
+            defaults={"reason": SuppressionReason.BOUNCED, "campaign": recipient.campaign},
+        )
+        if recipient.bounced_at is not None:
+            return recipient  # the same bounce told twice (or by two servers)
+        before = recipient.status
+        if recipient.status in (RecipientStatus.QUEUED, RecipientStatus.SENT):
+            recipient.status = RecipientStatus.BOUNCED
+        recipient.bounced_at, recipient.error = timezone.now(), reason
+        recipient.save(update_fields=["status", "bounced_at", "error"])
+        audit_record(
+            actor=None,
+            action="campaign.recipient_bounced",
+            target=recipient.campaign,
+            changes=diff({"status": before}, {"status": recipient.status}),
+            extra=extra,
+        )
+    else:
+        recipient.soft_bounces += 1
+        recipient.error = reason
+        recipient.save(update_fields=["soft_bounces", "error"])
+        audit_record(actor=None, action="campaign.recipient_soft_bounced", target=recipient.campaign, extra=extra)
+    if was_queued:
+        campaign_finish_if_done(campaign_id=recipient.campaign_id)
+    return recipient
+
+
+@transaction.atomic
+def recipient_reply(*, recipient_id: int) -> Recipient:
+    """The recipient answered the campaign: counted once, in the campaign's results."""
+    recipient = Recipient.objects.select_for_update().select_related("campaign").get(pk=recipient_id)
+    if recipient.replied_at is None:
+        recipient.replied_at = timezone.now()
+        recipient.save(update_fields=["replied_at"])
+        audit_record(
+            actor=None, action="campaign.recipient_replied", target=recipient.campaign, extra={"email": recipient.email}
+        )
+    return recipient
+
+
+@transaction.atomic
+def returned_mail_receive(*, raw: bytes) -> tuple[ReturnedMail, bool]:
+    """Take one message of the campaign mailbox: record what it is and, for the recipient it
+    names, the bounce (`recipient_bounce`) or the reply (`recipient_reply`). An automatic
+    reply and what is not understood change nothing. The same message taken again (its
+    Message-ID, else its bytes) is not taken twice: (the record, whether it is new)."""
+    parsed = returned_parse(raw, bounce_local=settings.MARKETING_BOUNCE_ADDRESS.partition("@")[0])
+    existing = ReturnedMail.objects.filter(message_key=parsed.message_key).first()
+    if existing is not None:
+        return existing, False
+    recipient = returned_mail_recipient(parsed)
+    try:
+        with transaction.atomic():
+            returned = ReturnedMail.objects.create(
+                message_key=parsed.message_key,
+                kind=parsed.kind,
+                campaign_id=recipient.campaign_id if recipient else None,
+                recipient=recipient,
+                from_email=parsed.from_email,
+                subject=parsed.subject,
+                address=parsed.address,
+                status_code=parsed.status_code,
+                diagnostic=parsed.diagnostic,
+            )
+    except IntegrityError:  # taken meanwhile by another reader of the same mailbox
+        return ReturnedMail.objects.get(message_key=parsed.message_key), False
+    if recipient is not None:
+        if parsed.kind in (ReturnedMailKind.HARD_BOUNCE, ReturnedMailKind.SOFT_BOUNCE):
+            recipient_bounce(
+                recipient_id=recipient.pk,
+                permanent=parsed.kind == ReturnedMailKind.HARD_BOUNCE,
+                status_code=parsed.status_code,
+                diagnostic=parsed.diagnostic,
+            )
+        elif parsed.kind == ReturnedMailKind.REPLY:
+            recipient_reply(recipient_id=recipient.pk)
+    return returned, True
 
 
 # --- the recipient's links -----------------------------------------------------------------

@@ -21,12 +21,13 @@ import email
 import email.policy
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage, MIMEPart
+from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
-from html.parser import HTMLParser
 
 from django.conf import settings
 from django.utils.translation import gettext_noop
+
+from crm.core.mailparse import auto_reason, body_text, message_ids, tidy
 
 TICKET_NUMBER = re.compile(r"\[(TK-\d{4}-\d{6})\]", re.IGNORECASE)
 OUR_MESSAGE_ID = re.compile(r"<(TK-\d{4}-\d{6})\.r\d+\.[0-9a-f]+@([^>]+)>", re.IGNORECASE)
@@ -40,8 +41,6 @@ _QUOTE_HEADERS = [
     re.compile(r"^(From|发件人)\s*[:：]\s*.+"),
     re.compile(r"^_{10,}\s*$"),  # Outlook's rule above the quoted headers
 ]
-_AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
-_DAEMON_SENDERS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|noreply)@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -85,46 +84,6 @@ def reply_message_id(*, ticket_number: str, entry_id: int, token: str, domain: s
     return f"<{ticket_number}.r{entry_id}.{token}@{domain}>"
 
 
-class _TextFromHtml(HTMLParser):
-    """The visible text of an HTML part: scripts and styles dropped, blocks on their own lines."""
-
-    _BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "blockquote", "table"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in ("script", "style", "head"):
-            self._skipping += 1
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "head"):
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    parser = _TextFromHtml()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
-    return _tidy("\n".join(lines))
-
-
-def _tidy(text: str) -> str:
-    text = re.sub(r"\n{3,}", "\n\n", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return text.strip()
-
-
 def reply_text(body: str) -> str:
     """The new text of a reply: everything above the quoted original (or the whole text
     when nothing is quoted), without the trailing `>` lines."""
@@ -136,53 +95,8 @@ def reply_text(body: str) -> str:
         kept.append(line)
     while kept and (not kept[-1].strip() or kept[-1].lstrip().startswith(">")):
         kept.pop()
-    text = _tidy("\n".join(line for line in kept if not line.lstrip().startswith(">")))
-    return text or _tidy(body)
-
-
-def auto_reason(message: EmailMessage, from_email: str) -> str:
-    """Why this message was sent by a machine (RFC 3834 and the usual conventions), or ""."""
-    auto_submitted = str(message.get("Auto-Submitted", "")).strip().lower()
-    if auto_submitted and auto_submitted != "no":
-        return f"Auto-Submitted: {auto_submitted}"
-    if message.get_content_type() == "multipart/report":
-        return "delivery report"
-    for header in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"):
-        if message.get(header) and header != "X-Auto-Response-Suppress":
-            return header
-    precedence = str(message.get("Precedence", "")).strip().lower()
-    if precedence in _AUTO_PRECEDENCE:
-        return f"Precedence: {precedence}"
-    if str(message.get("Return-Path", "")).strip() == "<>":
-        return "empty Return-Path"
-    if _DAEMON_SENDERS.match(from_email):
-        return "sent by a mail system"
-    return ""
-
-
-def _decoded_text(part: MIMEPart) -> str:
-    try:
-        return part.get_content()
-    except (LookupError, UnicodeDecodeError):
-        # An unknown or lying charset: GB18030 covers GBK and GB2312, then bytes as latin-1.
-        decoded = part.get_payload(decode=True)
-        payload = decoded if isinstance(decoded, bytes) else b""
-        for charset in ("utf-8", "gb18030"):
-            try:
-                return payload.decode(charset)
-            except UnicodeDecodeError:
-                continue
-        return payload.decode("latin-1")
-
-
-def _body_of(message: EmailMessage) -> str:
-    plain = message.get_body(preferencelist=("plain",))
-    if plain is not None:
-        return _tidy(_decoded_text(plain))
-    html = message.get_body(preferencelist=("html",))
-    if html is not None:
-        return html_to_text(_decoded_text(html))
-    return ""
+    text = tidy("\n".join(line for line in kept if not line.lstrip().startswith(">")))
+    return text or tidy(body)
 
 
 def _attachments_of(message: EmailMessage) -> tuple[ParsedAttachment, ...]:
@@ -195,10 +109,6 @@ def _attachments_of(message: EmailMessage) -> tuple[ParsedAttachment, ...]:
         filename = part.get_filename() or "attachment"
         found.append(ParsedAttachment(filename=filename[:200], content_type=part.get_content_type(), content=content))
     return tuple(found)
-
-
-def _message_ids(value: str) -> list[str]:
-    return re.findall(r"<[^<>\s]+>", value or "")
 
 
 def mail_parse(raw: bytes) -> ParsedMail:
@@ -215,14 +125,14 @@ def mail_parse(raw: bytes) -> ParsedMail:
         subject = " ".join(str(message.get("Subject", "")).split())
     except (TypeError, ValueError, LookupError):
         subject = ""
-    references = _message_ids(str(message.get("In-Reply-To", ""))) + _message_ids(str(message.get("References", "")))
+    references = message_ids(str(message.get("In-Reply-To", ""))) + message_ids(str(message.get("References", "")))
     try:
         sent_at = parsedate_to_datetime(str(message["Date"])) if message.get("Date") else None
     except (TypeError, ValueError):
         sent_at = None
-    body = _body_of(message)
+    body = body_text(message)
     return ParsedMail(
-        message_id=(_message_ids(str(message.get("Message-ID", ""))) or [""])[0][:250],
+        message_id=(message_ids(str(message.get("Message-ID", ""))) or [""])[0][:250],
         from_email=address[:254],
         from_name=name[:200],
         subject=subject[:300],

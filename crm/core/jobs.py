@@ -59,6 +59,8 @@ def jobs() -> dict[str, Job]:
         "requeue_webhook_deliveries": Job("requeue_webhook_deliveries", ["--older-than-minutes", "10"], minute="*/10"),
         # The service desk's mailbox, every minute (nothing to do until one is configured).
         "fetch_ticket_mail": Job("fetch_ticket_mail", ["--if-configured"], minute="*"),
+        # The campaign mailbox: bounces and replies (nothing to do until one is configured).
+        "fetch_campaign_mail": Job("fetch_campaign_mail", ["--if-configured"], minute="*/5"),
         # Campaigns whose time has come start sending (and a stalled sender resumes).
         "send_due_campaigns": Job("send_due_campaigns", minute="*"),
         # The dashboards' summary figures (the pages say how fresh they are).

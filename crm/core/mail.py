@@ -53,7 +53,8 @@ def mail_send_on_commit(
     """Queue the mail; the task sends it once the current transaction commits (at once
     outside one). `on_result(*on_result_args, error)` runs in the worker after the final
     outcome: "" for delivered, or the reason it failed for good. `headers` are added to
-    the message (a Message-ID of our own, Reply-To); `attachments` are
+    the message (a Message-ID of our own, Reply-To; a Return-Path is the envelope sender,
+    where bounces go, and not sent as a header); `attachments` are
     `(filename, content, mimetype)` triples."""
     outgoing = OutgoingMail.objects.create(
         headers=dict(headers or {}),
@@ -103,8 +104,18 @@ def outgoing_mail_attempt(*, mail_id: int, final: bool, retry_errors: tuple[type
             return "skipped"
         outgoing.attempts += 1
         try:
+            headers = dict(outgoing.headers)
+            # A Return-Path names the envelope sender (where bounces go); the receiving
+            # server writes the header itself, so it is not sent as one.
+            envelope_sender = headers.pop("Return-Path", "").strip("<> ")
+            if envelope_sender:
+                headers.setdefault("From", settings.DEFAULT_FROM_EMAIL)
             message = EmailMessage(
-                outgoing.subject, outgoing.body, settings.DEFAULT_FROM_EMAIL, outgoing.to, headers=outgoing.headers
+                outgoing.subject,
+                outgoing.body,
+                envelope_sender or settings.DEFAULT_FROM_EMAIL,
+                outgoing.to,
+                headers=headers,
             )
             for attachment in outgoing.attachments.all():
                 message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)

@@ -380,6 +380,16 @@ SATISFACTION_LINK_DAYS = int(os.environ.get("SATISFACTION_LINK_DAYS", "14"))
 # never above the ceiling), and the click and unsubscribe requests per client address.
 MARKETING_SEND_RATE_PER_MINUTE = int(os.environ.get("MARKETING_SEND_RATE_PER_MINUTE", "600"))
 MARKETING_SEND_RATE_CEILING = int(os.environ.get("MARKETING_SEND_RATE_CEILING", "60000"))
+# Campaign mail goes out with a return path of its own per recipient (VERP):
+# MARKETING_BOUNCE_ADDRESS "bounces@crm.example.com" makes it bounces+<token>@crm.example.com,
+# so a bounce names its recipient even when it quotes nothing. Empty: the envelope sender is
+# DEFAULT_FROM_EMAIL, and bounces are matched by the headers they quote. The mailbox those
+# addresses (and replies, with MARKETING_REPLY_TO) arrive in is read by `fetch_campaign_mail`:
+# a Maildir (MARKETING_MAILDIR) or imaps://user:password@host[:port][/folder].
+MARKETING_BOUNCE_ADDRESS = os.environ.get("MARKETING_BOUNCE_ADDRESS", "")
+MARKETING_REPLY_TO = os.environ.get("MARKETING_REPLY_TO", "")
+MARKETING_MAILDIR = os.environ.get("MARKETING_MAILDIR", "")
+MARKETING_MAIL_IMAP_URL = os.environ.get("MARKETING_MAIL_IMAP_URL", "")
 # The public inquiry form: submissions per client address (count/period, like VERIFY_RATE_LIMIT).
 TICKET_FORM_RATE_LIMIT = os.environ.get("TICKET_FORM_RATE_LIMIT", "5/h")
 

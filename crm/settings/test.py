@@ -23,6 +23,7 @@ AUDIT_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="crm-test-audit-checkpoints-")
 VERIFY_RATE_LIMIT = "1000/m"
 TICKET_FORM_RATE_LIMIT = "1000/m"
 TICKET_MAIL_ADDRESS = "support@crm.localhost"
+MARKETING_BOUNCE_ADDRESS = "bounces@crm.localhost"
 # The multipart .eml fixture carries a 120 KiB PDF: above this limit.
 TICKET_ATTACHMENT_MAX_BYTES = 100 * 1024
 # Static files straight from the apps and static/, without collectstatic (the production

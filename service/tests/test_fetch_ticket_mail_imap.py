@@ -1,4 +1,4 @@
-"""`fetch_ticket_mail` against a real IMAP server: a private Dovecot (service/tests/dovecot.py)
+"""`fetch_ticket_mail` against a real IMAP server: a private Dovecot (crm/core/tests/dovecot.py)
 with real .eml messages delivered into its Maildir."""
 
 import imaplib
@@ -8,10 +8,10 @@ import itertools
 import pytest
 from django.core.management import CommandError, call_command
 
+from crm.core.tests.dovecot import dovecot_missing, dovecot_server
 from service.choices import TicketChannel
 from service.mail_models import InboundMail, InboundStatus
 from service.models import Ticket
-from service.tests.dovecot import dovecot_missing, dovecot_server
 from service.tests.mail_helpers import FIXTURE_NUMBER, desk_customer, eml, ticket_for
 
 pytestmark = [

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from service.mailparse import html_to_text, mail_parse, reply_message_id, reply_text
+from crm.core.mailparse import html_to_text
+from service.mailparse import mail_parse, reply_message_id, reply_text
 
 EML = Path(__file__).parent / "eml"
 OURS = "crm.localhost"

@@ -36,6 +36,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
             "watch_ticket_slas",
             "close_resolved_tickets",
             "fetch_ticket_mail",
+            "fetch_campaign_mail",
             "requeue_pending_mail",
             "requeue_webhook_deliveries",
             "refresh_dashboard",
@@ -49,6 +50,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
     assert tasks["train_approval_model"].crontab.day_of_week == "0", "weekly"
     assert tasks["fetch_ticket_mail"].crontab.minute == "*", "every minute"
     assert tasks["send_due_campaigns"].crontab.minute == "*", "every minute"
+    assert tasks["fetch_campaign_mail"].crontab.minute == "*/5", "every five minutes"
     assert (tasks["train_models"].crontab.hour, tasks["train_models"].crontab.day_of_week) == ("3", "*"), "nightly"
 
     tasks["verify_signatures"].enabled = False
@@ -66,13 +68,14 @@ def test_each_job_run_by_the_worker_records_its_outcome(task_worker):
     runs = {run.job: run for run in JobRun.objects.all()}
     assert set(runs) == set(jobs())
     names = ["expire_contracts", "close_delivered_orders", "verify_signatures", "write_audit_checkpoint"]
-    for name in [*names, "fetch_ticket_mail", "send_activity_reminders"]:
+    for name in [*names, "fetch_ticket_mail", "fetch_campaign_mail", "send_activity_reminders"]:
         assert runs[name].ok is True, runs[name].error
     assert "0 contract(s) expired." in runs["expire_contracts"].summary
     # Checkpoints are append-only, so another transactional test's may come first.
     written = re.search(r"Checkpoint #(\d+)", runs["write_audit_checkpoint"].summary)
     assert written and AuditCheckpoint.objects.filter(number=int(written.group(1))).exists()
     assert "No mailbox is configured" in runs["fetch_ticket_mail"].summary
+    assert "No mailbox is configured" in runs["fetch_campaign_mail"].summary
     assert runs["refresh_dashboard"].ok is True, runs["refresh_dashboard"].error
     assert "summary figure(s) refreshed" in runs["refresh_dashboard"].summary
     # Too little history to train on: a failed run, with the reason, not a crash.

@@ -173,6 +173,11 @@ def seeded(rep, manager, finance, signatory):
     )
     marketing_services.campaign_schedule(actor=manager, campaign_id=campaign.pk)
     marketing_services.campaign_start(actor=SYSTEM, campaign_id=campaign.pk)
+    # What came back: a temporary bounce whose diagnostic quotes the leak, and a reply (the
+    # recipients' list and the campaign's history show both).
+    copy = campaign.recipients.get()
+    marketing_services.recipient_bounce(recipient_id=copy.pk, permanent=False, status_code="4.2.2", diagnostic=LEAK)
+    marketing_services.recipient_reply(recipient_id=copy.pk)
     return {
         "segment": segment,
         "campaign": campaign,

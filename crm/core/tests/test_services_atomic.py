@@ -87,6 +87,7 @@ NOT_AUDITED = {
     "marketing.services.campaign_batch_hand": "hands mail to the queue; the campaign's start and end are audited",
     "marketing.services.recipient_mail_result": "a delivery outcome, kept on the recipient; the end is audited",
     "marketing.services.recipient_click": "a click count on the recipient; it changes no business record",
+    "marketing.services.returned_mail_receive": "a record of mail read; the bounce or reply it leads to is audited",
     "crm.core.imports.services.import_run_configure": "the options of a run not yet committed; no record changes",
     "crm.core.imports.services.import_run_check": "a dry run writes nothing; its result stays on the run",
     "crm.core.imports.services.import_run_start": "marks the run busy; the commit that follows is audited",
@@ -792,6 +793,13 @@ SERVICE_CALLS = {
         amount=Decimal("500.00"),
         expected_close_date=datetime.date(2027, 1, 31),
     ),
+    # What comes back: a person's reply, a temporary and then a permanent bounce of the copy,
+    # and the mailbox message that carries one.
+    "marketing.services.recipient_reply": lambda w: _call(
+        "marketing.services.recipient_reply", recipient_id=w.campaign.recipients.get().pk
+    ),
+    "marketing.services.recipient_bounce": lambda w: _marketing_bounced(w),
+    "marketing.services.returned_mail_receive": lambda w: _marketing_returned(w),
     # A training with too little history records its "not enough data" version.
     "crm.insight.services.model_train": lambda w: _call(
         "crm.insight.services.model_train", actor=SYSTEM, kind="segments"
@@ -948,6 +956,24 @@ def _marketing_token(w):
 
     w.campaign.recipients.update(token_hash=token_hash("atomic-token"))
     return "atomic-token"
+
+
+def _marketing_bounced(w):
+    from marketing.models import Recipient, Suppression
+
+    recipient_id = w.campaign.recipients.get().pk
+    _call("marketing.services.recipient_bounce", recipient_id=recipient_id, permanent=False, status_code="4.2.2")
+    _call("marketing.services.recipient_bounce", recipient_id=recipient_id, permanent=True, status_code="5.1.1")
+    bounced = Recipient.objects.get(pk=recipient_id)
+    assert bounced.soft_bounces == 1 and bounced.bounced_at is not None
+    assert Suppression.objects.filter(email="buyer@atomic-tea.example.com").exists()
+
+
+def _marketing_returned(w):
+    from marketing.models import ReturnedMail
+
+    returned, new = _call("marketing.services.returned_mail_receive", raw=_raw_mail("x@y.example", "Hi", "atomic-r"))
+    assert new and ReturnedMail.objects.filter(pk=returned.pk, kind="unrecognised").exists()
 
 
 def _marketing_consent_withdrawn(w):
