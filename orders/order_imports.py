@@ -36,7 +36,7 @@ from crm.core.imports import values as parse
 from crm.core.imports.registry import CREATE, ERROR, SKIP, Column, ImportContext, Importer, Row
 from customers.models import Customer
 from customers.selectors import customers_matching, duplicate_keys
-from orders import services
+from orders import selectors, services
 from orders.models import Order, Product
 
 HEADER_FIELDS = ("customer_ref", "customer", "contract", "order_date", "delivered_on", "currency", "notes", "owner")
@@ -284,7 +284,7 @@ class PastOrderImporter(Importer):
                 planned = {} if context.write else context.seen.setdefault("contract-cents", {})
                 earlier = Decimal(planned.get(contract.number, 0)) / 100
                 try:
-                    services.order_contract_fit_check(
+                    selectors.order_contract_fit(
                         contract=contract,
                         customer=customer,
                         order_date=order["order_date"],

@@ -23,9 +23,8 @@ from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from contracts.choices import ContractStatus
 from contracts.models import Contract, ContractTemplate
-from contracts.selectors import contract_list, contract_lock_for_orders, contract_signed_terms
+from contracts.selectors import contract_list, contract_lock_for_orders
 from contracts.services import contract_create, contract_ordered_amount_set
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.context import current_context
@@ -37,7 +36,7 @@ from crm.core.services import reference_row_save
 from crm.core.tokens import token_hash
 from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.choices import OpportunityStage
-from customers.models import Contact, Customer, Opportunity
+from customers.models import Contact, Opportunity
 from customers.selectors import customer_list
 from customers.services import opportunity_stage_move
 from orders.choices import OrderStatus as S
@@ -61,6 +60,7 @@ from orders.models import (
 from orders.pdf import quote_pdf
 from orders.selectors import (
     order_approval_reasons,
+    order_contract_fit,
     quote_approval_reasons,
     quote_link_by_id,
     quote_link_usable_check,
@@ -169,51 +169,6 @@ def _lines_snapshot(lines: Iterable[OrderLine]) -> list[list[str]]:
 # --- the contract fit ------------------------------------------------------------------------
 
 
-def _contract_fit_check(
-    *,
-    contract: Contract,
-    customer: Customer,
-    order_date: datetime.date,
-    currency: str,
-    total: Decimal,
-    exclude_order_id: int | None = None,
-    planned: Decimal = Decimal(0),
-) -> Decimal:
-    """Refuse an order that does not fit its contract's signed terms; the caller holds the
-    contract's lock. A contract whose signatures do not verify refuses, naming what changed.
-
-    Returns the contract's ordered amount including this order."""
-    if contract.customer_id != customer.pk:
-        raise DomainError(_("The contract belongs to another customer."), field="contract")
-    if contract.status != ContractStatus.ACTIVE:
-        raise DomainError(
-            _("Contract %(number)s is %(status)s; orders need an active contract.")
-            % {"number": contract.number, "status": contract.get_status_display().lower()},
-            field="contract",
-        )
-    signed = contract_signed_terms(contract, field="contract")
-    if not signed.start_date <= order_date <= signed.end_date:
-        raise DomainError(
-            _("The order date must lie within the contract period, %(start)s to %(end)s.")
-            % {"start": signed.start_date, "end": signed.end_date},
-            field="order_date",
-        )
-    if currency != signed.currency:
-        raise DomainError(_("The contract is in %(currency)s.") % {"currency": signed.currency}, field="currency")
-    others = Order.objects.filter(contract=contract, status__in=LIVE)
-    if exclude_order_id is not None:
-        others = others.exclude(pk=exclude_order_id)
-    used = (others.aggregate(total=Sum("total"))["total"] or Decimal(0)) + planned
-    remaining = signed.amount - used
-    if total > remaining:
-        raise DomainError(
-            _("The order total %(total)s exceeds the contract's remaining %(remaining)s.")
-            % {"total": _money(total, currency), "remaining": _money(remaining, signed.currency)},
-            field="contract",
-        )
-    return used + total
-
-
 def _contract_sum_refresh(contract: Contract, *, actor: User, order: Order) -> None:
     """Record the contract's live-order sum after `order` changed; the caller holds its lock."""
     used = Order.objects.filter(contract=contract, status__in=LIVE).aggregate(total=Sum("total"))["total"]
@@ -253,7 +208,7 @@ def order_create(
     priced = _priced_lines(lines, currency=currency)
     total = sum((line.line_total for line in priced), Decimal(0))
     if contract is not None:
-        _contract_fit_check(contract=contract, customer=customer, order_date=order_date, currency=currency, total=total)
+        order_contract_fit(contract=contract, customer=customer, order_date=order_date, currency=currency, total=total)
     order = Order(
         customer=customer, contract=contract, order_date=order_date, currency=currency, notes=notes, owner=actor
     )
@@ -275,23 +230,6 @@ def order_create(
         extra={"total": str(total), "lines": _lines_snapshot(priced)},
     )
     return order
-
-
-def order_contract_fit_check(
-    *,
-    contract: Contract,
-    customer: Customer,
-    order_date: datetime.date,
-    currency: str,
-    total: Decimal,
-    planned: Decimal = Decimal(0),
-) -> None:
-    """The contract fit of an order about to be placed, without a lock: an import's check
-    asks it for each order, `planned` being the file's earlier orders on the same contract;
-    the services check again under the contract's lock."""
-    _contract_fit_check(
-        contract=contract, customer=customer, order_date=order_date, currency=currency, total=total, planned=planned
-    )
 
 
 def _past_lines(lines: Sequence[LineValues], *, currency: str) -> list[OrderLine]:
@@ -379,7 +317,7 @@ def order_import_past(
     priced = _past_lines(lines, currency=currency)
     total = sum((line.line_total for line in priced), Decimal(0))
     if contract is not None:
-        _contract_fit_check(contract=contract, customer=customer, order_date=order_date, currency=currency, total=total)
+        order_contract_fit(contract=contract, customer=customer, order_date=order_date, currency=currency, total=total)
     kept: dict[str, Any] = {}
     if keep_history and owner is not None and owner != actor:
         if not owner.is_active:
@@ -489,7 +427,7 @@ def order_update(
     priced = _priced_lines(lines, currency=order.currency, existing={line.pk: line for line in before_lines})
     order.total = sum((line.line_total for line in priced), Decimal(0))
     if contract is not None:
-        _contract_fit_check(
+        order_contract_fit(
             contract=contract,
             customer=order.customer,
             order_date=order.order_date,
@@ -551,7 +489,7 @@ def _order_locked_with_contract(actor: Actor, order_id: int, action: str = "view
 def _check_still_fits(order: Order) -> None:
     """An order moving forward must still fit its contract (it may have ended meanwhile)."""
     if order.contract is not None:
-        _contract_fit_check(
+        order_contract_fit(
             contract=order.contract,
             customer=order.customer,
             order_date=order.order_date,
