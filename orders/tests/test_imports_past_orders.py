@@ -206,3 +206,17 @@ def test_the_command_and_the_browser_import_past_orders(client, manager, shop, t
     assert run.state == "checked" and run.created_count == 1
     client.post(reverse("imports:run_commit", args=[run.pk]), {})
     assert Order.objects.get(external_ref="B-1").status == OrderStatus.DELIVERED
+
+
+def test_an_order_split_by_the_engines_batches_is_refused_naming_where_to_split(manager, shop):
+    rows = [["order no", "customer ref", "date", "sku", "qty", "price"]]
+    rows += [["BIG", "C-100", "2026-02-01", "V-1", "1", "1"]] * 2001
+    run = services.import_run_create(actor=manager, kind="orders", file_name="big.csv", content=csv_bytes(rows))
+    run = services.import_run_check(actor=manager, run_id=run.pk, background=False)
+    found = outcomes(run)
+    assert found[2] == ("create", "Order BIG, 2000.00 CNY: line 1 of 2000.")
+    assert found[2002] == (
+        "error",
+        "Order BIG began at row 2: put its rows together (a file is read in parts of 2,000 rows; "
+        "split it before row 2).",
+    )
