@@ -16,9 +16,12 @@ class CustomersConfig(AppConfig):
         history_sentences_register(SENTENCES)
         waiting_counter_register("my_day", my_day_count)
         subscribe()
+        from crm.core.imports.registry import importer_register
         from customers.imports import register
+        from customers.opportunity_imports import OpportunityImporter
 
         register()
+        importer_register(OpportunityImporter())
         from crm.core.search import search_provider_register
         from customers.search import PROVIDERS
 

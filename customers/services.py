@@ -486,31 +486,61 @@ def opportunity_create(
     named). `values`: source, next_step, next_step_date, probability_override."""
     if actor is not SYSTEM and not cast(User, actor).has_perm("customers.add_opportunity"):
         raise DomainError(_("You may not create opportunities."))
+    customer = _opportunity_customer(actor, customer)
+    return _opportunity_open(
+        actor,
+        customer=customer,
+        owner=_opportunity_owner_for(actor, owner, customer),
+        title=title,
+        amount=amount,
+        currency=currency,
+        expected_close_date=expected_close_date,
+        stage=stage,
+        **values,
+    )
+
+
+def _opportunity_customer(actor: Actor, customer: Customer | int) -> Customer:
     customers = Customer.objects.all() if actor is SYSTEM else Customer.objects.visible_to(actor, "view")
     found = customers.filter(pk=getattr(customer, "pk", customer)).first()
     if found is None:
         raise DomainError(_("Choose a customer you may see."), field="customer")
-    customer = found
+    return found
+
+
+def _opportunity_open(
+    actor: Actor,
+    *,
+    customer: Customer,
+    owner: User,
+    stage: str,
+    currency: str = "",
+    created_at: datetime.datetime | None = None,
+    extra: dict[str, Any] | None = None,
+    **values: Any,
+) -> Opportunity:
+    """Write a new deal, its first stage-change row and its `opportunity.created` event."""
     if stage not in OPEN_STAGES:
         raise DomainError(_("A new opportunity starts in an open stage."), field="stage")
     now = timezone.now()
     opportunity = Opportunity(
         customer=customer,
-        title=title,
-        amount=amount,
+        owner=owner,
         currency=currency or settings.DEFAULT_CURRENCY,
-        expected_close_date=expected_close_date,
-        owner=_opportunity_owner_for(actor, owner, customer),
         stage=stage,
-        stage_entered_at=now,
-        created_at=now,
+        stage_entered_at=created_at or now,
+        created_at=created_at or now,
         updated_at=now,
         **values,
     )
     opportunity.full_clean(exclude=["customer", "owner"], validate_constraints=False)
     opportunity.save(force_insert=True)
     OpportunityStageChange.objects.create(
-        opportunity=opportunity, from_stage="", to_stage=stage, changed_by=audit_actor(actor), changed_at=now
+        opportunity=opportunity,
+        from_stage="",
+        to_stage=stage,
+        changed_by=audit_actor(actor),
+        changed_at=created_at or now,
     )
     audit_record(
         actor=audit_actor(actor),
@@ -518,7 +548,58 @@ def opportunity_create(
         target=opportunity,
         parent=customer,
         changes=diff({}, snapshot(opportunity, [*OPPORTUNITY_FIELDS, "stage"])),
+        extra=extra,
     )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_import_create(
+    *,
+    actor: User,
+    customer: Customer,
+    stage: str = OpportunityStage.PROSPECTING,
+    owner: User | None = None,
+    lost_reason: LostReason | int | None = None,
+    created_at: datetime.datetime | None = None,
+    keep_history: bool = False,
+    source_file: str = "",
+    **values: Any,
+) -> Opportunity:
+    """One opportunity from an import row, by the rules of `opportunity_create`, then won or
+    lost by the stage step when the file says so (the step table decides whether the actor
+    may). With `keep_history` an administrator keeps the original owner (any active user)
+    and creation date; the `opportunity.created` event names the file and what was kept."""
+    if not actor.has_perm("customers.add_opportunity"):
+        raise DomainError(_("You may not create opportunities."))
+    if keep_history and not actor.has_perm("imports.import_history"):
+        raise DomainError(_("Only an administrator may keep original owners and dates."))
+    customer = _opportunity_customer(actor, customer)
+    kept: dict[str, Any] = {}
+    if keep_history and owner is not None and owner != actor:
+        if not owner.is_active:
+            raise DomainError(_("%(name)s is not an active user.") % {"name": owner.get_username()}, field="owner")
+        kept["owner"] = owner.get_username()
+    else:
+        owner = _opportunity_owner_for(actor, owner, customer)
+    if keep_history and created_at is not None:
+        kept["created_at"] = created_at.isoformat()
+    else:
+        created_at = None
+    closing = stage if stage in CLOSED_STAGES else None
+    opportunity = _opportunity_open(
+        actor,
+        customer=customer,
+        owner=owner,
+        stage=OpportunityStage.PROSPECTING if closing else stage,
+        created_at=created_at,
+        extra={"import": source_file, **({"kept_original": kept} if kept else {})},
+        **values,
+    )
+    if closing == OpportunityStage.WON:
+        return opportunity_win(actor=actor, opportunity_id=opportunity.pk)
+    if closing == OpportunityStage.LOST:
+        return opportunity_lose(actor=actor, opportunity_id=opportunity.pk, lost_reason=lost_reason)
     return opportunity
 
 

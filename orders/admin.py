@@ -51,7 +51,7 @@ class OrderAdmin(WorkflowAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
 
     list_display = ["number", "customer", "contract", "order_date", "status", "total", "currency", "owner"]
     list_filter = ["status", "currency", "order_date"]
-    search_fields = ["number", "customer__name", "contract__number"]
+    search_fields = ["number", "external_ref", "customer__name", "contract__number"]
     list_select_related = ["customer", "contract", "owner"]
     date_hierarchy = "order_date"
     inlines = [OrderLineInline]
@@ -67,6 +67,7 @@ class OrderAdmin(WorkflowAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
         "status",
         "owner",
         "notes",
+        "external_ref",
         "approval_reasons",
         "submitted_by",
         "approved_by",

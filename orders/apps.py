@@ -20,6 +20,9 @@ class OrdersConfig(AppConfig):
 
         for provider in PROVIDERS:
             search_provider_register(provider)
+        from crm.core.imports.registry import importer_register
         from orders.imports import register
+        from orders.order_imports import PastOrderImporter
 
         register()
+        importer_register(PastOrderImporter())

@@ -71,6 +71,15 @@ class Order(SensibleDatesMixin, models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
     )
     notes = models.TextField(_("notes"), blank=True)
+    # The number a past order had in the system it was imported from (orders.order_imports).
+    external_ref = models.CharField(
+        _("external number"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",  # rows bulk-loaded with COPY (the demo, benchmarks) leave it out
+        editable=False,
+    )
     approval_reasons = models.JSONField(_("why approval is needed"), default=list, blank=True, editable=False)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
@@ -106,6 +115,9 @@ class Order(SensibleDatesMixin, models.Model):
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
             models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="order_currency_code"),
+            models.UniqueConstraint(
+                fields=["external_ref"], condition=~Q(external_ref=""), name="order_unique_external_ref"
+            ),
         ]
         indexes = [
             models.Index(fields=["-order_date", "-id"], name="order_date_idx"),

@@ -1,5 +1,6 @@
 """Reads of the catalog, orders and quotes that start from what the user may see."""
 
+import datetime
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus
 from contracts.models import Contract
-from contracts.selectors import contract_integrity, contract_list
+from contracts.selectors import contract_integrity, contract_list, contract_signed_terms
 from crm.core.audit import audit_history
 from crm.core.exceptions import DomainError
 from crm.core.gram_search import search_filter
@@ -23,6 +24,7 @@ from customers.models import Customer, Opportunity
 from customers.selectors import customer_list
 from orders.choices import OrderStatus, QuoteStatus
 from orders.models import Order, Product, Quote, QuoteDiscountLimit, QuoteLine, QuoteLink, QuoteTermsTemplate
+from orders.workflow import LIVE
 
 # --- catalog -------------------------------------------------------------------------------
 
@@ -271,3 +273,49 @@ def opportunity_may_quote(*, user: Viewer, opportunity: Opportunity) -> bool:
 def opportunity_quotes(*, user: Viewer, opportunity: Opportunity) -> QuerySet[Quote]:
     """An opportunity's quotes the user may see, newest revision first (its page's card)."""
     return quote_list(user=user).filter(opportunity=opportunity).order_by("-created_at", "-id")[:20]
+
+
+def order_contract_fit(
+    *,
+    contract: Contract,
+    customer: Customer,
+    order_date: datetime.date,
+    currency: str,
+    total: Decimal,
+    exclude_order_id: int | None = None,
+    planned: Decimal = Decimal(0),
+) -> Decimal:
+    """Refuse an order that does not fit its contract's signed terms. The services call it
+    holding the contract's lock; an import's dry run calls it without, `planned` being the
+    file's earlier orders on the same contract. A contract whose signatures do not verify refuses, naming what changed.
+
+    Returns the contract's ordered amount including this order."""
+    if contract.customer_id != customer.pk:
+        raise DomainError(_("The contract belongs to another customer."), field="contract")
+    if contract.status != ContractStatus.ACTIVE:
+        raise DomainError(
+            _("Contract %(number)s is %(status)s; orders need an active contract.")
+            % {"number": contract.number, "status": contract.get_status_display().lower()},
+            field="contract",
+        )
+    signed = contract_signed_terms(contract, field="contract")
+    if not signed.start_date <= order_date <= signed.end_date:
+        raise DomainError(
+            _("The order date must lie within the contract period, %(start)s to %(end)s.")
+            % {"start": signed.start_date, "end": signed.end_date},
+            field="order_date",
+        )
+    if currency != signed.currency:
+        raise DomainError(_("The contract is in %(currency)s.") % {"currency": signed.currency}, field="currency")
+    others = Order.objects.filter(contract=contract, status__in=LIVE)
+    if exclude_order_id is not None:
+        others = others.exclude(pk=exclude_order_id)
+    used = (others.aggregate(total=Sum("total"))["total"] or Decimal(0)) + planned
+    remaining = signed.amount - used
+    if total > remaining:
+        raise DomainError(
+            _("The order total %(total)s exceeds the contract's remaining %(remaining)s.")
+            % {"total": _money(total, currency), "remaining": _money(remaining, signed.currency)},
+            field="contract",
+        )
+    return used + total

@@ -23,9 +23,8 @@ from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from contracts.choices import ContractStatus
 from contracts.models import Contract, ContractTemplate
-from contracts.selectors import contract_list, contract_lock_for_orders, contract_signed_terms
+from contracts.selectors import contract_list, contract_lock_for_orders
 from contracts.services import contract_create, contract_ordered_amount_set
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.context import current_context
@@ -38,7 +37,7 @@ from crm.core.tokens import token_hash
 from crm.core.versions import version_check
 from crm.core.workflow import SYSTEM, Actor, audit_actor
 from customers.choices import OpportunityStage
-from customers.models import Contact, Customer, Opportunity
+from customers.models import Contact, Opportunity
 from customers.selectors import customer_list
 from customers.services import opportunity_stage_move
 from orders.choices import OrderStatus as S
@@ -62,6 +61,7 @@ from orders.models import (
 from orders.pdf import quote_pdf
 from orders.selectors import (
     order_approval_reasons,
+    order_contract_fit,
     quote_approval_reasons,
     quote_link_by_id,
     quote_link_usable_check,
@@ -170,50 +170,6 @@ def _lines_snapshot(lines: Iterable[OrderLine]) -> list[list[str]]:
 # --- the contract fit ------------------------------------------------------------------------
 
 
-def _contract_fit_check(
-    *,
-    contract: Contract,
-    customer: Customer,
-    order_date: datetime.date,
-    currency: str,
-    total: Decimal,
-    exclude_order_id: int | None = None,
-) -> Decimal:
-    """Refuse an order that does not fit its contract's signed terms; the caller holds the
-    contract's lock. A contract whose signatures do not verify refuses, naming what changed.
-
-    Returns the contract's ordered amount including this order."""
-    if contract.customer_id != customer.pk:
-        raise DomainError(_("The contract belongs to another customer."), field="contract")
-    if contract.status != ContractStatus.ACTIVE:
-        raise DomainError(
-            _("Contract %(number)s is %(status)s; orders need an active contract.")
-            % {"number": contract.number, "status": contract.get_status_display().lower()},
-            field="contract",
-        )
-    signed = contract_signed_terms(contract, field="contract")
-    if not signed.start_date <= order_date <= signed.end_date:
-        raise DomainError(
-            _("The order date must lie within the contract period, %(start)s to %(end)s.")
-            % {"start": signed.start_date, "end": signed.end_date},
-            field="order_date",
-        )
-    if currency != signed.currency:
-        raise DomainError(_("The contract is in %(currency)s.") % {"currency": signed.currency}, field="currency")
-    others = Order.objects.filter(contract=contract, status__in=LIVE)
-    if exclude_order_id is not None:
-        others = others.exclude(pk=exclude_order_id)
-    used = others.aggregate(total=Sum("total"))["total"] or Decimal(0)
-    remaining = signed.amount - used
-    if total > remaining:
-        raise DomainError(
-            _("The order total %(total)s exceeds the contract's remaining %(remaining)s.")
-            % {"total": _money(total, currency), "remaining": _money(remaining, signed.currency)},
-            field="contract",
-        )
-    return used + total
-
-
 def _contract_sum_refresh(contract: Contract, *, actor: User, order: Order) -> None:
     """Record the contract's live-order sum after `order` changed; the caller holds its lock."""
     used = Order.objects.filter(contract=contract, status__in=LIVE).aggregate(total=Sum("total"))["total"]
@@ -253,7 +209,7 @@ def order_create(
     priced = _priced_lines(lines, currency=currency)
     total = sum((line.line_total for line in priced), Decimal(0))
     if contract is not None:
-        _contract_fit_check(contract=contract, customer=customer, order_date=order_date, currency=currency, total=total)
+        order_contract_fit(contract=contract, customer=customer, order_date=order_date, currency=currency, total=total)
     order = Order(
         customer=customer, contract=contract, order_date=order_date, currency=currency, notes=notes, owner=actor
     )
@@ -273,6 +229,141 @@ def order_create(
         parent=contract or customer,
         changes=diff({}, snapshot(order, ORDER_FIELDS)),
         extra={"total": str(total), "lines": _lines_snapshot(priced)},
+    )
+    return order
+
+
+def _past_lines(lines: Sequence[LineValues], *, currency: str) -> list[OrderLine]:
+    """The lines of a past order at the prices it was sold at (the file's, not today's
+    catalog price), each product in the order's currency."""
+    priced = []
+    for values in lines:
+        product = values["product"]
+        if product.currency != currency:
+            raise DomainError(
+                _("%(product)s is priced in %(product_currency)s, the order in %(currency)s.")
+                % {"product": product, "product_currency": product.currency, "currency": currency},
+                field="lines",
+            )
+        quantity, unit_price = Decimal(values["quantity"]), Decimal(values["unit_price"])
+        discount = Decimal(values.get("discount_percent") or 0)
+        if quantity <= 0:
+            raise DomainError(_("Quantities must be above zero."), field="lines")
+        if unit_price < 0:
+            raise DomainError(_("Unit prices cannot be negative."), field="lines")
+        if not Decimal(0) <= discount <= Decimal(100):
+            raise DomainError(_("Discounts are between 0 and 100 percent."), field="lines")
+        priced.append(
+            OrderLine(
+                product=product,
+                quantity=quantity,
+                unit_price=unit_price,
+                discount_percent=discount,
+                line_total=line_total(quantity, unit_price, discount),
+            )
+        )
+    if not priced:
+        raise DomainError(_("Add at least one line."), field="lines")
+    return priced
+
+
+@transaction.atomic
+def order_import_past(
+    *,
+    actor: User,
+    customer_id: int,
+    external_ref: str,
+    order_date: datetime.date,
+    lines: Sequence[LineValues],
+    contract_id: int | None = None,
+    currency: str | None = None,
+    notes: str = "",
+    delivered_on: datetime.date | None = None,
+    owner: User | None = None,
+    keep_history: bool = False,
+    source_file: str = "",
+) -> Order:
+    """Record an order that was placed and delivered before the CRM (orders.order_imports).
+
+    It arrives delivered, so only who may move orders through fulfilment imports it; it is
+    numbered in its own year's ORD sequence (gap-free: a rolled-back import gives its numbers
+    back); against a contract it must fit it as any order must (same customer, contract
+    active, date inside the signed period, same currency, the live orders' sum within the
+    amount, under the contract's lock). No step events are published: what happened then
+    was notified then. The `order.created` event names the file, the external number and
+    the approval rules' reasons the order would have needed."""
+    if not (actor.has_perm("orders.add_order") and actor.has_perm("orders.fulfil_order")):
+        raise DomainError(_("Only who may place and deliver orders imports past orders."))
+    if keep_history and not actor.has_perm("imports.import_history"):
+        raise DomainError(_("Only an administrator may keep original owners and dates."))
+    customer = customer_list(user=actor).filter(pk=customer_id).first()
+    if customer is None:
+        raise DomainError(_("Choose a customer you may see."), field="customer")
+    external_ref = (external_ref or "").strip()
+    if not external_ref:
+        raise DomainError(_("Give the order's number in the system it comes from."), field="external_ref")
+    existing = Order.objects.filter(external_ref=external_ref).values_list("number", flat=True).first()
+    if existing:
+        raise DomainError(
+            _("Order %(ref)s was imported already as %(number)s.") % {"ref": external_ref, "number": existing},
+            field="external_ref",
+        )
+    today = timezone.localdate()
+    if order_date > today or (delivered_on is not None and not order_date <= delivered_on <= today):
+        raise DomainError(
+            _("A past order is dated before today and delivered after it was placed."), field="order_date"
+        )
+    contract = _visible_contract(actor, contract_id)
+    currency = (currency or (contract.currency if contract else settings.DEFAULT_CURRENCY)).upper()
+    priced = _past_lines(lines, currency=currency)
+    total = sum((line.line_total for line in priced), Decimal(0))
+    if contract is not None:
+        order_contract_fit(contract=contract, customer=customer, order_date=order_date, currency=currency, total=total)
+    kept: dict[str, Any] = {}
+    if keep_history and owner is not None and owner != actor:
+        if not owner.is_active:
+            raise DomainError(_("%(name)s is not an active user.") % {"name": owner.get_username()}, field="owner")
+        kept["owner"] = owner.get_username()
+    else:
+        owner = actor
+    delivered = timezone.make_aware(datetime.datetime.combine(delivered_on or order_date, datetime.time(12)))
+    placed = timezone.make_aware(datetime.datetime.combine(order_date, datetime.time(9)))
+    if keep_history:
+        kept["created_at"] = placed.isoformat()
+    order = Order(
+        customer=customer,
+        contract=contract,
+        order_date=order_date,
+        currency=currency,
+        notes=notes,
+        owner=owner,
+        external_ref=external_ref,
+        status=S.DELIVERED,
+        delivered_at=delivered,
+        created_at=placed if keep_history else timezone.now(),
+    )
+    order.total = total
+    _validated(order)
+    order.number = number_allocate("ORD", year=order_date.year)
+    order.save(force_insert=True)
+    for line in priced:
+        line.order = order
+    OrderLine.objects.bulk_create(priced)
+    if contract is not None:
+        _contract_sum_refresh(contract, actor=actor, order=order)
+    audit_record(
+        actor=actor,
+        action="order.created",
+        target=order,
+        parent=contract or customer,
+        changes=diff({}, snapshot(order, [*ORDER_FIELDS, "status", "external_ref"])),
+        extra={
+            "total": str(total),
+            "lines": _lines_snapshot(priced),
+            "import": source_file,
+            "approval_reasons": [str(reason) for reason in order_approval_reasons(order)],
+            **({"kept_original": kept} if kept else {}),
+        },
     )
     return order
 
@@ -339,7 +430,7 @@ def order_update(
     priced = _priced_lines(lines, currency=order.currency, existing={line.pk: line for line in before_lines})
     order.total = sum((line.line_total for line in priced), Decimal(0))
     if contract is not None:
-        _contract_fit_check(
+        order_contract_fit(
             contract=contract,
             customer=order.customer,
             order_date=order.order_date,
@@ -401,7 +492,7 @@ def _order_locked_with_contract(actor: Actor, order_id: int, action: str = "view
 def _check_still_fits(order: Order) -> None:
     """An order moving forward must still fit its contract (it may have ended meanwhile)."""
     if order.contract is not None:
-        _contract_fit_check(
+        order_contract_fit(
             contract=order.contract,
             customer=order.customer,
             order_date=order.order_date,

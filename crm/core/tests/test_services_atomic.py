@@ -809,6 +809,28 @@ SERVICE_CALLS = {
     "customers.services.customer_import_create": lambda w: _call(
         "customers.services.customer_import_create", actor=w.rep, rows=[{"name": "Atomic Import Ltd"}], source="0" * 64
     ),
+    "customers.services.opportunity_import_create": lambda w: _call(
+        "customers.services.opportunity_import_create",
+        actor=w.admin,
+        customer=w.customer,
+        title="Atomic imported deal",
+        amount=Decimal("1000"),
+        expected_close_date=datetime.date(2025, 6, 30),
+        stage="won",
+        owner=w.rep,
+        created_at=timezone.now() - datetime.timedelta(days=400),
+        keep_history=True,
+        source_file="0" * 64,
+    ),
+    "orders.services.order_import_past": lambda w: _call(
+        "orders.services.order_import_past",
+        actor=w.manager,
+        customer_id=w.customer.pk,
+        external_ref="ATOMIC-PAST-1",
+        order_date=datetime.date(2026, 2, 1),
+        lines=[{"product": w.product, "quantity": Decimal(2), "unit_price": Decimal("90.00")}],
+        source_file="0" * 64,
+    ),
     "crm.core.imports.services.import_run_create": lambda w: setattr(
         w,
         "import_run",
