@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketing', '0001_initial'),
+        ('marketing', '0002_recipient_bounces_and_replies'),
     ]
 
     operations = [
