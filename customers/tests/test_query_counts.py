@@ -72,4 +72,4 @@ def test_dashboard_query_count_does_not_grow_with_customers(client, rep):
     fill_customers(rep, MANY - FEW)
     many = queries_for(client, reverse("dashboard:home"))
     assert few == many
-    assert many <= CEILING
+    assert many <= CEILING + 3  # the currencies of its money sections (crm.dashboard.selectors)
