@@ -183,8 +183,20 @@ class OrderViewSet(Read, Write, ResourceViewSet):
         return order_services.order_create(actor=self.request.user, customer_id=values.pop("customer"), **values)
 
     def perform_update(self, obj, data, *, expected_version):
+        """What a PATCH leaves out stays as it is: the contract, the header's fields and the lines."""
+        kept_lines = [
+            {
+                "id": line.pk,
+                "product": line.product,
+                "quantity": line.quantity,
+                "discount_percent": line.discount_percent,
+            }
+            for line in obj.lines.select_related("product")
+        ]
+        kept = {"contract": obj.contract_id, "order_date": obj.order_date, "currency": obj.currency, "notes": obj.notes}
+        values = _order_values({**kept, "lines": kept_lines, **data})
         return order_services.order_update(
-            actor=self.request.user, order_id=obj.pk, expected_version=expected_version, **_order_values(data)
+            actor=self.request.user, order_id=obj.pk, expected_version=expected_version, **values
         )
 
 

@@ -1,6 +1,8 @@
 """Orders, contracts and tickets through the API: the same services and step tables as the
 pages, refusals with the pages' messages, idempotent order placing."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import NoReverseMatch, reverse
 from rest_framework.test import APIClient
@@ -15,7 +17,7 @@ from crm.core.workflow import workflows
 from orders import services as order_services
 from orders.choices import OrderStatus
 from orders.models import Order
-from orders.tests.factories import ProductFactory, order_for
+from orders.tests.factories import ProductFactory, active_contract, order_for
 from service.choices import TicketStatus
 from service.models import Ticket
 from service.selectors import resolution_codes
@@ -137,6 +139,20 @@ def test_a_draft_order_is_changed_with_if_match(api_for, rep, customer):
 
     assert changed.status_code == 200, changed.content
     assert changed.json()["total"] == "300.00" and changed.json()["notes"] == "Rush"
+
+
+def test_a_patch_keeps_the_contract_and_lines_it_leaves_out(api_for, rep, customer):
+    contract = active_contract(rep, customer, "10000.00")
+    order = order_for(rep, customer, contract=contract, total="100.00")
+    api = api_for(rep)
+    etag = api.get(url(f"orders/{order.pk}/"))["ETag"]
+
+    changed = api.patch(url(f"orders/{order.pk}/"), {"notes": "Call first"}, format="json", HTTP_IF_MATCH=etag)
+
+    assert changed.status_code == 200, changed.content
+    order.refresh_from_db()
+    assert order.contract_id == contract.pk and order.notes == "Call first"
+    assert order.total == Decimal("100.00") and order.lines.count() == 1
 
 
 def test_contracts_are_drafted_changed_and_approved(api_for, rep, manager, customer):
