@@ -216,12 +216,7 @@ def order_create(
     order.total = total
     _validated(order)
     order.number = number_allocate("ORD")
-    order.save(force_insert=True)
-    for line in priced:
-        line.order = order
-    OrderLine.objects.bulk_create(priced)
-    if contract is not None:
-        _contract_sum_refresh(contract, actor=actor, order=order)
+    _order_insert(order, priced, actor=actor)
     audit_record(
         actor=actor,
         action="order.created",
@@ -345,12 +340,7 @@ def order_import_past(
     order.total = total
     _validated(order)
     order.number = number_allocate("ORD", year=order_date.year)
-    order.save(force_insert=True)
-    for line in priced:
-        line.order = order
-    OrderLine.objects.bulk_create(priced)
-    if contract is not None:
-        _contract_sum_refresh(contract, actor=actor, order=order)
+    _order_insert(order, priced, actor=actor)
     audit_record(
         actor=actor,
         action="order.created",
@@ -366,6 +356,17 @@ def order_import_past(
         },
     )
     return order
+
+
+def _order_insert(order: Order, priced: list[OrderLine], *, actor: User) -> None:
+    """Save a new, validated and numbered order with its priced lines and refresh its
+    contract's ordered sum (shared by a placed and an imported order)."""
+    order.save(force_insert=True)
+    for line in priced:
+        line.order = order
+    OrderLine.objects.bulk_create(priced)
+    if order.contract is not None:
+        _contract_sum_refresh(order.contract, actor=actor, order=order)
 
 
 def _validated(order: Order) -> None:
