@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test stop bench bench-million lint install messages migrate demo system-packages
+.PHONY: run test stop bench bench-million lint install messages migrate demo system-packages replication-access
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,24 @@ system-packages:
 	  fi; \
 	fi
 
+# The read-replica test (crm/core/tests/test_replica.py) streams a standby from the test
+# server with pg_basebackup, which needs a `replication` line in pg_hba.conf. When
+# DATABASE_URL names a server on this machine, we are root and its pg_hba.conf has no such
+# line, one is added for 127.0.0.1 only (as trusted as the server's other local lines on
+# this development machine) and the server reloads; otherwise nothing changes and that test
+# skips, saying why.
+replication-access:
+	@case "$${DATABASE_URL:-}" in \
+	  postgres*://*@127.0.0.1[:/]*|postgres*://*@localhost[:/]*) ;; \
+	  *) exit 0;; \
+	esac; \
+	[ "$$(id -u)" = 0 ] || exit 0; \
+	hba=$$(psql "$$DATABASE_URL" -tAc 'SHOW hba_file' 2>/dev/null) && [ -w "$$hba" ] || exit 0; \
+	grep -Eq '^[[:space:]]*host[[:space:]]+replication[[:space:]]' "$$hba" && exit 0; \
+	echo "Allowing replication connections from 127.0.0.1 in $$hba (the read-replica test)"; \
+	echo 'host replication all 127.0.0.1/32 trust' >> "$$hba"; \
+	psql "$$DATABASE_URL" -qtAc 'SELECT pg_reload_conf()' >/dev/null
+
 # The translations (.mo) are compiled from locale/*/LC_MESSAGES/django.po, never committed;
 # msgfmt comes with Debian's gettext, installed when missing and we are root.
 messages: install
@@ -81,7 +99,7 @@ TEST_WORKERS ?= auto
 COVERAGE_FLOOR ?= 92
 
 ## Set up everything, lint, and run the whole suite, browser tests included
-test: messages lint system-packages
+test: messages lint system-packages replication-access
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
