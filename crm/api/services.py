@@ -1,4 +1,5 @@
-"""Every write of the API app: tokens (created, revoked, touched) and idempotent answers."""
+"""Every write of the API app: tokens (created, revoked, touched) and idempotent answers
+(kept, and purged once past API_IDEMPOTENCY_HOURS)."""
 
 import datetime
 import secrets
@@ -134,3 +135,13 @@ def idempotent_call(
     else:
         record.delete()  # a refused request may be corrected and sent again with the same key
     return status, data, False
+
+
+@transaction.atomic
+def idempotency_keys_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete the kept answers older than API_IDEMPOTENCY_HOURS, which no retry gets back any
+    more (`idempotent_call` treats such a key as new); returns how many. The scheduled job
+    `purge_idempotency_keys` runs it hourly, so the table holds about a day of creating POSTs."""
+    horizon = (now or timezone.now()) - datetime.timedelta(hours=settings.API_IDEMPOTENCY_HOURS)
+    deleted, _by_model = IdempotentRequest.objects.filter(created_at__lt=horizon).delete()
+    return deleted

@@ -67,6 +67,8 @@ def jobs() -> dict[str, Job]:
         "refresh_dashboard": Job("refresh_dashboard", minute="*/5"),
         # The insight models retrained nightly on the day's data (each version recorded).
         "train_models": Job("train_models", minute="30", hour="3"),
+        # The API's kept answers to creating POSTs, once past API_IDEMPOTENCY_HOURS.
+        "purge_idempotency_keys": Job("purge_idempotency_keys", minute="25"),
     }
 
 

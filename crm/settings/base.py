@@ -413,7 +413,8 @@ API_THROTTLE_RATES = {
     "token": os.environ.get("API_TOKEN_RATE", "600/m"),
     "user": os.environ.get("API_USER_RATE", "1200/m"),
 }
-# How long a creating POST's answer is kept for retries with the same Idempotency-Key.
+# How long a creating POST's answer is kept for retries with the same Idempotency-Key (the
+# hourly job purge_idempotency_keys deletes older ones; a retry after that is a new request).
 API_IDEMPOTENCY_HOURS = int(os.environ.get("API_IDEMPOTENCY_HOURS", "24"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",

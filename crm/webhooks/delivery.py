@@ -3,8 +3,9 @@
 A delivery row is written in the transaction that decided it (`crm.webhooks.services`), and
 its id handed to the task `crm.webhooks.tasks.webhook_deliver` once that commits. Each
 attempt locks the row, skips a delivery already delivered or failed (a task delivered twice
-never sends twice), checks the URL again (crm/webhooks/addresses.py), POSTs the signed body
-(crm/webhooks/signing.py) without following redirects or proxies, and records the response
+never sends twice), resolves and checks the URL's host again (crm/webhooks/addresses.py),
+POSTs the signed body (crm/webhooks/signing.py) to an address it checked, without following
+redirects or proxies, and records the response
 code, an excerpt of the body, the duration and the error. Any answer but 2xx, and any
 network error, is retried with exponential back-off (WEBHOOK_RETRY_DELAY seconds, doubled
 after each attempt) until WEBHOOK_MAX_ATTEMPTS attempts; then the delivery is failed and
@@ -17,6 +18,7 @@ twice (a worker lost mid-attempt): `X-CRM-Delivery` is the id to deduplicate on.
 import datetime
 import http.client
 import logging
+import socket
 import time
 from urllib.parse import urlsplit
 
@@ -30,7 +32,7 @@ from django.utils.translation import gettext_noop
 
 from crm.core.notifications import notification_send
 from crm.core.roles import Role
-from crm.webhooks.addresses import url_refusal
+from crm.webhooks.addresses import Address, url_addresses
 from crm.webhooks.choices import DeliveryStatus
 from crm.webhooks.models import WebhookDelivery
 from crm.webhooks.signing import body_bytes, signature_header
@@ -71,18 +73,52 @@ def deliveries_requeue(*, older_than: datetime.timedelta) -> int:
     return len(stranded)
 
 
+def _connect_checked(addresses: list[Address], timeout: float) -> socket.socket:
+    """A TCP connection to the first of the checked addresses that answers (as
+    `socket.create_connection` tries each address of a name, without resolving it again)."""
+    error: OSError = OSError("no address to connect to")
+    for family, sockaddr in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+        except OSError as refused:
+            sock.close()
+            error = refused
+        else:
+            return sock
+    raise error
+
+
+class _PinnedConnection(http.client.HTTPConnection):
+    """An http.client connection to the addresses the URL check resolved (no second lookup
+    of the name for an attacker's DNS to answer differently), still for the host by name:
+    the Host header, and for https the TLS server name (SNI) and the certificate's hostname
+    check, come from `host` as usual."""
+
+    def __init__(self, host: str, port: int | None, *, addresses: list[Address], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._create_connection = lambda _address, timeout, _source: _connect_checked(addresses, timeout)
+
+
+class _PinnedHTTPSConnection(_PinnedConnection, http.client.HTTPSConnection):
+    pass
+
+
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str, str]:
     """POST the delivery once: (response code or None, body excerpt, error or ""). Straight to
-    the host (no proxy), and a redirect is an answer, not an address to follow (it could point
-    inside our network)."""
+    an address the check resolved (no proxy), and a redirect is an answer, not an address to
+    follow (it could point inside our network)."""
     url = delivery.endpoint.url
-    refusal = url_refusal(url)
+    addresses, refusal = url_addresses(url)
     if refusal:
         return None, "", refusal
     body = body_bytes(delivery.payload)
     parts = urlsplit(url)
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = connection_class(parts.hostname or "", parts.port, timeout=settings.WEBHOOK_TIMEOUT)
+    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedConnection
+    connection = connection_class(
+        parts.hostname or "", parts.port, addresses=addresses, timeout=settings.WEBHOOK_TIMEOUT
+    )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,

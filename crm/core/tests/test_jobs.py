@@ -42,6 +42,7 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
             "refresh_dashboard",
             "send_due_campaigns",
             "train_models",
+            "purge_idempotency_keys",
         }
     )
     assert all(task.task == "crm.core.tasks.job_run" and task.enabled for task in tasks.values())
@@ -52,6 +53,10 @@ def test_migrate_creates_the_default_schedule_and_keeps_an_edited_one():
     assert tasks["send_due_campaigns"].crontab.minute == "*", "every minute"
     assert tasks["fetch_campaign_mail"].crontab.minute == "*/5", "every five minutes"
     assert (tasks["train_models"].crontab.hour, tasks["train_models"].crontab.day_of_week) == ("3", "*"), "nightly"
+    assert (tasks["purge_idempotency_keys"].crontab.minute, tasks["purge_idempotency_keys"].crontab.hour) == (
+        "25",
+        "*",
+    ), "hourly"
 
     tasks["verify_signatures"].enabled = False
     tasks["verify_signatures"].save()
@@ -78,6 +83,8 @@ def test_each_job_run_by_the_worker_records_its_outcome(task_worker):
     assert "No mailbox is configured" in runs["fetch_campaign_mail"].summary
     assert runs["refresh_dashboard"].ok is True, runs["refresh_dashboard"].error
     assert "summary figure(s) refreshed" in runs["refresh_dashboard"].summary
+    assert runs["purge_idempotency_keys"].ok is True, runs["purge_idempotency_keys"].error
+    assert "expired Idempotency-Key(s) deleted." in runs["purge_idempotency_keys"].summary
     # Too little history to train on: a failed run, with the reason, not a crash.
     assert runs["train_approval_model"].ok is False
     assert "CommandError" in runs["train_approval_model"].error

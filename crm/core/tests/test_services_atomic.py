@@ -93,6 +93,7 @@ NOT_AUDITED = {
     "crm.core.imports.services.import_run_start": "marks the run busy; the commit that follows is audited",
     "crm.api.services.token_used": "the token's last-used time: bookkeeping; the calls it makes audit themselves",
     "crm.api.services.idempotent_call": "keeps the answer of a request; the work it wraps audits itself",
+    "crm.api.services.idempotency_keys_purge": "deletes answers no retry may get any more; no record changes",
 }
 # Internal modules whose public functions that lock or write must be `in_callers_transaction`.
 HELPER_MODULES = ["contracts.steps", "service.customer_links"]
@@ -900,10 +901,20 @@ SERVICE_CALLS = {
         body=b"{}",
         call=lambda: (201, {"id": 1}),
     ),
+    # A day and more later the key of the call above is past API_IDEMPOTENCY_HOURS.
+    "crm.api.services.idempotency_keys_purge": lambda w: _idempotency_keys_purged(w),
     "crm.api.services.token_revoke": lambda w: _call(
         "crm.api.services.token_revoke", actor=w.rep, token_id=w.api_token.pk
     ),
 }
+
+
+def _idempotency_keys_purged(w):
+    from crm.api.models import IdempotentRequest
+
+    later = timezone.now() + datetime.timedelta(hours=25)
+    assert _call("crm.api.services.idempotency_keys_purge", now=later) >= 1
+    assert not IdempotentRequest.objects.filter(key="atomic-1").exists()
 
 
 def _webhook_endpoint(w):

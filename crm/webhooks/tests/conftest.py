@@ -1,9 +1,11 @@
 """A real HTTP server on 127.0.0.1 (a thread of the test process) that receives webhooks,
 and endpoints registered through the service."""
 
+import contextlib
 import http.server
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -27,9 +29,10 @@ class Received:
 @dataclass
 class Receiver:
     """What the server got, in order; `answers` are the status codes of the next requests
-    (then 200), `headers` extra response headers."""
+    (then 200), `response_headers` extra response headers."""
 
     url: str
+    port: int = 0
     requests: list[Received] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
     response_headers: dict[str, str] = field(default_factory=dict)
@@ -39,11 +42,9 @@ class Receiver:
         return [request for request in self.requests if request.headers["X-CRM-Event"] == event]
 
 
-@pytest.fixture
-def receiver():
-    import time
-
-    state = Receiver(url="")
+@contextlib.contextmanager
+def serving(state, tls=None):
+    """Serve `state` on 127.0.0.1 (over TLS with the server context `tls`) until the block ends."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - the name http.server calls
@@ -64,15 +65,24 @@ def receiver():
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/crm"
+    state.port = server.server_address[1]
+    state.url = f"{'https' if tls else 'http'}://127.0.0.1:{state.port}/hooks/crm"
     try:
         yield state
     finally:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture
+def receiver():
+    with serving(Receiver(url="")) as state:
+        yield state
 
 
 @pytest.fixture
