@@ -42,7 +42,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("This token has expired."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("This token's user is inactive."))
-        token_used(token=token, now=now)
+        if not token.last_use_is_current(now):  # most calls: no transaction, no write
+            token_used(token=token, now=now)
         return token.user, token
 
     def authenticate_header(self, request):

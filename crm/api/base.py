@@ -247,7 +247,11 @@ class ResourceViewSet(ApiViewMixin, viewsets.GenericViewSet):
         return Response({"next": next_url, "results": data})
 
     def retrieve_response(self, request):
-        return self.detail_response(self.reload(self.get_visible_object().pk))
+        """One read: the list's queryset holds exactly the rows the user may view."""
+        pk = parse_id(str(self.kwargs.get("pk", "")))
+        if pk is None:
+            raise Http404
+        return self.detail_response(self.reload(pk))
 
     # --- writing --------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 """Personal access tokens and the stored answers of idempotent requests."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -44,6 +46,10 @@ class ApiToken(models.Model):
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def last_use_is_current(self, now: datetime.datetime) -> bool:
+        """Whether the last-used time is less than a minute old (it is written at most once a minute)."""
+        return self.last_used_at is not None and now - self.last_used_at < datetime.timedelta(minutes=1)
 
     def may_write(self) -> bool:
         return TokenScope.WRITE in self.scopes

@@ -91,7 +91,7 @@ def token_used(*, token: ApiToken, now: datetime.datetime | None = None) -> None
     """Note when a token was last used, at most once a minute (not audited: every call
     it authenticates is in the log, and the calls that change something in the trail)."""
     now = now or timezone.now()
-    if token.last_used_at is not None and now - token.last_used_at < datetime.timedelta(minutes=1):
+    if token.last_use_is_current(now):
         return
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     token.last_used_at = now

@@ -408,11 +408,21 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "crm.api.problems.problem_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-# Calls allowed per token and per user (count/period: s, m, h or d), counted in the cache above.
+# Calls allowed per token and per user (count/period: s, m, h or d), counted in a cache every
+# server process shares: Redis at API_THROTTLE_CACHE_URL (e.g. redis://127.0.0.1:6379/1), else
+# the database cache above (four queries per limit and call, against none).
 API_THROTTLE_RATES = {
     "token": os.environ.get("API_TOKEN_RATE", "600/m"),
     "user": os.environ.get("API_USER_RATE", "1200/m"),
 }
+API_THROTTLE_CACHE = "default"
+if os.environ.get("API_THROTTLE_CACHE_URL"):
+    CACHES["api_throttle"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["API_THROTTLE_CACHE_URL"],
+        "KEY_PREFIX": "crm",
+    }
+    API_THROTTLE_CACHE = "api_throttle"
 # How long a creating POST's answer is kept for retries with the same Idempotency-Key (the
 # hourly job purge_idempotency_keys deletes older ones; a retry after that is a new request).
 API_IDEMPOTENCY_HOURS = int(os.environ.get("API_IDEMPOTENCY_HOURS", "24"))

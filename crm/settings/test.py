@@ -74,3 +74,14 @@ if not os.environ.get("CELERY_BROKER_URL"):
         }
         for folder in ("queue", "control"):
             (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+
+# The API's throttles count in Redis when it answers (as in production with
+# API_THROTTLE_CACHE_URL), under a prefix of this test process, so parallel runs never share
+# counters; else (or with CRM_TEST_BROKER=filesystem) in the database cache.
+if "api_throttle" in CACHES or (os.environ.get("CRM_TEST_BROKER") != "filesystem" and _redis_answers()):  # noqa: F405
+    CACHES["api_throttle"] = {  # noqa: F405
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("API_THROTTLE_CACHE_URL", "redis://127.0.0.1:6379/0"),
+        "KEY_PREFIX": f"crm-test-{os.getpid()}",
+    }
+    API_THROTTLE_CACHE = "api_throttle"
