@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from contracts.models import Contract
 from contracts.selectors import contract_list
-from crm.core.exceptions import DomainError
+from crm.core.exceptions import DomainError, DuplicateRecord
 from crm.core.imports import values as parse
 from crm.core.imports.registry import CREATE, ERROR, SKIP, Column, ImportContext, Importer, Row
 from customers.models import Customer
@@ -134,6 +134,9 @@ class PastOrderImporter(Importer):
                     services.order_import_past(
                         actor=context.actor, keep_history=context.keep_history, source_file=context.sha256, **order
                     )
+                except DuplicateRecord as error:  # imported meanwhile, by another run
+                    for row in group:
+                        row.decide(SKIP, error.message)
                 except DomainError as error:
                     for row in group:
                         row.fail(error.message)
