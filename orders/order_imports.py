@@ -13,9 +13,9 @@ each product named by SKU. An external number already in the database is skipped
 delivered order is never changed by a file). Only who may place and deliver orders (a
 sales manager, an administrator) imports them.
 
-The engine hands the rows in batches; the rows of one order must come together, and an
-order whose rows are split by a batch boundary (every 2,000 rows) is refused, naming the
-row to split the file at.
+The engine hands the rows in batches, all the rows of one order (`group_field`) in the same
+batch wherever they are in the file: an order is checked and committed whole, also when
+only the valid rows are committed.
 """
 
 from collections import defaultdict
@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from contracts.models import Contract
 from contracts.selectors import contract_list
-from crm.core.exceptions import DomainError
+from crm.core.exceptions import DomainError, DuplicateRecord
 from crm.core.imports import values as parse
 from crm.core.imports.registry import CREATE, ERROR, SKIP, Column, ImportContext, Importer, Row
 from customers.models import Customer
@@ -47,6 +47,7 @@ class PastOrderImporter(Importer):
     kind = "orders"
     label = gettext_lazy("Past orders")
     permission = "orders.add_order"
+    group_field = "external_ref"
     columns = (
         Column(
             "external_ref",
@@ -103,18 +104,6 @@ class PastOrderImporter(Importer):
         users = self._users(rows) if context.keep_history else {}
         orders = []
         for ref, group in groups.items():
-            first = group[0]
-            earlier = context.seen_before("order", ref, first.line)
-            if earlier is not None:
-                for row in group:
-                    row.fail(
-                        _(
-                            "Order %(ref)s began at row %(line)s: put its rows together (a file is read in parts "
-                            "of 2,000 rows; split it before row %(line)s)."
-                        )
-                        % {"ref": ref, "line": earlier}
-                    )
-                continue
             if ref in existing:
                 for row in group:
                     row.decide(
@@ -134,6 +123,9 @@ class PastOrderImporter(Importer):
                     services.order_import_past(
                         actor=context.actor, keep_history=context.keep_history, source_file=context.sha256, **order
                     )
+                except DuplicateRecord as error:  # imported meanwhile, by another run
+                    for row in group:
+                        row.decide(SKIP, error.message)
                 except DomainError as error:
                     for row in group:
                         row.fail(error.message)

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -29,7 +29,7 @@ from contracts.services import contract_create, contract_ordered_amount_set
 from crm.core.audit import audit_record, diff, snapshot
 from crm.core.context import current_context
 from crm.core.events import event_publish
-from crm.core.exceptions import DomainError, TransitionNotAllowed
+from crm.core.exceptions import DomainError, DuplicateRecord, TransitionNotAllowed
 from crm.core.mail import mail_send_on_commit
 from crm.core.numbering import number_allocate
 from crm.core.services import reference_row_save
@@ -297,12 +297,9 @@ def order_import_past(
     external_ref = (external_ref or "").strip()
     if not external_ref:
         raise DomainError(_("Give the order's number in the system it comes from."), field="external_ref")
-    existing = Order.objects.filter(external_ref=external_ref).values_list("number", flat=True).first()
-    if existing:
-        raise DomainError(
-            _("Order %(ref)s was imported already as %(number)s.") % {"ref": external_ref, "number": existing},
-            field="external_ref",
-        )
+    existing = Order.objects.filter(external_ref=external_ref).only("number", "external_ref").first()
+    if existing is not None:
+        raise _imported_already(existing)
     today = timezone.localdate()
     if order_date > today or (delivered_on is not None and not order_date <= delivered_on <= today):
         raise DomainError(
@@ -340,7 +337,15 @@ def order_import_past(
     order.total = total
     _validated(order)
     order.number = number_allocate("ORD", year=order_date.year)
-    _order_insert(order, priced, actor=actor)
+    try:
+        with transaction.atomic():
+            _order_insert(order, priced, actor=actor)
+    except IntegrityError as error:
+        # Another import of the same number committed after the check above (the insert
+        # waited for it): the unique constraint decides, and names the order it kept.
+        if getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") != "order_unique_external_ref":
+            raise
+        raise _imported_already(Order.objects.only("number", "external_ref").get(external_ref=external_ref)) from None
     audit_record(
         actor=actor,
         action="order.created",
@@ -356,6 +361,15 @@ def order_import_past(
         },
     )
     return order
+
+
+def _imported_already(existing: Order) -> DuplicateRecord:
+    return DuplicateRecord(
+        _("Order %(ref)s was imported already as %(number)s.")
+        % {"ref": existing.external_ref, "number": existing.number},
+        field="external_ref",
+        existing=existing,
+    )
 
 
 def _order_insert(order: Order, priced: list[OrderLine], *, actor: User) -> None:

@@ -551,7 +551,9 @@ if SENTRY_DSN:
         traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
 
-# Imports (crm/core/imports): the largest file accepted, and the number of rows above which
-# a dry run or a commit runs in the background (Celery) with a progress bar.
+# Imports (crm/core/imports): the largest file accepted, the most an .xlsx (a zip) may unpack
+# to, and the number of rows above which a dry run or a commit runs in the background (Celery)
+# with a progress bar.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 2**20)))
+IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(200 * 2**20)))
 IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "2000"))

@@ -1,6 +1,7 @@
 """Importing past orders: one row per line grouped by the order's external number, recorded
 delivered on its own date, numbered in its year's gap-free sequence, within its contract's
-ceiling, skipped when already imported, nothing committed when a row fails."""
+ceiling, skipped when already imported, nothing committed when a row fails, an order never
+committed in part."""
 
 import datetime
 import io
@@ -13,7 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from contracts.models import Contract
-from crm.core.imports import services
+from crm.core.imports import engine, services
 from crm.core.imports.models import ImportRun
 from crm.core.models import AuditEvent
 from customers.tests.factories import CustomerFactory
@@ -208,15 +209,59 @@ def test_the_command_and_the_browser_import_past_orders(client, manager, shop, t
     assert Order.objects.get(external_ref="B-1").status == OrderStatus.DELIVERED
 
 
-def test_an_order_split_by_the_engines_batches_is_refused_naming_where_to_split(manager, shop):
+def test_an_order_longer_than_the_engines_batch_is_checked_whole(manager, shop):
     rows = [["order no", "customer ref", "date", "sku", "qty", "price"]]
     rows += [["BIG", "C-100", "2026-02-01", "V-1", "1", "1"]] * 2001
     run = services.import_run_create(actor=manager, kind="orders", file_name="big.csv", content=csv_bytes(rows))
     run = services.import_run_check(actor=manager, run_id=run.pk, background=False)
     found = outcomes(run)
-    assert found[2] == ("create", "Order BIG, 2000.00 CNY: line 1 of 2000.")
-    assert found[2002] == (
-        "error",
-        "Order BIG began at row 2: put its rows together (a file is read in parts of 2,000 rows; "
-        "split it before row 2).",
-    )
+    assert found[2] == ("create", "Order BIG, 2001.00 CNY: line 1 of 2001.")
+    assert found[2002] == ("create", "Order BIG: line 2001 of 2001.")
+
+
+def test_only_the_valid_orders_are_committed_when_bad_rows_fall_in_different_batches(manager, shop, monkeypatch):
+    monkeypatch.setattr(engine, "BATCH_SIZE", 3)  # the engine's parts of 2,000 rows, made small
+    rows = [
+        ["order no", "customer ref", "date", "sku", "qty", "price"],
+        ["P-1", "C-100", "2026-02-01", "V-1", "1", "10"],  # the first part
+        ["P-2", "C-100", "2026-02-01", "NOPE", "1", "10"],
+        ["P-3", "C-100", "2026-02-01", "V-1", "3", "10"],
+        ["P-4", "C-100", "2026-02-01", "V-1", "4", "10"],  # the second part
+        ["P-5", "C-100", "31/31/2026", "V-1", "1", "10"],
+        ["P-6", "C-100", "2026-02-01", "V-1", "1", "10"],
+        ["P-6", "C-100", "2026-02-01", "HP-100", "1", "900"],  # the third part, the same order
+        ["P-7", "C-100", "2026-02-01", "V-1", "7", "10"],
+        ["P-1", "C-100", "2026-02-01", "HP-100", "1", "800"],  # P-1's second line, far from its first
+        ["P-2", "C-100", "2026-02-01", "V-1", "1", "10"],  # P-2's good line, far from its bad one
+    ]
+    run = checked(manager, csv_bytes(rows), valid_only=True)
+    expected = {
+        2: ("create", "Order P-1, 810.00 CNY: line 1 of 2."),
+        3: ("error", "No product with SKU NOPE."),
+        4: ("create", "Order P-3, 30.00 CNY: line 1 of 1."),
+        5: ("create", "Order P-4, 40.00 CNY: line 1 of 1."),
+        6: ("error", "31/31/2026 is not a date."),
+        7: ("create", "Order P-6, 910.00 CNY: line 1 of 2."),
+        8: ("create", "Order P-6: line 2 of 2."),
+        9: ("create", "Order P-7, 70.00 CNY: line 1 of 1."),
+        10: ("create", "Order P-1: line 2 of 2."),
+        11: ("error", "Order P-2 is not imported: row 3 has errors."),
+    }
+    assert outcomes(run) == expected
+    assert [line for line, _action, _message in run.results] == sorted(expected)
+
+    run = services.import_run_commit(actor=manager, run_id=run.pk)
+
+    assert (run.state, run.created_count, run.error_count) == ("committed", 7, 3)
+    assert outcomes(run) == expected
+    committed = {
+        order.external_ref: sorted((line.product.sku, line.quantity) for line in order.lines.all())
+        for order in Order.objects.exclude(external_ref="PO-OLD").prefetch_related("lines__product")
+    }
+    assert committed == {
+        "P-1": [("HP-100", Decimal("1.00")), ("V-1", Decimal("1.00"))],
+        "P-3": [("V-1", Decimal("3.00"))],
+        "P-4": [("V-1", Decimal("4.00"))],
+        "P-6": [("HP-100", Decimal("1.00")), ("V-1", Decimal("1.00"))],
+        "P-7": [("V-1", Decimal("7.00"))],
+    }

@@ -7,7 +7,8 @@ services (crm.core.imports.services) own the transaction, the state and the audi
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.core.bulk import batches
 from crm.core.exceptions import DomainError
-from crm.core.imports import readers
+from crm.core.imports import readers, values
 from crm.core.imports.models import ImportRun
 from crm.core.imports.registry import CREATE, ERROR, SKIP, UPDATE, ImportContext, Row, importer_get
 from crm.core.transactions import in_callers_transaction
@@ -50,7 +51,7 @@ def run_rows(run: ImportRun, *, write: bool, progress: Callable[[int], None] | N
     )
     results: list[list] = []
     done = 0
-    for batch in batches(table.records(run.mapping), BATCH_SIZE):
+    for batch in _batches(table.records(run.mapping), importer.group_field):
         rows = [Row(line, values) for line, values in batch]
         if context.write:
             with transaction.atomic():
@@ -64,7 +65,30 @@ def run_rows(run: ImportRun, *, write: bool, progress: Callable[[int], None] | N
         done += len(rows)
         if progress:
             progress(done)
+    results.sort(key=lambda result: result[0])  # grouped rows came out of the file's order
     return results
+
+
+Record = tuple[int, dict[str, Any]]
+
+
+def _batches(records: Iterable[Record], group_field: str) -> Iterator[list[Record]]:
+    """BATCH_SIZE records at a time; with a `group_field`, the records of one group (the
+    same value in it) in one batch, in the order each group first appears in the file."""
+    if not group_field:
+        yield from batches(records, BATCH_SIZE)
+        return
+    groups: dict[str, list[Record]] = {}
+    for line, row in records:
+        groups.setdefault(values.text(row.get(group_field)), []).append((line, row))
+    batch: list[Record] = []
+    for group in groups.values():
+        if batch and len(batch) + len(group) > BATCH_SIZE:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
 
 
 def counts_of(results: list[list]) -> Counter:

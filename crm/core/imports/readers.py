@@ -2,20 +2,31 @@
 
 CSV: UTF-8 with or without a byte-order mark, else GB18030 (the superset of the GBK that
 Excel writes in China); `,`, `;` or tab between the values. XLSX: the first sheet, read
-with openpyxl. The result file is the original with one more column, in the same format:
+with openpyxl, once its zip has been looked at (`xlsx_refusal`: an .xlsx is a zip, and a zip
+of a few kilobytes can unpack to gigabytes). The result file is the original with one more column, in the same format:
 a CSV in the same encoding (with its BOM, if it had one) and separator, an XLSX as XLSX.
 """
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 XLSX_MAGIC = b"PK\x03\x04"
 DELIMITERS = [",", ";", "\t"]
+# A member of the zip unpacking to more than this is refused when it is compressed more than
+# MAX_RATIO to 1: sheets of real data compress 5 to 20 times, a run of one byte a thousand times.
+RATIO_CHECKED_BYTES = 4 * 2**20
+MAX_RATIO = 100
+# A cell of the table costs a slot of 8 bytes in its row: the rows openpyxl fills up to the
+# farthest cell a sheet names (a few bytes of XML can name XFD1048576) count against the same
+# budget as the unpacked bytes.
+CELL_BYTES = 8
 
 
 class FileUnreadable(ValueError):
@@ -89,16 +100,58 @@ def read(content: bytes, file_name: str = "") -> Table:
     return Table("csv", encoding, delimiter, _unique(headers), rows[1:])
 
 
+def xlsx_refusal(content: bytes) -> str:
+    """Why the zip `content` is not read as a workbook ("" when it may be): not a zip, no
+    workbook inside, more than IMPORT_MAX_UNPACKED_BYTES unpacked, or a member compressed
+    more than MAX_RATIO to 1. The sizes are the zip's own; Python's zipfile never unpacks a
+    member past its stated size (and fails its checksum if the data goes on)."""
+    not_a_workbook = _("The file is not an Excel workbook (.xlsx).")
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        return not_a_workbook
+    if "xl/workbook.xml" not in {member.filename for member in members}:
+        return not_a_workbook
+    limit = settings.IMPORT_MAX_UNPACKED_BYTES
+    if sum(member.file_size for member in members) > limit:
+        return _("The workbook unpacks to more than %(size)s MB; split it into smaller files.") % {
+            "size": limit // 2**20
+        }
+    for member in members:
+        if member.file_size > RATIO_CHECKED_BYTES and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            return _("The workbook is compressed more than %(ratio)s to 1, as no spreadsheet is; it is not read.") % {
+                "ratio": MAX_RATIO
+            }
+    return ""
+
+
 def _read_xlsx(content: bytes) -> Table:
     from openpyxl import load_workbook
 
+    refusal = xlsx_refusal(content)
+    if refusal:
+        raise FileUnreadable(refusal)
+    budget = settings.IMPORT_MAX_UNPACKED_BYTES // CELL_BYTES
+    rows = []
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            sheet.reset_dimensions()  # rows as long as their own cells, not as the sheet claims
+            for row in sheet.iter_rows(values_only=True):
+                budget -= len(row) + 1
+                if budget < 0:
+                    raise FileUnreadable(
+                        _("The workbook's first sheet has more cells than can be read; split it into smaller files.")
+                    )
+                rows.append(list(row))
+        finally:
+            workbook.close()
+    except FileUnreadable:
+        raise
     except Exception:  # noqa: BLE001 - zip, XML or openpyxl's own errors: all mean "not a workbook"
         raise FileUnreadable(_("The file is not an Excel workbook (.xlsx).")) from None
-    sheet = workbook.worksheets[0]
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
     if not rows:
         raise FileUnreadable(_("The file is empty."))
     headers = [str(value).strip() if value is not None else "" for value in rows[0]]

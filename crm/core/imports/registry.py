@@ -80,6 +80,9 @@ class Importer:
     label: str | Promise = ""
     permission: str = ""  # "app.add_model": who may use it
     columns: Sequence[Column] = ()
+    # Rows with the same value in this field are one record (an order's lines): the engine
+    # hands them to `process` in one batch, wherever they are in the file.
+    group_field: str = ""
 
     def may_use(self, user) -> bool:
         return bool(user.is_active and user.has_perm(self.permission))

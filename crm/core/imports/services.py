@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,9 @@ from crm.core.imports.models import ImportPolicy, ImportPreset, ImportRun, Impor
 from crm.core.imports.registry import ERROR, importer_get, mapping_guess
 
 READY_TO_CHECK = (ImportState.UPLOADED, ImportState.CHECKED, ImportState.FAILED)
+# PostgreSQL's deadlock and serialization failures: two runs writing the same rows at once
+# (e.g. taking the numbers of two years in opposite orders); one of them is told to try again.
+CONCURRENCY_FAILURES = {"40P01", "40001"}
 
 
 class _RollBack(Exception):
@@ -177,6 +180,8 @@ def import_run_execute(*, run_id: int, write: bool, progress: Callable[[int], No
     """Do the work of a dry run or a commit that was started (CHECKING or COMMITTING): the
     rows in a savepoint rolled back when the commit may not be partial and a row failed.
 
+    A deadlock with another run's writes fails the run (nothing written), as a bad file does.
+
     One execution of a run at a time (an advisory lock, not the row's: the progress is
     written on the row from another connection), so a task delivered twice (`acks_late`)
     finds the run done and writes nothing."""
@@ -199,6 +204,14 @@ def import_run_execute(*, run_id: int, write: bool, progress: Callable[[int], No
         except DomainError as error:
             results, counts, rolled_back = [], engine.counts_of([]), True
             run.message = error.message
+        except DatabaseError as error:
+            if getattr(error.__cause__, "pgcode", None) not in CONCURRENCY_FAILURES:
+                raise
+            results, counts, rolled_back = [], engine.counts_of([]), True
+            run.message = _(
+                "Nothing was imported: another import was writing the same records at the same moment. "
+                "Check the file again, then commit."
+            )
         run.results = results
         run.processed_rows = len(results)
         run.created_count, run.updated_count = counts["create"], counts["update"]
