@@ -19,7 +19,17 @@ from django.utils.translation import gettext_lazy
 
 from crm.core.exceptions import DomainError
 from crm.core.imports import values as parse
-from crm.core.imports.registry import CREATE, ERROR, SKIP, UPDATE, Column, ImportContext, Importer, Row, importer_register
+from crm.core.imports.registry import (
+    CREATE,
+    ERROR,
+    SKIP,
+    UPDATE,
+    Column,
+    ImportContext,
+    Importer,
+    Row,
+    importer_register,
+)
 from crm.core.imports.rows import RowChecker, RowFormMixin, form_errors, share_fields
 from crm.core.roles import owner_candidates
 from customers import selectors, services
