@@ -19,7 +19,17 @@ from django.utils.translation import gettext_lazy
 
 from crm.core.exceptions import DomainError
 from crm.core.imports import values as parse
-from crm.core.imports.registry import CREATE, SKIP, UPDATE, Column, ImportContext, Importer, Row, importer_register
+from crm.core.imports.registry import (
+    CREATE,
+    ERROR,
+    SKIP,
+    UPDATE,
+    Column,
+    ImportContext,
+    Importer,
+    Row,
+    importer_register,
+)
 from crm.core.imports.rows import RowChecker, RowFormMixin, form_errors, share_fields
 from crm.core.roles import owner_candidates
 from customers import selectors, services
@@ -131,32 +141,12 @@ class CustomerImporter(Importer):
         users = _users_by_username(rows)
         candidates = set(owner_candidates().values_list("pk", flat=True)) if can_reassign(actor) else set()
         for row in rows:
-            data: dict[str, Any] = {}
-            for name in ("external_ref", "name", "email", "address", "notes"):
-                if name in row.values:
-                    data[name] = parse.text(row.get(name))
-            for name, lookup in choices.items():
-                _parse_into(row, data, name, parse.choice, lookup)
-            _parse_into(row, data, "phone", parse.phone)
-            defaults = {
-                "kind": CustomerKind.COMPANY,
-                "industry": Industry.OTHER,
-                "tier": CustomerTier.STANDARD,
-                "status": CustomerStatus.LEAD,
-            }
-            check = CUSTOMER_ROWS.check(
-                {
-                    **defaults,
-                    **{k: v for k, v in data.items() if v != ""},
-                    **{k: data.get(k, "") for k in ("email", "phone", "address", "notes", "external_ref")},
-                }
-            )
-            if not check.is_valid():
-                row.fail(check.errors)
+            if row.line in context.checked:
+                row.data = dict(context.checked[row.line])
             else:
-                row.data = {
-                    name: check.cleaned_data[name] for name in check.cleaned_data if name in data or name in defaults
-                }
+                self._check_values(row, choices)
+                if row.action != ERROR:
+                    context.checked[row.line] = dict(row.data)
             username = parse.text(row.get("owner"))
             if username:
                 owner = users.get(username.lower())
@@ -181,6 +171,36 @@ class CustomerImporter(Importer):
         self._duplicates(rows, context)
         if context.write:
             self._write(rows, context)
+
+    def _check_values(self, row: Row, choices: dict[str, dict[str, str]]) -> None:
+        """The row's own values through CustomerForm's rules: `row.data` holds them cleaned
+        (JSON values), or the row fails."""
+        data: dict[str, Any] = {}
+        for name in ("external_ref", "name", "email", "address", "notes"):
+            if name in row.values:
+                data[name] = parse.text(row.get(name))
+        for name, lookup in choices.items():
+            _parse_into(row, data, name, parse.choice, lookup)
+        _parse_into(row, data, "phone", parse.phone)
+        defaults = {
+            "kind": CustomerKind.COMPANY,
+            "industry": Industry.OTHER,
+            "tier": CustomerTier.STANDARD,
+            "status": CustomerStatus.LEAD,
+        }
+        check = CUSTOMER_ROWS.check(
+            {
+                **defaults,
+                **{k: v for k, v in data.items() if v != ""},
+                **{k: data.get(k, "") for k in ("email", "phone", "address", "notes", "external_ref")},
+            }
+        )
+        if not check.is_valid():
+            row.fail(check.errors)
+        else:
+            row.data = {
+                name: check.cleaned_data[name] for name in check.cleaned_data if name in data or name in defaults
+            }
 
     def _duplicates(self, rows: list[Row], context: ImportContext) -> None:
         checked = [row for row in rows if row.action != "error"]

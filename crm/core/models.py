@@ -85,29 +85,11 @@ class AuditEvent(models.Model):
         return self.seq is not None
 
     def _content(self) -> dict:
-        content = {
-            "occurred_at": self.occurred_at.isoformat(),
-            "actor_id": self.actor_id,
-            "actor_repr": self.actor_repr,
-            "source": self.source,
-            "request_id": self.request_id,
-            "ip": self.ip,
-            "action": self.action,
-            "target_type_id": self.target_type_id,
-            "target_id": self.target_id,
-            "target_repr": self.target_repr,
-            "parent_type_id": self.parent_type_id,
-            "parent_id": self.parent_id,
-            "changes": self.changes,
-            "extra": self.extra,
-        }
-        if self.token_name:  # only events from the API carry it; older hashes stay as they were
-            content["token_name"] = self.token_name
-        return content
+        return payload_content({name: getattr(self, name) for name in PAYLOAD_FIELDS})
 
     def compute_payload_hash(self) -> str:
         """SHA-256 of the canonical JSON of what the event records (not its place in the chain)."""
-        return _sha256_json(self._content())
+        return payload_hash_of({name: getattr(self, name) for name in PAYLOAD_FIELDS})
 
     def compute_hash(self) -> str:
         """The chain hash this event should carry at its position after `prev_hash`."""
@@ -118,6 +100,26 @@ class AuditEvent(models.Model):
     def legacy_hash(self) -> str:
         """The hash of an event chained when written (before 0008): every field, seq and prev_hash included."""
         return _sha256_json({**self._content(), "seq": self.seq, "prev_hash": self.prev_hash})
+
+
+PAYLOAD_FIELDS = (
+    "occurred_at", "actor_id", "actor_repr", "source", "request_id", "ip", "action", "target_type_id",
+    "target_id", "target_repr", "parent_type_id", "parent_id", "changes", "extra", "token_name",
+)  # fmt: skip
+
+
+def payload_content(values: dict) -> dict:
+    """What an event's payload hash covers, from its PAYLOAD_FIELDS values (`AuditEvent`
+    attributes, or the values `audit_record_many` copies without building events)."""
+    content = {**values, "occurred_at": values["occurred_at"].isoformat()}
+    if not content["token_name"]:  # only events from the API carry it; older hashes stay as they were
+        del content["token_name"]
+    return content
+
+
+def payload_hash_of(values: dict) -> str:
+    """SHA-256 of the canonical JSON of `payload_content(values)`."""
+    return _sha256_json(payload_content(values))
 
 
 def _sha256_json(content: dict) -> str:

@@ -38,16 +38,30 @@ def table_of(run: ImportRun) -> readers.Table:
 
 
 @in_callers_transaction
-def run_rows(run: ImportRun, *, write: bool, progress: Callable[[int], None] | None = None) -> list[list]:
+def run_rows(
+    run: ImportRun,
+    *,
+    write: bool,
+    checked: dict[int, dict[str, Any]] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[list]:
     """Check every row (and, with `write`, create or update what it says); returns
     [[line, action, message], ...]. Without `run.valid_only`, writing stops at the first
-    bad row (the rest are still checked): the caller rolls the whole run back."""
+    bad row (the rest are still checked): the caller rolls the whole run back.
+
+    `checked` is the importer's `ImportContext.checked`: the dry run's, filled in, is
+    what its commit is given back."""
     importer = importer_get(run.kind)
     if importer is None:
         raise DomainError(_("Nothing can be imported as %(kind)s.") % {"kind": run.kind})
     table = table_of(run)
     context = ImportContext(
-        actor=run.created_by, policy=run.policy, write=write, keep_history=run.keep_history, sha256=run.sha256
+        actor=run.created_by,
+        policy=run.policy,
+        write=write,
+        keep_history=run.keep_history,
+        sha256=run.sha256,
+        checked=checked if checked is not None else {},
     )
     results: list[list] = []
     done = 0

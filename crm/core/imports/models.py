@@ -114,3 +114,21 @@ class ImportPreset(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ImportCheck(models.Model):
+    """What a run's dry run prepared for each row that passed the row's own checks
+    ({line: values}), so that the commit writes those rows without checking them again
+    (their owners and duplicates are looked up again: the database may have changed since).
+    Replaced by each dry run, dropped when the mapping or the options change and when the
+    commit starts."""
+
+    run = models.OneToOneField(ImportRun, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    rows = models.JSONField(_("checked rows"), default=dict)
+
+    class Meta:
+        verbose_name = _("import check")
+        verbose_name_plural = _("import checks")
+
+    def __str__(self):
+        return f"{self.run_id}: {len(self.rows)} rows"

@@ -54,8 +54,11 @@ class Row:
 @dataclass
 class ImportContext:
     """What one run tells its importer: who acts, the policy, whether this pass writes,
-    whether original owners and dates are kept, the file's SHA-256, and `seen`, the keys of
-    the rows met so far in the file (for duplicates within the file, across batches)."""
+    whether original owners and dates are kept, the file's SHA-256, `seen`, the keys of
+    the rows met so far in the file (for duplicates within the file, across batches), and
+    `checked`: an importer may keep there, by line, the JSON values it prepared for a row
+    that passed the row's own checks; the dry run's are handed to the commit, which need
+    not check those rows again."""
 
     actor: Any
     policy: str
@@ -63,6 +66,7 @@ class ImportContext:
     keep_history: bool
     sha256: str
     seen: dict[str, dict[str, int]] = field(default_factory=dict)
+    checked: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def seen_before(self, key_kind: str, key: str, line: int) -> int | None:
         """The earlier line with the same `key` (e.g. the normalized e-mail), else None (and remembered)."""

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from crm.core.audit import audit_record
 from crm.core.exceptions import DomainError
 from crm.core.imports import engine, readers
-from crm.core.imports.models import ImportPolicy, ImportPreset, ImportRun, ImportState
+from crm.core.imports.models import ImportCheck, ImportPolicy, ImportPreset, ImportRun, ImportState
 from crm.core.imports.registry import ERROR, importer_get, mapping_guess
 
 READY_TO_CHECK = (ImportState.UPLOADED, ImportState.CHECKED, ImportState.FAILED)
@@ -118,6 +118,7 @@ def import_run_configure(
         raise DomainError(_("Only an administrator may keep original owners and dates."), field="keep_history")
     run.mapping, run.policy, run.valid_only, run.keep_history = mapping, policy, valid_only, keep_history
     run.save(update_fields=["mapping", "policy", "valid_only", "keep_history"])
+    ImportCheck.objects.filter(run=run).delete()
     return run
 
 
@@ -179,6 +180,7 @@ def import_run_commit(
 def import_run_execute(*, run_id: int, write: bool, progress: Callable[[int], None] | None = None) -> ImportRun:
     """Do the work of a dry run or a commit that was started (CHECKING or COMMITTING): the
     rows in a savepoint rolled back when the commit may not be partial and a row failed.
+    The dry run keeps what it checked (ImportCheck) for the commit, which takes it.
 
     A deadlock with another run's writes fails the run (nothing written), as a bad file does.
 
@@ -192,10 +194,14 @@ def import_run_execute(*, run_id: int, write: bool, progress: Callable[[int], No
     if run.state != expected:
         raise DomainError(_("This import is %(state)s.") % {"state": run.get_state_display().lower()})
     rolled_back = False
+    checked: dict[int, dict[str, Any]] = {}
+    if write and (check := ImportCheck.objects.filter(run=run).first()) is not None:
+        checked = {int(line): values for line, values in check.rows.items()}
+    ImportCheck.objects.filter(run=run).delete()
     with translation.override(run.language):
         try:
             with transaction.atomic():
-                results = engine.run_rows(run, write=write, progress=progress)
+                results = engine.run_rows(run, write=write, checked=checked, progress=progress)
                 counts = engine.counts_of(results)
                 if write and counts[ERROR] and not run.valid_only:
                     raise _RollBack
@@ -227,6 +233,8 @@ def import_run_execute(*, run_id: int, write: bool, progress: Callable[[int], No
         else:
             run.state, run.committed = ImportState.COMMITTED, True
         run.save()
+        if not write and run.state == ImportState.CHECKED:
+            ImportCheck.objects.create(run=run, rows=checked)
         if write and not rolled_back:
             audit_record(
                 actor=run.created_by,
