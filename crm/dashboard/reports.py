@@ -60,7 +60,6 @@ CURRENCY_NOTE = _("Amounts are in their own currency and are never added across 
 DEFAULT_DAYS = 365
 
 
-
 def _choice_name(choices: Any, empty: Any = "") -> Callable[[str], str]:
     names = {"": empty, **dict(choices.choices)}
     return lambda value: str(names.get(value, value))
