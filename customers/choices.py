@@ -63,6 +63,47 @@ class Region(models.TextChoices):
     OUTSIDE_CHINA = "outside_china", _("Outside China")
 
 
+#: Each region's names in Chinese as imported files write them: the full official name
+#: (GB/T 2260, "广西壮族自治区") and the short one ("广西"). The English names are the labels.
+REGION_CHINESE_NAMES: dict[str, tuple[str, str]] = {
+    Region.BEIJING: ("北京市", "北京"),
+    Region.TIANJIN: ("天津市", "天津"),
+    Region.HEBEI: ("河北省", "河北"),
+    Region.SHANXI: ("山西省", "山西"),
+    Region.INNER_MONGOLIA: ("内蒙古自治区", "内蒙古"),
+    Region.LIAONING: ("辽宁省", "辽宁"),
+    Region.JILIN: ("吉林省", "吉林"),
+    Region.HEILONGJIANG: ("黑龙江省", "黑龙江"),
+    Region.SHANGHAI: ("上海市", "上海"),
+    Region.JIANGSU: ("江苏省", "江苏"),
+    Region.ZHEJIANG: ("浙江省", "浙江"),
+    Region.ANHUI: ("安徽省", "安徽"),
+    Region.FUJIAN: ("福建省", "福建"),
+    Region.JIANGXI: ("江西省", "江西"),
+    Region.SHANDONG: ("山东省", "山东"),
+    Region.HENAN: ("河南省", "河南"),
+    Region.HUBEI: ("湖北省", "湖北"),
+    Region.HUNAN: ("湖南省", "湖南"),
+    Region.GUANGDONG: ("广东省", "广东"),
+    Region.GUANGXI: ("广西壮族自治区", "广西"),
+    Region.HAINAN: ("海南省", "海南"),
+    Region.CHONGQING: ("重庆市", "重庆"),
+    Region.SICHUAN: ("四川省", "四川"),
+    Region.GUIZHOU: ("贵州省", "贵州"),
+    Region.YUNNAN: ("云南省", "云南"),
+    Region.TIBET: ("西藏自治区", "西藏"),
+    Region.SHAANXI: ("陕西省", "陕西"),
+    Region.GANSU: ("甘肃省", "甘肃"),
+    Region.QINGHAI: ("青海省", "青海"),
+    Region.NINGXIA: ("宁夏回族自治区", "宁夏"),
+    Region.XINJIANG: ("新疆维吾尔自治区", "新疆"),
+    Region.HONG_KONG: ("香港特别行政区", "香港"),
+    Region.MACAO: ("澳门特别行政区", "澳门"),
+    Region.TAIWAN: ("台湾省", "台湾"),
+    Region.OUTSIDE_CHINA: ("中国境外", "境外"),
+}
+
+
 class Industry(models.TextChoices):
     MANUFACTURING = "manufacturing", _("Manufacturing")
     RETAIL = "retail", _("Retail")

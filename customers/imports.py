@@ -33,7 +33,7 @@ from crm.core.imports.registry import (
 from crm.core.imports.rows import RowChecker, RowFormMixin, form_errors, share_fields
 from crm.core.roles import owner_candidates
 from customers import selectors, services
-from customers.choices import CustomerKind, CustomerStatus, CustomerTier, Industry, Region
+from customers.choices import REGION_CHINESE_NAMES, CustomerKind, CustomerStatus, CustomerTier, Industry, Region
 from customers.forms import ContactForm, CustomerForm
 from customers.models import Contact, Customer
 from customers.permissions import can_reassign
@@ -70,6 +70,15 @@ def _parse_into(row: Row, data: dict[str, Any], name: str, parser: Any, *args: A
         data[name] = parser(row.get(name), *args)
     except ValueError as error:
         row.fail(str(error))
+
+
+def region_lookup() -> dict[str, str]:
+    """{name, lower case: region}: the labels and values in every language, and each
+    region's full and short Chinese names ("广东省", "广东")."""
+    lookup = parse.choice_lookup(Region)
+    for region, names in REGION_CHINESE_NAMES.items():
+        lookup.update(dict.fromkeys(names, str(region)))
+    return lookup
 
 
 def _users_by_username(rows: list[Row]) -> dict[str, Any]:
@@ -131,7 +140,7 @@ class CustomerImporter(Importer):
                 "industry": parse.choice_lookup(Industry),
                 "tier": parse.choice_lookup(CustomerTier),
                 "status": parse.choice_lookup(CustomerStatus),
-                "region": parse.choice_lookup(Region),
+                "region": region_lookup(),
             }
         return self._choices
 

@@ -61,6 +61,11 @@ class FactKind(models.TextChoices):
     SLA = "sla", _("SLA compliance")  # period week resolved; count resolved, extra met
     SATISFACTION = "satisfaction", _("Satisfaction")  # period week rated; count, amount = sum of scores
     AGENT_LOAD = "agent_load", _("Agent load")  # key assignee id; count open
+    CUSTOMERS = "customers", _("Customers")  # key status; count
+    # Revenue (orders approved and not cancelled), period order month: key2 the grouping
+    # (industry, tier, region, segment), key the customer's value of it; count orders, amount.
+    REVENUE = "revenue", _("Revenue")
+    CUSTOMER_REVENUE = "customer_revenue", _("Revenue per customer")  # key customer id, period order month
 
 
 class DashboardFact(models.Model):
@@ -73,12 +78,17 @@ class DashboardFact(models.Model):
     amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     weighted = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     extra = models.DecimalField(max_digits=20, decimal_places=2, default=0)
-    # The currency of a money figure's amounts (MONEY_KINDS): one row per currency, since
-    # amounts in different currencies are never added up; empty for the other kinds.
+    # The currency of a figure's amounts: one row per currency, since amounts in different
+    # currencies are never added up; empty for the kinds that only count.
     currency = models.CharField(max_length=3, blank=True, default="", db_default="")
 
     class Meta:
-        indexes = [models.Index(fields=["kind", "owner"], name="dashboard_fact_kind_owner")]
+        indexes = [
+            models.Index(fields=["kind", "owner"], name="dashboard_fact_kind_owner"),
+            # The reports read a range of months of one kind (a million orders give about as
+            # many revenue-per-customer rows when customers order once).
+            models.Index(fields=["kind", "period"], name="dashboard_fact_kind_period"),
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.owner_id} {self.key} {self.period}"

@@ -1,6 +1,10 @@
 """The reports: each a table over what the user may see, for a date range and an owner,
 shown as a page and exported as CSV or XLSX (the same rows, masked for the reader).
 
+Revenue and top customers read the monthly summary rows the scheduler refreshes
+(`FactKind.REVENUE`, `FactKind.CUSTOMER_REVENUE`), not the orders: their range is counted
+in whole months, and the page says so and how fresh the figures are.
+
 Money is never added across currencies: every amount is shown with its currency, and a
 sum is one row per currency (a share is of that currency's total). Converting at a rate
 would need rates someone keeps up to date; a total per currency is exact."""
@@ -15,6 +19,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import (
     Avg,
+    BigIntegerField,
     Case,
     Count,
     DurationField,
@@ -29,7 +34,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncMonth
+from django.db.models.functions import Cast, Coalesce, Greatest, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,27 +44,34 @@ from crm.core.dates import DATE_INPUT_BOUNDS, validate_sensible_date
 from crm.core.masking import masker_for
 from crm.core.roles import owner_candidates
 from crm.dashboard.charts import COUNT, MONEY, NUMBER, PERCENT, day_label, format_value, month_label
+from crm.dashboard.models import FactKind
+from crm.dashboard.selectors import add_months, facts, month_start
+from crm.insight.models import segment_label
 from customers.choices import CustomerTier, Industry, OpportunitySource, OpportunityStage, Region
-from customers.models import OpportunityStageChange
+from customers.models import Customer, OpportunityStageChange
 from customers.selectors import opportunity_list
-from orders.choices import OrderStatus
 from orders.selectors import order_list
 from service.choices import TicketChannel, TicketType
 from service.selectors import ticket_list
 
 TEXT, DATE = "text", "date"
-#: Orders that count as revenue: approved by the company, not cancelled.
-REVENUE_STATUSES = [OrderStatus.APPROVED, OrderStatus.IN_FULFILMENT, OrderStatus.DELIVERED, OrderStatus.CLOSED]
 TOP_CUSTOMERS = 50
 CURRENCY_NOTE = _("Amounts are in their own currency and are never added across currencies.")
 DEFAULT_DAYS = 365
 
-#: How revenue can be grouped: the customer field of each order, and its labels. Add a
-#: grouping here (the k-means segment, once the customer has one) and the report offers it.
-REVENUE_GROUPINGS: dict[str, tuple[Any, str, dict[str, Any]]] = {
-    "industry": (_("Industry"), "customer__industry", dict(Industry.choices)),
-    "tier": (_("Tier"), "customer__tier", dict(CustomerTier.choices)),
-    "region": (_("Region"), "customer__region", {"": _("No region"), **dict(Region.choices)}),
+
+def _choice_name(choices: Any, empty: Any = "") -> Callable[[str], str]:
+    names = {"": empty, **dict(choices.choices)}
+    return lambda value: str(names.get(value, value))
+
+
+#: How revenue can be grouped (the REVENUE facts' groups, `services.REVENUE_GROUPS`): its
+#: title, and the name of each of the customer's values.
+REVENUE_GROUPINGS: dict[str, tuple[Any, Callable[[str], str]]] = {
+    "industry": (_("Industry"), _choice_name(Industry)),
+    "tier": (_("Tier"), _choice_name(CustomerTier)),
+    "region": (_("Region"), _choice_name(Region, _("No region"))),
+    "segment": (_("Segment"), lambda key: segment_label(key) if key else str(_("No segment"))),
 }
 FUNNEL_GROUPINGS: dict[str, tuple[Any, str, dict[str, Any] | None]] = {
     "owner": (_("Owner"), "owner__username", None),
@@ -109,12 +121,16 @@ class ReportFilterForm(forms.Form):
             self.add_error("end", _("The end of the range comes before its start."))
         return data
 
-    def values(self) -> dict[str, Any]:
-        """The filters to run with: the form's, with the defaults for what was left empty."""
+    def values(self, *, whole_months: bool = False) -> dict[str, Any]:
+        """The filters to run with: the form's, with the defaults for what was left empty;
+        with `whole_months`, the range widened to the first day of its first month and the
+        last day of its last (what monthly summary rows can count exactly)."""
         data = self.cleaned_data
         today = timezone.localdate()
         end = data.get("end") or today
         start = data.get("start") or min(end, today) - timedelta(days=DEFAULT_DAYS)
+        if whole_months:
+            start, end = month_start(start), add_months(end, 1) - timedelta(days=1)
         group = data.get("group") or (self.fields["group"].choices[0][0] if "group" in self.fields else None)
         return {"start": start, "end": end, "owner": data.get("owner"), "group": group}
 
@@ -263,9 +279,13 @@ def win_loss(*, user, filters) -> Table:
     return table
 
 
-def _revenue_orders(user, filters):
-    orders = _in_range(order_list(user=user), "order_date", filters).filter(status__in=REVENUE_STATUSES)
-    return _owned(orders, "customer_owner", filters)
+def _revenue_facts(user, kind: str, filters):
+    """The user's revenue rows of `kind` for the months of the range (whole months, see
+    `ReportFilterForm.values`) and the owner filter."""
+    rows = facts(user=user, kind=kind).filter(
+        period__gte=month_start(filters["start"]), period__lte=month_start(filters["end"])
+    )
+    return _owned(rows, "owner", filters)
 
 
 def _currency_order(currency: str) -> tuple[bool, str]:
@@ -275,9 +295,13 @@ def _currency_order(currency: str) -> tuple[bool, str]:
 
 def revenue(*, user, filters) -> Table:
     """Revenue per group and currency; each share is of its currency's total."""
-    label, path, names = REVENUE_GROUPINGS[filters["group"]]
+    label, name_of = REVENUE_GROUPINGS[filters["group"]]
     rows = (
-        _revenue_orders(user, filters).order_by().values(path, "currency").annotate(n=Count("id"), total=Sum("total"))
+        _revenue_facts(user, FactKind.REVENUE, filters)
+        .filter(key2=filters["group"])
+        .order_by()
+        .values("key", "currency")
+        .annotate(n=Sum("count"), total=Sum("amount"))
     )
     per_currency: dict[str, Decimal] = {}
     for row in rows:
@@ -285,10 +309,10 @@ def revenue(*, user, filters) -> Table:
     table = Table(
         [(label, TEXT), (_("Currency"), TEXT), (_("Orders"), COUNT), (_("Revenue"), MONEY), (_("Share"), PERCENT)]
     )
-    for row in sorted(rows, key=lambda r: (_currency_order(r["currency"]), -(r["total"] or 0))):
+    for row in sorted(rows, key=lambda r: (_currency_order(r["currency"]), -(r["total"] or 0), r["key"])):
         table.rows.append(
             [
-                str(names.get(row[path], row[path])),
+                name_of(row["key"]),
                 row["currency"],
                 row["n"],
                 row["total"],
@@ -300,16 +324,18 @@ def revenue(*, user, filters) -> Table:
 
 
 def top_customers(*, user, filters) -> Table:
+    """The customers with the most revenue in one currency: summed from the per-customer
+    monthly rows, then the top ones' names read (masked for the reader)."""
     masker = masker_for(user)
-    rows = (
-        _revenue_orders(user, filters)
+    rows = list(
+        _revenue_facts(user, FactKind.CUSTOMER_REVENUE, filters)
         .order_by()
-        .values(
-            "customer", "customer__name", "customer__email", "customer__phone", "customer__owner__username", "currency"
-        )
-        .annotate(n=Count("id"), total=Sum("total"))
+        .values("key", "currency")
+        .annotate(n=Sum("count"), total=Sum("amount"), customer=Cast("key", BigIntegerField()))
         .order_by("-total", "customer", "currency")[:TOP_CUSTOMERS]
     )
+    customers = Customer.objects.filter(pk__in={row["customer"] for row in rows}).select_related("owner")
+    by_id = {customer.pk: customer for customer in customers.only("name", "email", "phone", "owner__username")}
     table = Table(
         [
             (_("Customer"), TEXT),
@@ -323,12 +349,15 @@ def top_customers(*, user, filters) -> Table:
     )
     table.note = CURRENCY_NOTE
     for row in rows:
+        customer = by_id.get(row["customer"])
+        if customer is None:  # deleted since the last refresh
+            continue
         table.rows.append(
             [
-                masker.text(row["customer__name"]),
-                masker.email(row["customer__email"]),
-                masker.phone(row["customer__phone"]),
-                row["customer__owner__username"],
+                masker.text(customer.name),
+                masker.email(customer.email),
+                masker.phone(customer.phone),
+                customer.owner.get_username(),
                 row["currency"],
                 row["n"],
                 row["total"],
@@ -420,6 +449,8 @@ class Report:
     description: Any
     build: Callable[..., Table]
     groupings: dict[str, tuple] | None = None
+    #: Read from the monthly summary rows: counted in whole months, as fresh as the last refresh.
+    monthly_summary: bool = False
 
 
 REPORTS = [
@@ -434,15 +465,17 @@ REPORTS = [
     Report(
         "revenue",
         _("Revenue by group"),
-        _("Revenue of the orders placed in the range, by the customer's industry, tier or region."),
+        _("Revenue of the orders placed in the range, by the customer's industry, tier, region or segment."),
         revenue,
         REVENUE_GROUPINGS,
+        monthly_summary=True,
     ),
     Report(
         "top-customers",
         _("Top customers"),
         _("The customers with the most revenue from orders placed in the range."),
         top_customers,
+        monthly_summary=True,
     ),
     Report(
         "contract-expiry",

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +47,9 @@ SOURCE_PERMISSIONS = {
     FactKind.AGENT_LOAD: ("service.view_ticket", "service.view_all_ticket"),
     FactKind.SLA: ("service.view_ticket", "service.view_all_ticket"),
     FactKind.SATISFACTION: ("service.view_ticket", "service.view_all_ticket"),
+    FactKind.CUSTOMERS: ("customers.view_customer", "customers.view_all_customer"),
+    FactKind.REVENUE: ("orders.view_order", "orders.view_all_order"),
+    FactKind.CUSTOMER_REVENUE: ("orders.view_order", "orders.view_all_order"),
 }
 
 SECTIONS = [
@@ -64,21 +67,27 @@ MONTHS_SHOWN = 12
 WEEKS_SHOWN = 12
 
 
+def _visible(user: Viewer, kind: str) -> Q | None:
+    """Which rows of one kind the user may count: all of them (an empty Q) for a user who
+    sees every record of the source, their own for one who sees their own, None for none."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    view, view_all = SOURCE_PERMISSIONS[FactKind(kind)]
+    if user.is_superuser or user.has_perm(view_all):
+        return Q()
+    if user.has_perm(view):
+        return Q(owner=user)
+    return None
+
+
 def facts(*, user: Viewer, kind: str, currency: str | None = None) -> QuerySet[DashboardFact]:
-    """The summary rows of one kind the user may count: all of them for a user who sees every
-    record of the source, their own for one who sees their own, none otherwise; of a money
-    kind, only those in `currency` when it is given."""
+    """The summary rows of one kind the user may count (`_visible`); of a money kind, only
+    those in `currency` when it is given."""
     rows = DashboardFact.objects.filter(kind=kind)
     if currency is not None and kind in MONEY_KINDS:
         rows = rows.filter(currency=currency)
-    if user is None or not user.is_authenticated or not user.is_active:
-        return rows.none()
-    view, view_all = SOURCE_PERMISSIONS[FactKind(kind)]
-    if user.is_superuser or user.has_perm(view_all):
-        return rows
-    if user.has_perm(view):
-        return rows.filter(owner=user)
-    return rows.none()
+    visible = _visible(user, kind)
+    return rows.none() if visible is None else rows.filter(visible)
 
 
 def own_facts(*, user: Viewer, kinds: list[str], currency: str | None = None) -> dict[str, list[DashboardFact]]:
@@ -99,8 +108,13 @@ def dashboard_currencies(*, user: Viewer) -> list[str]:
     """The currencies of the money figures the user may count: the default one first (there
     even with no figures), then the others by code."""
     found = {settings.DEFAULT_CURRENCY}
+    counted = Q(pk__in=[])
     for kind in MONEY_KINDS:
-        found.update(facts(user=user, kind=kind).exclude(currency="").values_list("currency", flat=True).distinct())
+        visible = _visible(user, kind)
+        if visible is not None:
+            counted |= Q(kind=kind) & visible
+    rows = DashboardFact.objects.filter(counted).exclude(currency="").order_by()
+    found.update(rows.values_list("currency", flat=True).distinct())
     return sorted(found, key=lambda code: (code != settings.DEFAULT_CURRENCY, code))
 
 
@@ -509,14 +523,13 @@ def dashboard_chart(*, user: Viewer, slug: str, currency: str | None = None) -> 
 def dashboard_summary(*, user: Viewer, currency: str = "") -> dict[str, Any]:
     """The dashboard page; its money in `currency` when the user has figures in it, else in
     the default currency."""
-    customers = customer_list(user=user)
-    counts = dict(customers.order_by().values_list("status").annotate(total=Count("id")))
+    counts = {row["key"]: row["n"] for row in _grouped(facts(user=user, kind=FactKind.CUSTOMERS))}
     currencies = dashboard_currencies(user=user)
     currency = currency if currency in currencies else currencies[0]
     return {
         "status_counts": [(label, counts.get(value, 0), value) for value, label in CustomerStatus.choices],
         "customer_total": sum(counts.values()),
-        "recent_customers": customers.order_by("-updated_at", "-id")[:8],
+        "recent_customers": customer_list(user=user).order_by("-updated_at", "-id")[:8],
         "sections": dashboard_sections(user=user, currency=currency),
         "currency": currency,
         "currencies": currencies,

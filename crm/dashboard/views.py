@@ -66,7 +66,7 @@ class ReportView(TemplateView):
             return report, form, None, None
         if not form.is_bound:
             form.cleaned_data = {}
-        filters = form.values()
+        filters = form.values(whole_months=report.monthly_summary)
         return report, form, filters, report.build(user=self.request.user, filters=filters)
 
     def get(self, request, *args, **kwargs):
@@ -93,6 +93,7 @@ class ReportView(TemplateView):
             table=table,
             shown=table.shown() if table else [],
             export_query=query.urlencode(),
+            refreshed=selectors.last_refresh() if report.monthly_summary else None,
         )
         return context
 

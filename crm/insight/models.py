@@ -64,6 +64,20 @@ class ModelVersion(models.Model):
         return hashlib.sha256(bytes(data)).hexdigest()
 
 
+def segment_label(key: str) -> str:
+    """A segment's name in plain words from its key (the recency, frequency and value levels,
+    e.g. "210"), the same in every version."""
+    recencies = [gettext("bought long ago"), gettext("bought a while ago"), gettext("bought recently")]
+    frequencies = [gettext("rarely"), gettext("now and then"), gettext("often")]
+    values = [gettext("low value"), gettext("medium value"), gettext("high value")]
+    recency, frequency, value = (int(level) for level in key)
+    return gettext("%(recency)s, %(frequency)s, %(value)s") % {
+        "recency": recencies[recency],
+        "frequency": frequencies[frequency],
+        "value": values[value],
+    }
+
+
 class CustomerSegment(models.Model):
     """One k-means segment, named from its centre: a level (0 low, 1 middle, 2 high) for how
     recently, how often and how much its customers bought, against all customers' tertiles."""
@@ -85,14 +99,7 @@ class CustomerSegment(models.Model):
 
     @property
     def label(self) -> str:
-        recencies = [gettext("bought long ago"), gettext("bought a while ago"), gettext("bought recently")]
-        frequencies = [gettext("rarely"), gettext("now and then"), gettext("often")]
-        values = [gettext("low value"), gettext("medium value"), gettext("high value")]
-        return gettext("%(recency)s, %(frequency)s, %(value)s") % {
-            "recency": recencies[self.recency_level],
-            "frequency": frequencies[self.frequency_level],
-            "value": values[self.value_level],
-        }
+        return segment_label(self.key)
 
     @property
     def key(self) -> str:

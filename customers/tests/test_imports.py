@@ -260,3 +260,28 @@ def test_an_unreadable_file_is_a_form_error(client, rep):
     )
     assert response.status_code == 200
     assert "not an Excel workbook" in response.content.decode()
+
+
+def test_the_region_is_read_from_full_short_and_english_province_names(rep):
+    rows = [
+        ["客户名称", "省份"],
+        ["广州一号", "广东省"],
+        ["南宁二号", "广西壮族自治区"],
+        ["北京三号", "北京市"],
+        ["深圳四号", "广东"],
+        ["Shenzhen Five", "Guangdong"],
+        ["Hohhot Six", "Inner Mongolia"],
+        ["Nowhere Seven", "Atlantis"],
+    ]
+    run = checked(rep, csv_bytes(rows), "regions.csv")
+    assert run.mapping["省份"] == "region"
+    assert outcomes(run)[8][0] == "error"
+    run = services.import_run_commit(actor=rep, run_id=run.pk, valid_only=True)
+    assert dict(Customer.objects.values_list("name", "region")) == {
+        "广州一号": "guangdong",
+        "南宁二号": "guangxi",
+        "北京三号": "beijing",
+        "深圳四号": "guangdong",
+        "Shenzhen Five": "guangdong",
+        "Hohhot Six": "inner_mongolia",
+    }

@@ -11,7 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from crm.dashboard.reports import REPORTS
+from crm.core.workflow import SYSTEM
+from crm.dashboard.reports import REPORTS, REVENUE_GROUPINGS
+from crm.dashboard.services import REVENUE_GROUPS, dashboard_refresh
+from crm.insight.choices import ModelKind
+from crm.insight.models import CustomerSegment, CustomerSegmentMember, ModelVersion
 from customers.choices import OpportunitySource, OpportunityStage
 from customers.models import OpportunityStageChange
 from customers.tests.factories import CustomerFactory, OpportunityFactory
@@ -34,7 +38,7 @@ def sales(rep, other_rep):
     return mine, theirs
 
 
-def order_row(customer, total, status=OrderStatus.APPROVED, currency="CNY"):
+def order_row(customer, total, status=OrderStatus.APPROVED, currency="CNY", order_date=None):
     """An order row as the demo data and benchmarks write it (the services are the orders app's
     own tests' business); the totals are what the report sums."""
     return Order.objects.create(
@@ -44,7 +48,7 @@ def order_row(customer, total, status=OrderStatus.APPROVED, currency="CNY"):
         total=Decimal(total),
         currency=currency,
         status=status,
-        order_date=timezone.localdate(),
+        order_date=order_date or timezone.localdate(),
     )
 
 
@@ -89,6 +93,7 @@ def test_revenue_and_top_customers_respect_visibility_and_masking(client_for, re
     order_row(mine, "1200.00")
     order_row(theirs, "9900.00")
     order_row(mine, "500.00", status=OrderStatus.CANCELLED)
+    dashboard_refresh(actor=SYSTEM)
     lines = get_csv(client_for(rep), reverse("dashboard:report", args=["revenue"]) + "?group=industry&format=csv")
     assert lines[1] == ["Manufacturing", "CNY", "1", "1200.0", "1.0"]
     top = get_csv(client_for(rep), reverse("dashboard:report", args=["top-customers"]) + "?format=csv")
@@ -152,6 +157,7 @@ def test_revenue_is_a_total_per_currency_never_a_sum_across(client_for, rep, sal
     order_row(mine, "1000.00", currency="CNY")
     order_row(mine, "3000.00", currency="CNY")
     order_row(mine, "250.00", currency="EUR")
+    dashboard_refresh(actor=SYSTEM)
     url = reverse("dashboard:report", args=["revenue"]) + "?group=industry&format=csv"
     lines = get_csv(client_for(rep), url)
     assert lines[0] == ["Industry", "Currency", "Orders", "Revenue", "Share"]
@@ -169,7 +175,70 @@ def test_revenue_by_region(client_for, rep, manager, sales):
     mine.save()
     order_row(mine, "1200.00")
     order_row(theirs, "800.00")
+    dashboard_refresh(actor=SYSTEM)
     lines = get_csv(client_for(manager), reverse("dashboard:report", args=["revenue"]) + "?group=region&format=csv")
     assert lines[1:] == [["Guangdong", "CNY", "1", "1200.0", "0.6"], ["No region", "CNY", "1", "800.0", "0.4"]]
     mine_only = get_csv(client_for(rep), reverse("dashboard:report", args=["revenue"]) + "?group=region&format=csv")
     assert mine_only[1:] == [["Guangdong", "CNY", "1", "1200.0", "1.0"]]
+
+
+def test_revenue_and_top_customers_filtered_on_an_owner_hold_only_that_owners_customers(
+    client_for, rep, other_rep, manager, sales
+):
+    mine, theirs = sales
+    order_row(mine, "1200.00")
+    order_row(theirs, "9900.00")
+    dashboard_refresh(actor=SYSTEM)
+    revenue = reverse("dashboard:report", args=["revenue"]) + "?group=industry&format=csv"
+    team = get_csv(client_for(manager), revenue)
+    assert sum(Decimal(line[3]) for line in team[1:]) == Decimal("11100")
+    only_rep = get_csv(client_for(manager), revenue + f"&owner={rep.pk}")
+    assert [line[1:4] for line in only_rep[1:]] == [["CNY", "1", "1200.0"]]
+    top = reverse("dashboard:report", args=["top-customers"]) + "?format=csv"
+    assert [line[0] for line in get_csv(client_for(manager), top)[1:]] == ["Red Dragon Foods", "Blue Lotus Textiles"]
+    only_other = get_csv(client_for(manager), top + f"&owner={other_rep.pk}")
+    assert [(line[0], line[3]) for line in only_other[1:]] == [("Red Dragon Foods", "other_rep")]
+
+
+def test_revenue_counts_whole_months_and_says_so_and_how_fresh(client_for, rep, sales):
+    """The range is widened to whole months (the summary rows are monthly); an order placed
+    after the last refresh shows after the next one, and the page says when that was."""
+    mine, _theirs = sales
+    first_of_last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    order_row(mine, "700.00", order_date=first_of_last_month)
+    url = reverse("dashboard:report", args=["revenue"])
+    page = client_for(rep).get(url).content.decode()
+    assert "have not been computed yet" in page
+    dashboard_refresh(actor=SYSTEM)
+    order_row(mine, "50.00")  # after the refresh
+    mid_month = first_of_last_month.replace(day=15).isoformat()
+    response = client_for(rep).get(url + f"?group=industry&start={mid_month}")
+    page = response.content.decode()
+    assert "Figures as of" in page and "counted by whole months" in page
+    assert response.context["filters"]["start"] == first_of_last_month
+    lines = get_csv(client_for(rep), url + f"?group=industry&start={mid_month}&format=csv")
+    assert lines[1:] == [["Manufacturing", "CNY", "1", "700.0", "1.0"]]
+    dashboard_refresh(actor=SYSTEM)
+    lines = get_csv(client_for(rep), url + f"?group=industry&start={mid_month}&format=csv")
+    assert lines[1:] == [["Manufacturing", "CNY", "2", "750.0", "1.0"]]
+
+
+def test_revenue_by_segment_names_each_segment_in_words(client_for, manager, sales):
+    mine, theirs = sales
+    version = ModelVersion.objects.create(kind=ModelKind.SEGMENTS, version=1)
+    segment = CustomerSegment.objects.create(
+        model_version=version, number=0, recency_level=2, frequency_level=2, value_level=2
+    )
+    CustomerSegmentMember.objects.create(customer=mine, segment=segment, segment_key=segment.key)
+    order_row(mine, "300.00")
+    order_row(theirs, "100.00")
+    dashboard_refresh(actor=SYSTEM)
+    lines = get_csv(client_for(manager), reverse("dashboard:report", args=["revenue"]) + "?group=segment&format=csv")
+    assert lines[1:] == [
+        ["bought recently, often, high value", "CNY", "1", "300.0", "0.75"],
+        ["No segment", "CNY", "1", "100.0", "0.25"],
+    ]
+
+
+def test_the_report_offers_every_grouping_the_refresh_counts():
+    assert list(REVENUE_GROUPINGS) == REVENUE_GROUPS
