@@ -155,9 +155,18 @@ def replica_server(django_db_setup):
 
 @pytest.fixture
 def replica(replica_server):
-    """The running replica, replaying; yields a helper that runs SQL on it."""
+    """The running replica, replaying and caught up with the primary; yields a helper that
+    runs SQL on it. (Catching up matters: the previous test's flush recreated the roles'
+    groups on the primary, and the fixtures read them through the router from the replica.)"""
     if replica_server("SELECT pg_is_wal_replay_paused()"):
         replica_server("SELECT pg_wal_replay_resume()")
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        primary_position = cursor.fetchone()[0]
+    _wait_for(
+        lambda: replica_server(f"SELECT pg_last_wal_replay_lsn() >= '{primary_position}'::pg_lsn"),
+        "the replica to catch up with the primary",
+    )
     yield replica_server
     connections[REPLICA].close()
 
