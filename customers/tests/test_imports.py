@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from crm.core.exceptions import DomainError
 from crm.core.imports import engine, services
 from crm.core.imports.models import ImportRun, ImportState
 from crm.core.models import AuditEvent
@@ -285,3 +286,21 @@ def test_the_region_is_read_from_full_short_and_english_province_names(rep):
         "Shenzhen Five": "guangdong",
         "Hohhot Six": "inner_mongolia",
     }
+
+
+def test_a_changed_mapping_asks_for_a_new_dry_run_and_the_commit_writes_what_that_one_checked(rep):
+    rows = [["Name", "E-mail", "Notes"], ["Acme Ltd", "first@acme.example.com", "second@acme.example.com"]]
+    content = csv_bytes(rows)
+    run = checked(rep, content, "customers.csv")
+    assert run.state == ImportState.CHECKED and run.mapping["E-mail"] == "email"
+
+    run = services.import_run_configure(actor=rep, run_id=run.pk, mapping={"Name": "name", "Notes": "email"})
+
+    assert (run.state, run.results, run.created_count) == (ImportState.UPLOADED, [], 0)
+    with pytest.raises(DomainError):
+        services.import_run_commit(actor=rep, run_id=run.pk)
+    assert not Customer.objects.exists()
+    services.import_run_check(actor=rep, run_id=run.pk)
+    run = services.import_run_commit(actor=rep, run_id=run.pk)
+    assert run.state == ImportState.COMMITTED
+    assert Customer.objects.get().email == "second@acme.example.com"

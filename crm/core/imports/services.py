@@ -93,7 +93,9 @@ def import_run_configure(
     valid_only: bool = False,
     keep_history: bool = False,
 ) -> ImportRun:
-    """Set the column mapping and the options of a run not yet committed."""
+    """Set the column mapping and the options of a run not yet committed. The run's dry run,
+    if it had one, is dropped with what it checked: a commit only ever writes what the dry
+    run of the same mapping and options reported."""
     run = _run_locked(actor, run_id)
     if run.state not in READY_TO_CHECK:
         raise DomainError(_("This import is %(state)s; it cannot be changed.") % {"state": run.get_state_display()})
@@ -117,7 +119,14 @@ def import_run_configure(
     if keep_history and not actor.has_perm("imports.import_history"):
         raise DomainError(_("Only an administrator may keep original owners and dates."), field="keep_history")
     run.mapping, run.policy, run.valid_only, run.keep_history = mapping, policy, valid_only, keep_history
-    run.save(update_fields=["mapping", "policy", "valid_only", "keep_history"])
+    run.state, run.results, run.message = ImportState.UPLOADED, [], ""
+    run.created_count = run.updated_count = run.skipped_count = run.error_count = 0
+    run.save(
+        update_fields=[
+            "mapping", "policy", "valid_only", "keep_history", "state", "results", "message",
+            "created_count", "updated_count", "skipped_count", "error_count",
+        ]
+    )  # fmt: skip
     ImportCheck.objects.filter(run=run).delete()
     return run
 
