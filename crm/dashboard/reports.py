@@ -48,8 +48,8 @@ from crm.dashboard.models import FactKind
 from crm.dashboard.selectors import add_months, facts, month_start
 from crm.insight.models import segment_label
 from customers.choices import CustomerTier, Industry, OpportunitySource, OpportunityStage, Region
-from customers.models import Customer, OpportunityStageChange
-from customers.selectors import opportunity_list
+from customers.models import OpportunityStageChange
+from customers.selectors import customer_list, opportunity_list
 from orders.selectors import order_list
 from service.choices import TicketChannel, TicketType
 from service.selectors import ticket_list
@@ -334,7 +334,9 @@ def top_customers(*, user, filters) -> Table:
         .annotate(n=Sum("count"), total=Sum("amount"), customer=Cast("key", BigIntegerField()))
         .order_by("-total", "customer", "currency")[:TOP_CUSTOMERS]
     )
-    customers = Customer.objects.filter(pk__in={row["customer"] for row in rows}).select_related("owner")
+    # Through the customers' visibility: one reassigned since the last refresh is still
+    # counted in its old owner's rows until the next, but never named to them.
+    customers = customer_list(user=user).filter(pk__in={row["customer"] for row in rows})
     by_id = {customer.pk: customer for customer in customers.only("name", "email", "phone", "owner__username")}
     table = Table(
         [
@@ -350,7 +352,7 @@ def top_customers(*, user, filters) -> Table:
     table.note = CURRENCY_NOTE
     for row in rows:
         customer = by_id.get(row["customer"])
-        if customer is None:  # deleted since the last refresh
+        if customer is None:  # deleted, or no longer the reader's, since the last refresh
             continue
         table.rows.append(
             [

@@ -18,6 +18,7 @@ from crm.insight.choices import ModelKind
 from crm.insight.models import CustomerSegment, CustomerSegmentMember, ModelVersion
 from customers.choices import OpportunitySource, OpportunityStage
 from customers.models import OpportunityStageChange
+from customers.services import customer_reassign
 from customers.tests.factories import CustomerFactory, OpportunityFactory
 from orders.choices import OrderStatus
 from orders.models import Order
@@ -242,3 +243,21 @@ def test_revenue_by_segment_names_each_segment_in_words(client_for, manager, sal
 
 def test_the_report_offers_every_grouping_the_refresh_counts():
     assert list(REVENUE_GROUPINGS) == REVENUE_GROUPS
+
+
+def test_a_customer_reassigned_since_the_refresh_is_never_named_to_its_old_owner(
+    client_for, rep, other_rep, manager, sales
+):
+    mine, _theirs = sales
+    order_row(mine, "900.00")
+    dashboard_refresh(actor=SYSTEM)
+    customer_reassign(actor=manager, customer_ids=[mine.pk], new_owner=other_rep)
+
+    page = client_for(rep).get(reverse("dashboard:report", args=["top-customers"])).content.decode()
+    exported = get_csv(client_for(rep), reverse("dashboard:report", args=["top-customers"]) + "?format=csv")
+
+    assert "Blue Lotus" not in page and "lotus.example.com" not in page
+    assert not any("Blue Lotus" in cell for row in exported for cell in row)
+    dashboard_refresh(actor=SYSTEM)
+    url = reverse("dashboard:report", args=["top-customers"])
+    assert "Blue Lotus Textiles" in client_for(other_rep).get(url).content.decode(), "counted for the new owner"
