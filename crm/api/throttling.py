@@ -1,8 +1,9 @@
 """Rate limits per token and per user, from API_THROTTLE_RATES.
 
 Each limit is a counter per window (a minute for "600/m") that every server process
-increments atomically in the cache named by API_THROTTLE_CACHE: Redis when
-API_THROTTLE_CACHE_URL is set, else the default database cache. A call over the limit is
+increments in the cache named by API_THROTTLE_CACHE: Redis when API_THROTTLE_CACHE_URL is
+set (an atomic INCR), else the default database cache (Django's increment there is a read
+and a write, so two calls at the same moment may count once). A call over the limit is
 answered 429 with Retry-After: the seconds until the window ends. (DRF's own throttles keep
 a list of timestamps with a read and a write that are not atomic, so concurrent workers
 lose counts, and cost six queries each on the database cache.)"""
