@@ -21,7 +21,6 @@ requests per second and wrk's latency percentiles (needs Debian's `wrk`). Figure
 
 import argparse
 import datetime
-import io
 import os
 import re
 import shutil
@@ -34,7 +33,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-from common import ROOT, TEST_CLIENT_HOSTS, bench_database_url, format_table, p95, setup_django
+from common import ROOT, TEST_CLIENT_HOSTS, bench_database_url, format_table, p95, reseed_customers, setup_django
 
 BENCH_DATABASE = "crm_bench_api"
 
@@ -62,33 +61,18 @@ def parse_args():
 def seed(args) -> str:
     """Seed with seed_demo unless the database already holds --customers customers; returns
     what happened, for the report."""
-    from django.core.management import call_command
-    from django.db import connection
-
     from customers.models import Customer
 
     present = Customer.objects.count()
     if present >= args.customers:
         return f"skipped: the database already holds {present:,} customers (--reseed to start again)"
-    if present:
-        if args.database != BENCH_DATABASE:
-            sys.exit(
-                f"{args.database} holds {present:,} customers, fewer than --customers {args.customers:,}; "
-                "it is not emptied: give a smaller --customers, or --reseed to drop and seed it"
-            )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "TRUNCATE customers_interaction, customers_contact, customers_customer RESTART IDENTITY CASCADE"
-            )
-    started = time.perf_counter()
-    call_command(
-        "seed_demo",
-        customers=args.customers,
-        contacts_per_customer=args.contacts_per_customer,
-        seed=args.seed,
-        stdout=io.StringIO(),
-    )
-    return f"{time.perf_counter() - started:.1f} s for {args.customers:,} customers"
+    if present and args.database != BENCH_DATABASE:
+        sys.exit(
+            f"{args.database} holds {present:,} customers, fewer than --customers {args.customers:,}; "
+            "it is not emptied: give a smaller --customers, or --reseed to drop and seed it"
+        )
+    seconds = reseed_customers(args.customers, args.contacts_per_customer, args.seed)
+    return f"{seconds:.1f} s for {args.customers:,} customers"
 
 
 def token_secret(user) -> str:

@@ -5,6 +5,7 @@ The scripts run as `.venv/bin/python bench/<name>.py`, so this folder is first o
 reservation) is `crm.core.bulk`, the helper seed_demo uses, imported once Django is set up.
 """
 
+import io
 import math
 import os
 import statistics
@@ -65,6 +66,30 @@ def setup_django(database_url: str, **environ: str):
     import django
 
     django.setup()
+
+
+def reseed_customers(customers: int, contacts_per_customer: int, seed: int) -> float:
+    """Empty the customer tables (if they hold rows) and seed them again with seed_demo;
+    returns the seconds the seeding took."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from customers.models import Customer
+
+    if Customer.objects.exists():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE customers_interaction, customers_contact, customers_customer RESTART IDENTITY CASCADE"
+            )
+    started = time.perf_counter()
+    call_command(
+        "seed_demo",
+        customers=customers,
+        contacts_per_customer=contacts_per_customer,
+        seed=seed,
+        stdout=io.StringIO(),
+    )
+    return time.perf_counter() - started
 
 
 # --- measuring -----------------------------------------------------------------------------

@@ -11,11 +11,16 @@ SQL are printed. Figures only: nothing here fails because a page is slow.
 """
 
 import argparse
-import io
-import time
 from urllib.parse import urlsplit
 
-from common import TEST_CLIENT_HOSTS, bench_database_url, format_page_table, measure_pages, setup_django
+from common import (
+    TEST_CLIENT_HOSTS,
+    bench_database_url,
+    format_page_table,
+    measure_pages,
+    reseed_customers,
+    setup_django,
+)
 
 BENCH_DATABASE = "crm_bench"
 
@@ -33,29 +38,14 @@ def parse_args():
 
 def seed(args) -> str:
     """Seed unless already seeded with that many rows; returns what happened, for the report."""
-    from django.core.management import call_command
-    from django.db import connection
-
     from customers.models import Contact, Customer
 
     wanted = (args.customers, args.customers * args.contacts_per_customer)
     present = (Customer.objects.count(), Contact.objects.count())
     if present == wanted and not args.reseed:
         return f"skipped: already seeded with {present[0]:,} customers and {present[1]:,} contacts (--reseed to redo)"
-    if present != (0, 0):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "TRUNCATE customers_interaction, customers_contact, customers_customer RESTART IDENTITY CASCADE"
-            )
-    started = time.perf_counter()
-    call_command(
-        "seed_demo",
-        customers=args.customers,
-        contacts_per_customer=args.contacts_per_customer,
-        seed=args.seed,
-        stdout=io.StringIO(),
-    )
-    return f"{time.perf_counter() - started:.1f} s for {wanted[0]:,} customers and {wanted[1]:,} contacts"
+    seconds = reseed_customers(args.customers, args.contacts_per_customer, args.seed)
+    return f"{seconds:.1f} s for {wanted[0]:,} customers and {wanted[1]:,} contacts"
 
 
 def pages():
