@@ -54,7 +54,7 @@ def session_cookie(environ: dict, username: str) -> str:
         f"user = get_user_model().objects.get(username={username!r})\n"
         "session = SessionStore()\n"
         "session[SESSION_KEY] = str(user.pk)\n"
-        "session[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'\n"
+        "session[BACKEND_SESSION_KEY] = 'crm.core.auth.PermissionBackend'\n"
         "session[HASH_SESSION_KEY] = user.get_session_auth_hash()\n"
         "session.save()\n"
         "print(session.session_key)\n"

@@ -1,6 +1,8 @@
-"""Login protection: django-axes refuses a login while its username and address are locked out."""
+"""Authentication backends: django-axes' login protection, and permissions read in one query."""
 
 from axes.backends import AxesStandaloneBackend
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
 
 
 class LoginAttemptBackend(AxesStandaloneBackend):
@@ -17,3 +19,25 @@ class LoginAttemptBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class PermissionBackend(ModelBackend):
+    """Django's model backend, reading a user's own and their groups' permissions in one query.
+
+    Every page and API call asks for some permission, on a user loaded afresh for that request,
+    so the two queries Django's backend makes (one per source) were two of each request's."""
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            if user_obj.is_superuser:
+                granted = Permission.objects.values_list("content_type__app_label", "codename")
+            else:
+                own = Permission.objects.filter(user=user_obj)
+                via_groups = Permission.objects.filter(group__user=user_obj)
+                granted = own.values_list("content_type__app_label", "codename").union(
+                    via_groups.values_list("content_type__app_label", "codename")
+                )
+            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in granted}
+        return user_obj._perm_cache

@@ -147,7 +147,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: it refuses a login while the username and address are locked out.
 AUTHENTICATION_BACKENDS = [
     "crm.core.auth.LoginAttemptBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "crm.core.auth.PermissionBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
