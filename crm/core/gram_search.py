@@ -27,7 +27,7 @@ Use: a model declares `search_grams = search_grams_field(F("name"), ...)` and
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.db import models
+from django.db import connections, models, transaction
 from django.db.models import Func, Q, Value
 from django.db.models.functions import Cast
 
@@ -141,3 +141,17 @@ def _any(conditions):
     for condition in conditions:
         combined |= Q(condition)
     return combined
+
+
+def few_matches_sorted(queryset) -> list:
+    """The rows of a search known to match few rows (its capped count stayed under the cap),
+    read from the search index's candidates and then sorted, with ordered index walks off.
+
+    Ordered by an indexed column (the name), PostgreSQL would rather walk that index and
+    filter each row, expecting the matches to be spread evenly along it; matches that sort
+    together late (every name with the surname 王, every customer whose e-mail holds "wang")
+    made that walk read 800,000 of a million rows for 25 of 2,600 matches (4 s instead of 20 ms).
+    """
+    with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        return list(queryset)

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from crm.core.gram_search import few_matches_sorted
 from crm.core.masking import Masker, masker_for
 from crm.core.types import Viewer
 
@@ -112,12 +113,15 @@ def search_everything(*, user: Viewer, text: str, limit: int = 5) -> list[Search
         if not user.has_perm(provider.permission):
             continue
         matches = provider.find(user, text)
-        records = list(matches[:limit])
-        if not records:
+        count = matches.order_by().values("pk")[: SEARCH_COUNT_CAP + 1].count()
+        if not count:
             continue
-        count = len(records)
-        if count == limit:  # there may be more: count them, up to the cap
-            count = matches.order_by().values("pk")[: SEARCH_COUNT_CAP + 1].count()
+        if count <= SEARCH_COUNT_CAP:
+            ids = few_matches_sorted(matches.values_list("pk", flat=True)[:limit])
+            by_id = matches.order_by().in_bulk(ids)
+            records = [by_id[pk] for pk in ids if pk in by_id]
+        else:  # newest first, as the lists show a search of that many matches (CappedListMixin)
+            records = list(matches.order_by("-pk")[:limit])
         hits = [provider.hit(record, masker) for record in records]
         groups.append(SearchGroup(provider=provider, hits=hits, count=count, text=text))
     return groups

@@ -20,6 +20,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from crm.core.exceptions import DomainError, DuplicateRecord
 from crm.core.forms import submit_helper
+from crm.core.gram_search import few_matches_sorted
 from crm.core.keyset import rows_after
 from crm.core.querystring import query_id
 
@@ -43,10 +44,16 @@ class DeferredJoinPaginator(Paginator):
 
     count_cap = 100_000
     count_capped = False
+    searched = False  # a search's few matches are sorted from the search index's candidates
+
+    known_count = None  # counted already, up to the cap (CappedListMixin's search)
 
     @cached_property
     def count(self):
-        counted = self.object_list.order_by()[: self.count_cap + 1].count()
+        if self.known_count is None:
+            counted = self.object_list.order_by()[: self.count_cap + 1].count()
+        else:
+            counted = self.known_count
         self.count_capped = counted > self.count_cap
         return min(counted, self.count_cap)
 
@@ -55,7 +62,8 @@ class DeferredJoinPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         queryset = self.object_list  # keeps its joins, annotations and prefetches
-        ids = list(queryset.values_list("pk", flat=True)[bottom:top])
+        page_ids = queryset.values_list("pk", flat=True)[bottom:top]
+        ids = few_matches_sorted(page_ids) if self.searched and not self.count_capped else list(page_ids)
         by_id = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
 
@@ -71,19 +79,43 @@ class CappedListMixin:
     paginate_by = 25
     paginator_class = DeferredJoinPaginator
     search_count_cap = 1_000
+    many_matches_ordering = ("-pk",)
     keyset_page = None
     page_not_found = False
+    many_matches = False
+    search_match_count = None
+
+    def searched(self) -> bool:
+        return bool(self.request.GET.get("q", "").strip())
 
     def count_cap(self) -> int:
         cap = self.paginator_class.count_cap
-        return min(cap, self.search_count_cap) if self.request.GET.get("q", "").strip() else cap
+        return min(cap, self.search_count_cap) if self.searched() else cap
 
     def get_paginator(self, queryset, per_page, **kwargs):
         paginator = super().get_paginator(queryset, per_page, **kwargs)
         paginator.count_cap = self.count_cap()
+        paginator.searched = self.searched()
+        paginator.known_count = self.search_match_count
         return paginator
 
+    def order_many_matches(self, queryset):
+        """A search matching more rows than its capped count, in the default order, lists the
+        newest first (`many_matches_ordering`), found by walking the primary key's index,
+        along which a fragment's matches are spread. In name order a common fragment's
+        matches ("科技", a surname) sort together after the rest: finding the first 25 read
+        300,000 to 1,300,000 rows of a million (1 to 7 s). A chosen sort is kept."""
+        if not self.searched() or self.request.GET.get("sort"):
+            return queryset
+        cap = self.count_cap()
+        self.search_match_count = queryset.order_by()[: cap + 1].count()
+        if self.search_match_count <= cap:
+            return queryset
+        self.many_matches = True
+        return queryset.order_by(*self.many_matches_ordering)
+
     def paginate_queryset(self, queryset, page_size):
+        queryset = self.order_many_matches(queryset)
         after = query_id(self.request, "after")
         following = rows_after(queryset, after) if after is not None else None
         if following is None:
@@ -112,6 +144,7 @@ class CappedListMixin:
             context["keyset_next"] = page.object_list[-1].pk  # the last numbered page goes on by keyset
         context["count_cap"] = self.count_cap()
         context["page_not_found"] = self.page_not_found
+        context["many_matches"] = self.many_matches
         return context
 
 

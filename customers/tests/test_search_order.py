@@ -1,0 +1,66 @@
+"""A search's results: in the list's order while they are few, newest first (and saying so)
+once they pass the count cap, in the lists and in the navigation's box alike."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from customers.tests.factories import CustomerFactory
+from customers.views import CustomerListView
+
+pytestmark = pytest.mark.django_db
+CUSTOMERS = reverse("customers:customer_list")
+CREATED_IN_NAME_ORDER = ["Aspen Harbour", "Birch Harbour", "Xylo Harbour", "Yew Harbour", "Zephyr Harbour"]
+
+
+@pytest.fixture
+def harbours(rep):
+    """Five "Harbour" customers of `rep`, created in name order (the newest sorts last by name)."""
+    return [CustomerFactory(owner=rep, name=name) for name in CREATED_IN_NAME_ORDER]
+
+
+def names_on(html):
+    return re.findall(r">(\w+ Harbour)</a></td>", html)
+
+
+def test_a_search_with_few_matches_lists_them_by_name(client_for, rep, harbours):
+    html = client_for(rep).get(CUSTOMERS, {"q": "harbour"}).content.decode()
+
+    assert names_on(html) == CREATED_IN_NAME_ORDER
+    assert 'data-testid="many-matches"' not in html
+
+
+def test_a_search_past_the_cap_lists_the_newest_first_and_says_so(client_for, rep, harbours, monkeypatch):
+    monkeypatch.setattr(CustomerListView, "search_count_cap", 3)
+    client = client_for(rep)
+
+    html = client.get(CUSTOMERS, {"q": "harbour"}).content.decode()
+    assert names_on(html) == ["Zephyr Harbour", "Yew Harbour", "Xylo Harbour"]  # the counted rows
+    assert 'data-testid="many-matches"' in html
+    assert "More than 3 rows match: the newest are shown first." in html
+    assert "of more than 3" in html
+    following = re.search(r'href="([^"]*after=\d+[^"]*)" data-testid="keyset-next"', html).group(1)
+    rest = client.get(CUSTOMERS + following.replace("&amp;", "&")).content.decode()
+    assert names_on(rest) == ["Birch Harbour", "Aspen Harbour"]
+
+    chosen = client.get(CUSTOMERS, {"q": "harbour", "sort": "name"}).content.decode()
+    assert names_on(chosen) == CREATED_IN_NAME_ORDER[:3]
+    assert 'data-testid="many-matches"' not in chosen
+
+
+def test_the_notice_speaks_chinese(client_for, rep, harbours, monkeypatch):
+    monkeypatch.setattr(CustomerListView, "search_count_cap", 3)
+    html = client_for(rep).get(CUSTOMERS, {"q": "harbour"}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert "超过 3 条记录匹配" in html
+
+
+def test_the_box_shows_the_newest_first_past_its_cap(client_for, rep, harbours, monkeypatch):
+    monkeypatch.setattr("crm.core.search.SEARCH_COUNT_CAP", 3)
+    box = client_for(rep).get(reverse("dashboard:search"), {"q": "harbour"}, HTTP_HX_REQUEST="true").content.decode()
+    assert box.index("Zephyr Harbour") < box.index("Yew Harbour") < box.index("Birch Harbour")
+
+    monkeypatch.setattr("crm.core.search.SEARCH_COUNT_CAP", 100)
+    box = client_for(rep).get(reverse("dashboard:search"), {"q": "harbour"}, HTTP_HX_REQUEST="true").content.decode()
+    assert box.index("Aspen Harbour") < box.index("Birch Harbour") < box.index("Zephyr Harbour")
