@@ -345,7 +345,7 @@ def approval_recommendations(contracts) -> dict[int, Recommendation]:
     try:
         model = ApprovalModel.objects.filter(is_active=True).defer("estimator").first()
         if model is None:
-            decided = decided_contracts().count()
+            decided = decided_contracts()[:MIN_SAMPLES].count()  # whether there are enough, not how many
             if decided < MIN_SAMPLES:
                 return dict.fromkeys(ids, unavailable(_too_little_history(decided, MIN_SAMPLES)))
             return dict.fromkeys(ids, unavailable(_("No approval model has been trained yet.")))

@@ -23,6 +23,7 @@ class CustomerFilter(CrmFilterSet):
         fields=(("name", "name"), ("created_at", "created"), ("updated_at", "updated"), ("status", "status")),
         field_labels={"name": _("Name"), "created_at": _("Created"), "updated_at": _("Updated"), "status": _("Status")},
         label=_("Sort"),
+        then={"status": ("name",)},
     )
 
     class Meta:

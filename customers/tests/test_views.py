@@ -328,6 +328,24 @@ def test_invalid_filter_value_does_not_break_the_list(client_for, manager, assor
     assert response.status_code == 200
 
 
+def test_customer_list_sorted_by_status_is_by_name_within_each_status(client_for, manager, assorted):
+    CustomerFactory(owner=manager, name="Aspen Hotels", status="active")
+    client = client_for(manager)
+
+    assert names_in(client.get(LIST_URL, {"sort": "status"})) == [
+        "Aspen Hotels",
+        "Birch Retail",
+        "Cedar Bank",
+        "Alder Mills",
+    ]
+    assert names_in(client.get(LIST_URL, {"sort": "-status"})) == [
+        "Alder Mills",
+        "Cedar Bank",
+        "Birch Retail",
+        "Aspen Hotels",
+    ]
+
+
 def test_customer_list_sorts_by_name_and_by_last_update(client_for, manager, assorted):
     cedar, alder, birch = assorted
     Customer.objects.filter(pk=alder.pk).update(updated_at=timezone.now() - datetime.timedelta(days=3))
