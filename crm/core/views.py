@@ -45,7 +45,6 @@ class DeferredJoinPaginator(Paginator):
     count_cap = 100_000
     count_capped = False
     searched = False  # a search's few matches are sorted from the search index's candidates
-
     known_count = None  # counted already, up to the cap (CappedListMixin's search)
 
     @cached_property
