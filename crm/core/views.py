@@ -85,7 +85,11 @@ class CappedListMixin:
     search_match_count = None
 
     def searched(self) -> bool:
-        return bool(self.request.GET.get("q", "").strip())
+        """Whether the list is narrowed by its search box (`?q=`); a list without one ignores `q`."""
+        return self.has_search() and bool(self.request.GET.get("q", "").strip())
+
+    def has_search(self) -> bool:
+        return False
 
     def count_cap(self) -> int:
         cap = self.paginator_class.count_cap
@@ -159,6 +163,9 @@ class FilteredListMixin(CappedListMixin):
     def get_queryset(self):
         self.filterset = self.filterset_class(self.request.GET or None, self.base_queryset(), request=self.request)
         return self.filterset.qs
+
+    def has_search(self) -> bool:
+        return "q" in self.filterset.filters
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
