@@ -151,7 +151,12 @@ def few_matches_sorted(queryset) -> list:
     filter each row, expecting the matches to be spread evenly along it; matches that sort
     together late (every name with the surname 王, every customer whose e-mail holds "wang")
     made that walk read 800,000 of a million rows for 25 of 2,600 matches (4 s instead of 20 ms).
+    The setting is put back afterwards: inside a caller's transaction (a service, a test)
+    `SET LOCAL` would otherwise last until that transaction ends.
     """
     with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        return list(queryset)
+        cursor.execute("SELECT current_setting('enable_indexscan'), set_config('enable_indexscan', 'off', true)")
+        previous = cursor.fetchone()[0]
+        rows = list(queryset)
+        cursor.execute("SELECT set_config('enable_indexscan', %s, true)", [previous])
+    return rows

@@ -3,10 +3,12 @@ Chinese characters too, found through the GIN index without pg_trgm; e-mail and 
 for users who may see them."""
 
 import pytest
-from django.db import connection
+from django.contrib.auth.models import Permission
+from django.db import connection, transaction
 from django.urls import reverse
 
 from contracts.tests.factories import ContractFactory
+from crm.core.gram_search import few_matches_sorted
 from customers.tests.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +148,12 @@ def test_quote_and_ticket_search_read_their_gram_index(selector, model, index):
         cursor.execute("SET LOCAL enable_indexscan = off")
         plan = queryset.explain()
     assert index in plan
+
+
+def test_reading_few_matches_leaves_the_rest_of_the_transaction_its_index_scans():
+    with transaction.atomic():  # as a service or a request with its own transaction
+        rows = few_matches_sorted(Permission.objects.order_by("codename")[:3])
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_indexscan")
+            assert cursor.fetchone()[0] == "on"
+    assert [row.codename for row in rows] == sorted(Permission.objects.values_list("codename", flat=True))[:3]

@@ -1,8 +1,14 @@
-"""Permissions are what the user's groups and the user's own grants allow, read in one query."""
+"""Permissions are what the user's groups and the user's own grants allow, read in one query;
+sessions signed in before this backend replaced Django's stay signed in."""
+
+from importlib import import_module
 
 import pytest
-from django.contrib.auth import get_user_model
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -65,3 +71,22 @@ def test_the_navigation_shows_what_the_role_allows(client, rep, finance, agent):
     assert link("contracts:approval_inbox") not in page
     assert link("service:ticket_queue") not in page
     assert link("customers:customer_list") in page
+
+
+def test_a_session_signed_in_before_the_upgrade_stays_signed_in(client, rep):
+    migration = import_module("crm.core.migrations.0015_sessions_name_the_permission_backend")
+    session = SessionStore()
+    session.update(
+        {
+            SESSION_KEY: str(rep.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: rep.get_session_auth_hash(),
+        }
+    )
+    session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    assert client.get(reverse("customers:customer_list")).status_code == 302  # to the login page
+
+    migration.sessions_name_the_permission_backend(apps, None)
+
+    assert client.get(reverse("customers:customer_list")).status_code == 200
