@@ -44,8 +44,7 @@ class DeferredJoinPaginator(Paginator):
 
     count_cap = 100_000
     count_capped = False
-    searched = False  # a search's few matches are sorted from the search index's candidates
-    known_count = None  # counted already, up to the cap (CappedListMixin's search)
+    known_count = None  # a search's matches, counted already up to the cap (CappedListMixin)
 
     @cached_property
     def count(self):
@@ -62,8 +61,9 @@ class DeferredJoinPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
         queryset = self.object_list  # keeps its joins, annotations and prefetches
         page_ids = queryset.values_list("pk", flat=True)[bottom:top]
-        ids = few_matches_sorted(page_ids) if self.searched and not self.count_capped else list(page_ids)
-        by_id = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
+        few_search_matches = self.known_count is not None and not self.count_capped
+        ids = few_matches_sorted(page_ids) if few_search_matches else list(page_ids)
+        by_id = queryset.order_by().in_bulk(ids)
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
 
 
@@ -98,7 +98,6 @@ class CappedListMixin:
     def get_paginator(self, queryset, per_page, **kwargs):
         paginator = super().get_paginator(queryset, per_page, **kwargs)
         paginator.count_cap = self.count_cap()
-        paginator.searched = self.searched()
         paginator.known_count = self.search_match_count
         return paginator
 
@@ -108,14 +107,16 @@ class CappedListMixin:
         along which a fragment's matches are spread. In name order a common fragment's
         matches ("科技", a surname) sort together after the rest: finding the first 25 read
         300,000 to 1,300,000 rows of a million (1 to 7 s). A chosen sort is kept."""
-        if not self.searched() or self.request.GET.get("sort"):
+        if not self.searched():
             return queryset
-        cap = self.count_cap()
-        self.search_match_count = queryset.order_by()[: cap + 1].count()
-        if self.search_match_count <= cap:
+        self.search_match_count = queryset.order_by()[: self.count_cap() + 1].count()
+        if not self.many_search_matches() or self.request.GET.get("sort"):
             return queryset
         self.many_matches = True
         return queryset.order_by(*self.many_matches_ordering)
+
+    def many_search_matches(self) -> bool:
+        return self.search_match_count is not None and self.search_match_count > self.count_cap()
 
     def paginate_queryset(self, queryset, page_size):
         queryset = self.order_many_matches(queryset)
@@ -126,7 +127,13 @@ class CappedListMixin:
                 return super().paginate_queryset(queryset, page_size)
             except Http404:
                 return self.last_page_instead(queryset, page_size)
-        rows = list(following[: page_size + 1])
+        if self.search_match_count is not None and not self.many_search_matches():
+            # A typed `?after=` on a search of few matches: read through the search index too.
+            ids = few_matches_sorted(following.values_list("pk", flat=True)[: page_size + 1])
+            by_id = following.order_by().in_bulk(ids)
+            rows = [by_id[pk] for pk in ids if pk in by_id]
+        else:
+            rows = list(following[: page_size + 1])
         self.keyset_page = KeysetPage(rows[:page_size], has_next=len(rows) > page_size)
         return None, None, self.keyset_page.object_list, False
 

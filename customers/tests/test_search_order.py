@@ -64,3 +64,23 @@ def test_the_box_shows_the_newest_first_past_its_cap(client_for, rep, harbours, 
     monkeypatch.setattr("crm.core.search.SEARCH_COUNT_CAP", 100)
     box = client_for(rep).get(reverse("dashboard:search"), {"q": "harbour"}, HTTP_HX_REQUEST="true").content.decode()
     assert box.index("Aspen Harbour") < box.index("Birch Harbour") < box.index("Zephyr Harbour")
+
+
+def test_past_the_cap_another_reps_newest_matches_stay_out(client_for, rep, other_rep, harbours, monkeypatch):
+    CustomerFactory(owner=other_rep, name="Secret Harbour")  # the newest of all
+    monkeypatch.setattr(CustomerListView, "search_count_cap", 3)
+    monkeypatch.setattr("crm.core.search.SEARCH_COUNT_CAP", 3)
+    client = client_for(rep)
+
+    html = client.get(CUSTOMERS, {"q": "harbour"}).content.decode()
+    assert names_on(html) == ["Zephyr Harbour", "Yew Harbour", "Xylo Harbour"]
+    box = client.get(reverse("dashboard:search"), {"q": "harbour"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Zephyr Harbour" in box and "Secret Harbour" not in box
+
+
+def test_a_typed_cursor_on_a_search_of_few_matches_goes_on_in_name_order(client_for, rep, other_rep, harbours):
+    CustomerFactory(owner=other_rep, name="Bay Harbour")  # sorts among them, but not the rep's
+    birch = harbours[1]
+    html = client_for(rep).get(CUSTOMERS, {"q": "harbour", "after": birch.pk}).content.decode()
+
+    assert names_on(html) == ["Xylo Harbour", "Yew Harbour", "Zephyr Harbour"]
