@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from crm.core.capped_count import capped_count
 from crm.core.gram_search import few_matches_sorted
 from crm.core.masking import Masker, masker_for
 from crm.core.types import Viewer
@@ -113,7 +114,7 @@ def search_everything(*, user: Viewer, text: str, limit: int = 5) -> list[Search
         if not user.has_perm(provider.permission):
             continue
         matches = provider.find(user, text)
-        count = matches.order_by().values("pk")[: SEARCH_COUNT_CAP + 1].count()
+        count = capped_count(matches.values("pk"), SEARCH_COUNT_CAP)
         if not count:
             continue
         if count <= SEARCH_COUNT_CAP:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 from django.views.generic.detail import SingleObjectMixin
 
+from crm.core.capped_count import capped_count
 from crm.core.exceptions import DomainError, DuplicateRecord
 from crm.core.forms import submit_helper
 from crm.core.gram_search import few_matches_sorted
@@ -48,10 +49,7 @@ class DeferredJoinPaginator(Paginator):
 
     @cached_property
     def count(self):
-        if self.known_count is None:
-            counted = self.object_list.order_by()[: self.count_cap + 1].count()
-        else:
-            counted = self.known_count
+        counted = capped_count(self.object_list, self.count_cap) if self.known_count is None else self.known_count
         self.count_capped = counted > self.count_cap
         return min(counted, self.count_cap)
 
@@ -109,7 +107,7 @@ class CappedListMixin:
         300,000 to 1,300,000 rows of a million (1 to 7 s). A chosen sort is kept."""
         if not self.searched():
             return queryset
-        self.search_match_count = queryset.order_by()[: self.count_cap() + 1].count()
+        self.search_match_count = capped_count(queryset, self.count_cap())
         if not self.many_search_matches() or self.request.GET.get("sort"):
             return queryset
         self.many_matches = True

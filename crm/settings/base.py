@@ -344,6 +344,9 @@ ACTIVITY_REMINDER_MINUTES = int(os.environ.get("ACTIVITY_REMINDER_MINUTES", "30"
 # One cache every server process shares: a database table (`manage.py createcachetable`,
 # run by `make migrate`), with an atomic increment for counters such as rate limits.
 CACHES = {"default": {"BACKEND": "crm.core.cache.DatabaseCache", "LOCATION": "crm_cache"}}
+# How long a web process remembers that a list's count reached its cap ("100,000+") instead
+# of counting again (crm/core/capped_count.py); 0 counts on every request.
+CAPPED_COUNT_SECONDS = int(os.environ.get("CAPPED_COUNT_SECONDS", "60"))
 RATELIMIT_USE_CACHE = "default"
 # The public verification page: uploads larger than this are refused before they are read,
 # bundles with more members or unpacking to more bytes are refused while being read, and
