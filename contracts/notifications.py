@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -131,13 +132,13 @@ def _on_activated(name: str, payload: dict[str, Any]) -> None:
         _tell_owner(contract, ACTIVATED, {})
 
 
-def _approvals_waiting(user: User) -> int | None:
-    """The approvals inbox's count, for those who may decide approvals."""
+def _approvals_waiting(user: User) -> QuerySet | None:
+    """The approvals inbox, counted in the navigation for those who may decide approvals."""
     if not user.has_perm("contracts.approve_contract"):
         return None
     from contracts.selectors import approval_inbox
 
-    return approval_inbox(user=user).count()
+    return approval_inbox(user=user)
 
 
 def subscribe() -> None:

@@ -10,11 +10,11 @@ class CustomersConfig(AppConfig):
         from crm.core.history import history_sentences_register
         from crm.core.notifications import waiting_counter_register
         from customers.history import SENTENCES
-        from customers.selectors import my_day_count
+        from customers.selectors import my_day_waiting
         from customers.subscribers import subscribe
 
         history_sentences_register(SENTENCES)
-        waiting_counter_register("my_day", my_day_count)
+        waiting_counter_register("my_day", my_day_waiting)
         subscribe()
         from crm.core.imports.registry import importer_register
         from customers.imports import register

@@ -326,12 +326,12 @@ def my_day(*, user: Viewer, now: datetime.datetime | None = None, upcoming_limit
     )
 
 
-def my_day_count(user: Viewer) -> int | None:
-    """The navigation's count: the user's open activities overdue or due today."""
+def my_day_waiting(user: Viewer) -> QuerySet[Activity] | None:
+    """What the navigation counts: the user's open activities overdue or due today."""
     if not user.is_authenticated or not user.has_perm("customers.view_activity"):
         return None
     _start, end = _day_bounds(timezone.now())
-    return Activity.objects.filter(assignee=user, status=ActivityStatus.OPEN, due_at__lt=end).count()
+    return Activity.objects.filter(assignee=user, status=ActivityStatus.OPEN, due_at__lt=end)
 
 
 def opportunity_search(queryset: QuerySet[Opportunity], text: str) -> QuerySet[Opportunity]:

@@ -15,12 +15,13 @@ def notifications(request):
     from the counters the apps register in `crm.core.notifications`)."""
     from django.utils.functional import SimpleLazyObject
 
-    from crm.core.notifications import notification_unread_count, waiting_counts
+    from crm.core.notifications import navigation_counts
 
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    counts = SimpleLazyObject(lambda: navigation_counts(user))  # one query for both, when shown
     return {
-        "notifications_unread": SimpleLazyObject(lambda: notification_unread_count(user=user)),
-        "waiting": SimpleLazyObject(lambda: waiting_counts(user)),
+        "notifications_unread": SimpleLazyObject(lambda: counts["unread"]),
+        "waiting": SimpleLazyObject(lambda: counts["waiting"]),
     }

@@ -1,13 +1,18 @@
 """The notifications page, the counts in the navigation, marking read, and masking."""
 
+import datetime
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts import services as contract_services
 from contracts.tests.factories import LARGE, ContractFactory, default_approval_rules
 from crm.core.models import AuditEvent, Notification
 from crm.core.notifications import notification_send
-from customers.tests.factories import CustomerFactory
+from customers.tests.factories import ActivityFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +48,28 @@ def test_the_navigation_counts_contracts_waiting_for_the_approvers_decision(clie
     assert 'data-testid="nav-approvals-count" title="Waiting for your decision">1</span>' in page
     client.force_login(rep)  # the submitter has nothing to decide
     assert 'data-testid="nav-approvals-count"' not in client.get(reverse("dashboard:home")).content.decode()
+
+
+def test_the_navigation_counts_everything_waiting_in_one_query(client, rep, manager, customer):
+    default_approval_rules()
+    contract_services.contract_submit(actor=rep, contract_id=ContractFactory(owner=rep, customer=customer).pk)
+    ActivityFactory(customer=customer, assignee=manager, due_at=timezone.now() - datetime.timedelta(hours=1))
+    ActivityFactory(customer=customer, assignee=manager, due_at=timezone.now() - datetime.timedelta(hours=2))
+    tell(manager)
+    tell(manager, number="CT-2026-000043")
+    tell(manager, number="CT-2026-000044")
+    client.force_login(manager)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("dashboard:home")).content.decode()
+
+    assert 'data-testid="nav-approvals-count" title="Waiting for your decision">1</span>' in page
+    assert 'data-testid="nav-my-day-count" title="Activities overdue or due today">2</span>' in page
+    assert 'data-testid="nav-notifications-count" title="Unread notifications">3</span>' in page
+    statements = [query["sql"] for query in queries]
+    counting = [sql for sql in statements if sql.startswith("SELECT (SELECT COUNT(*)")]
+    assert len(counting) == 1
+    assert not [sql for sql in statements if '"core_notification"' in sql and sql not in counting]
 
 
 def test_the_page_lists_only_the_readers_own_notifications(client, rep, other_rep):

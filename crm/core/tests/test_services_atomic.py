@@ -61,10 +61,10 @@ NOTIFICATION_MODULES = ["crm.core.notifications", "contracts.notifications", "or
 OTHER_WRITER_MODULES += NOTIFICATION_MODULES
 NOTIFICATION_READS = {
     "crm.core.notifications.waiting_counter_register": "keeps a counter function in memory",
-    "crm.core.notifications.waiting_counts": "calls the counters, which count",
+    "crm.core.notifications.navigation_counts": "counts what the registered counters select",
     "crm.core.notifications.user_language": "reads the user's preference",
     "crm.core.notifications.notification_list": "reads the user's notifications",
-    "crm.core.notifications.notification_unread_count": "counts the user's unread notifications",
+    "crm.core.notifications.notification_unread": "selects the user's unread notifications",
     "contracts.notifications.contract_deciders": "reads who may decide the waiting level",
     "contracts.notifications.renewal_mark_due": "compares dates",
     "contracts.notifications.subscribe": "registers the rules in memory",
