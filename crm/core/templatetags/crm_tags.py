@@ -4,6 +4,7 @@ from django import forms, template
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django_filters.widgets import BaseCSVWidget
 
 from crm.core.masking import as_masker
 
@@ -81,14 +82,20 @@ def bootstrap_widget(field):
     existing = widget.attrs.get("class", "")
     attrs = {"class": f"{existing} {css}".strip()}
     if type(widget) in (forms.Select, forms.NullBooleanSelect):
-        return _select(field, attrs)
+        return _select(field, attrs, field.value())
+    if isinstance(widget, BaseCSVWidget) and type(widget).__bases__ == (BaseCSVWidget, forms.Select):
+        # django-filter's sort drop-down: a Select unless a typed URL holds several values
+        values = field.value()
+        values = values if isinstance(values, list | tuple) else [values]
+        if len(values) <= 1:
+            return _select(field, attrs, values[0] if values else "")
     return field.as_widget(attrs=attrs)
 
 
-def _select(field, attrs):
+def _select(field, attrs, value):
     widget = field.field.widget
     attrs = field.build_widget_attrs({**attrs, **({"id": field.auto_id} if field.auto_id else {})})
-    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    context = widget.get_context(field.html_name, value, attrs)["widget"]
     options = format_html_join(
         "",
         '<option value="{}"{}>{}</option>',

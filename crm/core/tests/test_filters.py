@@ -46,3 +46,18 @@ def test_every_filterset_of_our_apps_is_a_crm_filterset():
                 found.append(value)
     assert len(found) >= 5
     assert [cls.__name__ for cls in found if not issubclass(cls, CrmFilterSet)] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sort=-updated", '<option value="-updated" selected>'),
+        ("sort=name", '<option value="name" selected>'),
+        ("sort=name,-created", '<input type="text" name="sort" value="name,-created"'),  # kept, not lost
+    ],
+)
+def test_the_sort_drop_down_shows_the_chosen_order(client_for, admin_user, query, expected):
+    page = client_for(admin_user).get(reverse("customers:customer_list") + "?" + query).content.decode()
+    sort = page[page.index('name="sort"') - 20 :]
+    assert expected in sort[: sort.index(">", sort.index(expected)) + 1]
+    assert sort.count(" selected>", 0, sort.find("</select>")) <= 1
