@@ -42,6 +42,7 @@ from customers.forms import (
 )
 from customers.models import Activity, Contact, Customer, Interaction, Opportunity
 from customers.permissions import can_reassign
+from customers.rows import customer_row
 
 
 class CustomerListView(FilteredListMixin, ListView):
@@ -55,13 +56,18 @@ class CustomerListView(FilteredListMixin, ListView):
         context = super().get_context_data(**kwargs)
         # Columns higher apps add (crm.insight's segment), one query each for the page.
         columns = columns_for(CUSTOMER_LIST)
-        rows = list(context["object_list"])
-        values = [column.values(self.request.user, [row.pk for row in rows]) for column in columns]
-        for row in rows:
-            row.extra_values = [
-                (column.key, found.get(row.pk, "")) for column, found in zip(columns, values, strict=True)
-            ]
-        context["object_list"] = rows
+        customers = list(context["object_list"])
+        values = [column.values(self.request.user, [customer.pk for customer in customers]) for column in columns]
+        masker = masker_for(self.request.user)
+        context["rows"] = [
+            customer_row(
+                customer,
+                masker,
+                [(column.key, found.get(customer.pk, "")) for column, found in zip(columns, values, strict=True)],
+            )
+            for customer in customers
+        ]
+        context["object_list"] = customers
         context["extra_columns"] = columns
         return context
 
