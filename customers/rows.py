@@ -37,7 +37,7 @@ def customer_row(customer: Customer, masker: Masker, extra_values: list[tuple[st
         masker.email(customer.email),
         masked,
         masker.phone(customer.phone),
-        customer.owner.get_username() if customer.owner_id else "",
+        customer.owner.get_username(),
         format_html_join("", '<td data-testid="customer-{}">{}</td>', extra_values),
-        timezone.localdate(customer.updated_at).isoformat() if customer.updated_at else "",
+        timezone.localdate(customer.updated_at).isoformat(),
     )

@@ -67,7 +67,6 @@ class CustomerListView(FilteredListMixin, ListView):
             )
             for customer in customers
         ]
-        context["object_list"] = customers
         context["extra_columns"] = columns
         return context
 

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -70,6 +71,23 @@ def test_the_navigation_counts_everything_waiting_in_one_query(client, rep, mana
     counting = [sql for sql in statements if sql.startswith("SELECT (SELECT COUNT(*)")]
     assert len(counting) == 1
     assert not [sql for sql in statements if '"core_notification"' in sql and sql not in counting]
+
+
+def test_an_approver_who_may_see_no_contract_counts_none_waiting(client, rep, customer):
+    """The approvals counter then selects nothing at all (`.none()`): no badge, no error."""
+    default_approval_rules()
+    contract_services.contract_submit(actor=rep, contract_id=ContractFactory(owner=rep, customer=customer).pk)
+    approver = User.objects.create_user("approver-only")
+    approver.user_permissions.add(Permission.objects.get(codename="approve_contract"))
+    tell(approver)
+    client.force_login(approver)
+
+    response = client.get(reverse("notifications:notification_list"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="nav-approvals-count"' not in page
+    assert 'data-testid="nav-notifications-count" title="Unread notifications">1</span>' in page
 
 
 def test_the_page_lists_only_the_readers_own_notifications(client, rep, other_rep):
