@@ -7,7 +7,7 @@ and parameters, so the same user's visibility, filters and search) answers "the 
 counting for `CAPPED_COUNT_SECONDS` in this process. A count below the cap is never
 remembered: a list that shows an exact number always shows the current one. Only the
 number of pages shown can be late, and only for a list that shrank from past the cap below
-it within those seconds; a page past its end then shows the last page, as any stale link.
+it within those seconds (a page past its real end shows no rows; a search, newest first).
 """
 
 from time import monotonic
