@@ -22,8 +22,7 @@ from urllib.parse import urlencode
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from crm.core.capped_count import capped_count
-from crm.core.gram_search import few_matches_sorted
+from crm.core.gram_search import few_matches_sorted, search_match_counts
 from crm.core.masking import Masker, masker_for
 from crm.core.types import Viewer
 
@@ -109,12 +108,12 @@ def search_everything(*, user: Viewer, text: str, limit: int = 5) -> list[Search
     masker = masker_for(user)
     if masker.hides(text):
         return []
+    found = [
+        (provider, provider.find(user, text)) for provider in search_providers() if user.has_perm(provider.permission)
+    ]
+    counts = search_match_counts([matches.values("pk") for _, matches in found], SEARCH_COUNT_CAP)
     groups = []
-    for provider in search_providers():
-        if not user.has_perm(provider.permission):
-            continue
-        matches = provider.find(user, text)
-        count = capped_count(matches.values("pk"), SEARCH_COUNT_CAP)
+    for (provider, matches), count in zip(found, counts, strict=True):
         if not count:
             continue
         if count <= SEARCH_COUNT_CAP:

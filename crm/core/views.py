@@ -21,7 +21,7 @@ from django.views.generic.detail import SingleObjectMixin
 from crm.core.capped_count import capped_count
 from crm.core.exceptions import DomainError, DuplicateRecord
 from crm.core.forms import submit_helper
-from crm.core.gram_search import few_matches_sorted
+from crm.core.gram_search import few_matches_sorted, search_match_counts
 from crm.core.keyset import rows_after
 from crm.core.querystring import query_id
 
@@ -107,7 +107,7 @@ class CappedListMixin:
         300,000 to 1,300,000 rows of a million (1 to 7 s). A chosen sort is kept."""
         if not self.searched():
             return queryset
-        self.search_match_count = capped_count(queryset, self.count_cap())
+        (self.search_match_count,) = search_match_counts([queryset], self.count_cap())
         if not self.many_search_matches() or self.request.GET.get("sort"):
             return queryset
         self.many_matches = True

@@ -8,7 +8,15 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from contracts.tests.factories import ContractFactory
-from crm.core.gram_search import few_matches_sorted
+from crm.core.gram_search import (
+    SEARCH_PAGE_COST,
+    SEARCH_PLANNER_SETTINGS,
+    few_matches_sorted,
+    planner_settings,
+    search_match_counts,
+)
+from customers.models import Customer
+from customers.selectors import customer_search
 from customers.tests.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -150,10 +158,31 @@ def test_quote_and_ticket_search_read_their_gram_index(selector, model, index):
     assert index in plan
 
 
-def test_reading_few_matches_leaves_the_rest_of_the_transaction_its_index_scans():
+def planner(*names: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+        return list(cursor.fetchone())
+
+
+def test_reading_few_matches_leaves_the_rest_of_the_transaction_its_planner_settings():
     with transaction.atomic():  # as a service or a request with its own transaction
+        before = planner("enable_indexscan", "random_page_cost", "seq_page_cost")
         rows = few_matches_sorted(Permission.objects.order_by("codename")[:3])
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW enable_indexscan")
-            assert cursor.fetchone()[0] == "on"
+        assert planner("enable_indexscan", "random_page_cost", "seq_page_cost") == before
+    assert before[0] == "on"
     assert [row.codename for row in rows] == sorted(Permission.objects.values_list("codename", flat=True))[:3]
+
+
+def test_a_search_is_counted_with_the_page_costs_of_data_in_memory_and_they_are_put_back():
+    CustomerFactory(name="Lotus Dyeing")
+    CustomerFactory(name="Lotus Weaving")
+    with transaction.atomic():
+        before = planner("random_page_cost", "seq_page_cost")
+        with planner_settings(connection.alias, SEARCH_PLANNER_SETTINGS):
+            assert planner("random_page_cost", "seq_page_cost") == [SEARCH_PAGE_COST, SEARCH_PAGE_COST]
+        assert planner("random_page_cost", "seq_page_cost") == before != [SEARCH_PAGE_COST, SEARCH_PAGE_COST]
+        found = customer_search(Customer.objects.all(), "lotus", reveal=True)
+        assert search_match_counts([found, found.filter(name__contains="Weav")], 1000) == [2, 1]
+        with pytest.raises(ZeroDivisionError), planner_settings(connection.alias, SEARCH_PLANNER_SETTINGS):
+            1 / 0  # noqa: B018 - an error inside: its savepoint takes the settings back
+        assert planner("random_page_cost", "seq_page_cost") == before
