@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from crm.core.gram_search import few_matches_sorted, search_match_counts
+from crm.core.gram_search import few_matches_sorted, many_matches_newest, search_match_counts
 from crm.core.masking import Masker, masker_for
 from crm.core.types import Viewer
 
@@ -121,7 +121,7 @@ def search_everything(*, user: Viewer, text: str, limit: int = 5) -> list[Search
             by_id = matches.order_by().in_bulk(ids)
             records = [by_id[pk] for pk in ids if pk in by_id]
         else:  # newest first, as the lists show a search of that many matches (CappedListMixin)
-            records = list(matches.order_by("-pk")[:limit])
+            records = many_matches_newest(matches.order_by("-pk")[:limit])
         hits = [provider.hit(record, masker) for record in records]
         groups.append(SearchGroup(provider=provider, hits=hits, count=count, text=text))
     return groups

@@ -21,7 +21,7 @@ from django.views.generic.detail import SingleObjectMixin
 from crm.core.capped_count import capped_count
 from crm.core.exceptions import DomainError, DuplicateRecord
 from crm.core.forms import submit_helper
-from crm.core.gram_search import few_matches_sorted, search_match_counts
+from crm.core.gram_search import few_matches_sorted, many_matches_newest, search_match_counts
 from crm.core.keyset import rows_after
 from crm.core.querystring import query_id
 
@@ -46,6 +46,7 @@ class DeferredJoinPaginator(Paginator):
     count_cap = 100_000
     count_capped = False
     known_count = None  # a search's matches, counted already up to the cap (CappedListMixin)
+    newest_matches = False  # a search of more matches than the cap, listed newest first
 
     @cached_property
     def count(self):
@@ -59,8 +60,12 @@ class DeferredJoinPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
         queryset = self.object_list  # keeps its joins, annotations and prefetches
         page_ids = queryset.values_list("pk", flat=True)[bottom:top]
-        few_search_matches = self.known_count is not None and not self.count_capped
-        ids = few_matches_sorted(page_ids) if few_search_matches else list(page_ids)
+        if self.known_count is not None and not self.count_capped:
+            ids = few_matches_sorted(page_ids)
+        elif self.newest_matches:
+            ids = many_matches_newest(page_ids)
+        else:
+            ids = list(page_ids)
         by_id = queryset.order_by().in_bulk(ids)
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
 
@@ -97,6 +102,7 @@ class CappedListMixin:
         paginator = super().get_paginator(queryset, per_page, **kwargs)
         paginator.count_cap = self.count_cap()
         paginator.known_count = self.search_match_count
+        paginator.newest_matches = self.many_matches
         return paginator
 
     def order_many_matches(self, queryset):
@@ -130,6 +136,8 @@ class CappedListMixin:
             ids = few_matches_sorted(following.values_list("pk", flat=True)[: page_size + 1])
             by_id = following.order_by().in_bulk(ids)
             rows = [by_id[pk] for pk in ids if pk in by_id]
+        elif self.many_matches:
+            rows = many_matches_newest(following[: page_size + 1])
         else:
             rows = list(following[: page_size + 1])
         self.keyset_page = KeysetPage(rows[:page_size], has_next=len(rows) > page_size)

@@ -12,6 +12,7 @@ from crm.core.gram_search import (
     SEARCH_PAGE_COST,
     SEARCH_PLANNER_SETTINGS,
     few_matches_sorted,
+    many_matches_newest,
     planner_settings,
     search_match_counts,
 )
@@ -171,6 +172,18 @@ def test_reading_few_matches_leaves_the_rest_of_the_transaction_its_planner_sett
         assert planner("enable_indexscan", "random_page_cost", "seq_page_cost") == before
     assert before[0] == "on"
     assert [row.codename for row in rows] == sorted(Permission.objects.values_list("codename", flat=True))[:3]
+
+
+def test_a_page_of_many_matches_is_read_newest_first_and_the_planner_settings_come_back():
+    oldest, middle, newest = (CustomerFactory(name=f"Lotus {word}") for word in ("Dyeing", "Weaving", "Spinning"))
+    CustomerFactory(name="Peony Tailoring")
+    with transaction.atomic():
+        before = planner("enable_sort", "max_parallel_workers_per_gather")
+        found = customer_search(Customer.objects.order_by("-pk"), "lotus", reveal=True)
+        rows = many_matches_newest(found[:2])
+        assert planner("enable_sort", "max_parallel_workers_per_gather") == before
+    assert before[0] == "on"
+    assert rows == [newest, middle]
 
 
 def test_a_search_is_counted_with_the_page_costs_of_data_in_memory_and_they_are_put_back():
