@@ -39,6 +39,7 @@ def test_dragging_a_card_to_another_column_moves_the_deal(page, rep, customer):
     log_in(page, rep)
     page.get_by_test_id("nav-pipeline").click()
     expect(page.get_by_role("heading", name="Pipeline board")).to_be_visible()
+    page.wait_for_load_state()  # the board's scripts bound to the columns: a drag before is lost
     card = column(page, "prospecting").get_by_test_id("board-card").filter(has_text="Harbour cranes")
     target = column(page, "proposal").get_by_test_id("column-cards")
 

@@ -59,6 +59,7 @@ def test_from_opportunity_to_quote_to_contract_draft(
 
     # Dragged to proposal on the board.
     page.get_by_test_id("nav-pipeline").click()
+    page.wait_for_load_state()  # the board's scripts bound to the columns: a drag before is lost
     column = page.locator("[data-testid=board-column][data-stage=prospecting]")
     card = column.get_by_test_id("board-card").filter(has_text="Tea line upgrade")
     box = card.get_by_test_id("card-customer").bounding_box()
