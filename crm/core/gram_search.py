@@ -165,18 +165,17 @@ def planner_settings(using: str, settings: dict[str, str]):
 
     Inside a caller's transaction (a service, a test) `SET LOCAL` would otherwise last until
     that transaction ends; one query sets them all and one puts them back."""
-    names = list(settings)
+    pairs = list(settings.items())
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT " + ", ".join(["current_setting(%s), set_config(%s, %s, true)"] * len(names)),
-            [value for name in names for value in (name, name, settings[name])],
+            "SELECT " + ", ".join(["current_setting(%s), set_config(%s, %s, true)"] * len(pairs)),
+            [part for name, value in pairs for part in (name, name, value)],
         )
-        found = cursor.fetchone()
-        previous = [found[2 * position] for position in range(len(names))]
+        previous = list(zip(settings, cursor.fetchone()[0::2], strict=True))
         yield
         cursor.execute(
-            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(names)),
-            [value for name, value in zip(names, previous, strict=True) for value in (name, value)],
+            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(previous)),
+            [part for pair in previous for part in pair],
         )
 
 

@@ -4,6 +4,8 @@ once they pass the count cap, in the lists and in the navigation's box alike."""
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.tests.factories import CustomerFactory
@@ -47,6 +49,43 @@ def test_a_search_past_the_cap_lists_the_newest_first_and_says_so(client_for, re
     chosen = client.get(CUSTOMERS, {"q": "harbour", "sort": "name"}).content.decode()
     assert names_on(chosen) == CREATED_IN_NAME_ORDER[:3]
     assert 'data-testid="many-matches"' not in chosen
+
+
+def read_while_set(client, url, query, setting="enable_sort", value="off") -> list[str]:
+    """The SQL a page ran while a planner setting had `value` (crm.core.gram_search)."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, query).status_code == 200
+    inside, read = False, []
+    for sql in (entry["sql"] for entry in captured.captured_queries):
+        if f"set_config('{setting}'" in sql:
+            inside = f"set_config('{setting}', '{value}'" in sql
+        elif inside:
+            read.append(sql)
+    return read
+
+
+def test_past_the_cap_the_newest_are_read_walking_the_key_and_a_chosen_sort_is_planned_as_ever(
+    client_for, rep, harbours, monkeypatch
+):
+    monkeypatch.setattr(CustomerListView, "search_count_cap", 3)
+    monkeypatch.setattr("crm.core.search.SEARCH_COUNT_CAP", 3)
+    client = client_for(rep)
+
+    first = read_while_set(client, CUSTOMERS, {"q": "harbour"})
+    assert len(first) == 1 and first[0].endswith("ORDER BY 1 DESC LIMIT 3")  # the page's ids, newest first
+    following = read_while_set(client, CUSTOMERS, {"q": "harbour", "after": harbours[2].pk})
+    assert len(following) == 1 and f'"customers_customer"."id" < {harbours[2].pk}' in following[0]
+    box = read_while_set(client, reverse("dashboard:search"), {"q": "harbour"})
+    assert len(box) == 1 and '"customers_customer"' in box[0]
+    assert read_while_set(client, CUSTOMERS, {"q": "harbour", "sort": "name"}) == []
+
+
+def test_a_search_is_counted_with_the_page_costs_of_data_in_memory_in_the_list_and_the_box(client_for, rep, harbours):
+    client = client_for(rep)
+    counted = read_while_set(client, CUSTOMERS, {"q": "harbour"}, "random_page_cost", "0.1")
+    assert any(sql.startswith("SELECT COUNT(*)") and "harbour" in sql for sql in counted)
+    box = read_while_set(client, reverse("dashboard:search"), {"q": "harbour"}, "random_page_cost", "0.1")
+    assert sum(sql.startswith("SELECT COUNT(*)") for sql in box) >= 2  # every kind under the one setting
 
 
 def test_the_notice_speaks_chinese(client_for, rep, harbours, monkeypatch):

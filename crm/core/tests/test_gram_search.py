@@ -5,6 +5,8 @@ for users who may see them."""
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from contracts.tests.factories import ContractFactory
@@ -165,6 +167,12 @@ def planner(*names: str) -> list[str]:
         return list(cursor.fetchone())
 
 
+def read_while(name: str, value: str) -> RawSQL:
+    """A condition true only for rows read while the planner setting `name` is `value`: a
+    query run outside the setting finds nothing."""
+    return RawSQL("current_setting(%s) = %s", [name, value], output_field=BooleanField())
+
+
 def test_reading_few_matches_leaves_the_rest_of_the_transaction_its_planner_settings():
     with transaction.atomic():  # as a service or a request with its own transaction
         before = planner("enable_indexscan", "random_page_cost", "seq_page_cost")
@@ -174,16 +182,25 @@ def test_reading_few_matches_leaves_the_rest_of_the_transaction_its_planner_sett
     assert [row.codename for row in rows] == sorted(Permission.objects.values_list("codename", flat=True))[:3]
 
 
+def test_few_matches_are_read_with_index_walks_off_and_the_page_costs_of_memory():
+    CustomerFactory(name="Lotus Dyeing")
+    found = customer_search(Customer.objects.order_by("name"), "lotus", reveal=True)
+    planned = found.filter(read_while("enable_indexscan", "off"), read_while("random_page_cost", SEARCH_PAGE_COST))
+
+    assert [row.name for row in few_matches_sorted(planned)] == ["Lotus Dyeing"]
+    assert not planned.all().exists()  # outside it the same query finds nothing
+
+
 def test_a_page_of_many_matches_is_read_newest_first_and_the_planner_settings_come_back():
     oldest, middle, newest = (CustomerFactory(name=f"Lotus {word}") for word in ("Dyeing", "Weaving", "Spinning"))
     CustomerFactory(name="Peony Tailoring")
     with transaction.atomic():
         before = planner("enable_sort", "max_parallel_workers_per_gather")
         found = customer_search(Customer.objects.order_by("-pk"), "lotus", reveal=True)
-        rows = many_matches_newest(found[:2])
+        rows = many_matches_newest(found.filter(read_while("enable_sort", "off"))[:2])
         assert planner("enable_sort", "max_parallel_workers_per_gather") == before
     assert before[0] == "on"
-    assert rows == [newest, middle]
+    assert rows == [newest, middle]  # read under the setting: outside it the filter finds none
 
 
 def test_a_search_is_counted_with_the_page_costs_of_data_in_memory_and_they_are_put_back():
@@ -195,7 +212,9 @@ def test_a_search_is_counted_with_the_page_costs_of_data_in_memory_and_they_are_
             assert planner("random_page_cost", "seq_page_cost") == [SEARCH_PAGE_COST, SEARCH_PAGE_COST]
         assert planner("random_page_cost", "seq_page_cost") == before != [SEARCH_PAGE_COST, SEARCH_PAGE_COST]
         found = customer_search(Customer.objects.all(), "lotus", reveal=True)
-        assert search_match_counts([found, found.filter(name__contains="Weav")], 1000) == [2, 1]
+        planned = found.filter(read_while("random_page_cost", SEARCH_PAGE_COST), read_while("seq_page_cost", "0.1"))
+        assert search_match_counts([planned, planned.filter(name__contains="Weav")], 1000) == [2, 1]
+        assert planned.count() == 0  # the same count outside the setting
         with pytest.raises(ZeroDivisionError), planner_settings(connection.alias, SEARCH_PLANNER_SETTINGS):
             1 / 0  # noqa: B018 - an error inside: its savepoint takes the settings back
         assert planner("random_page_cost", "seq_page_cost") == before
